@@ -1,0 +1,96 @@
+//! Experiments: replications of a scenario on separated random streams, run one after another
+//! with their rows written in replication order, into one output folder with its manifest.
+
+pub mod streams;
+
+use std::path::{Path, PathBuf};
+
+use rust_decimal::Decimal;
+
+use crate::engine::Time;
+use crate::output::{Manifest, OutputDir, RunWriter, summary_table};
+use crate::scenario::Scenario;
+use crate::sim::{self, RunReport};
+use crate::Result;
+
+/// How to run.
+pub struct RunOptions<'a> {
+    /// The command line, for the manifest.
+    pub command: String,
+    /// Write payments.csv (the scenario's `[output] payments` unless overridden).
+    pub write_payments: bool,
+    /// Called with (replication, sim time) at the end of every simulated day.
+    pub progress: Option<&'a dyn Fn(u32, Time)>,
+}
+
+/// What a finished run left behind.
+#[derive(Debug)]
+pub struct RunOutcome {
+    pub dir: PathBuf,
+    pub summary: String,
+    pub reports: Vec<RunReport>,
+    pub payments: u64,
+}
+
+/// Runs every replication of `s` and writes the output folder `out` (atomically).
+pub fn run(s: &Scenario, out: &Path, opts: &RunOptions) -> Result<RunOutcome> {
+    let dir = OutputDir::create(out)?;
+    let mut writer = RunWriter::new(&dir, s, opts.write_payments)?;
+    let mut reports = Vec::with_capacity(s.replications as usize);
+    for r in 0..s.replications {
+        writer.set_replication(r);
+        let progress = opts.progress.map(|f| move |t: Time| f(r, t));
+        let cb: Option<&dyn Fn(Time)> = progress.as_ref().map(|f| f as &dyn Fn(Time));
+        if let Some(cb) = cb {
+            // The writer only borrows the callback for this replication.
+            let mut w = Progressed { inner: &mut writer, cb };
+            reports.push(sim::run(s, r, &mut w)?);
+        } else {
+            reports.push(sim::run(s, r, &mut writer)?);
+        }
+    }
+    writer.flush()?;
+    let liquidity: Vec<_> = reports.iter().map(|r| r.liquidity.clone()).collect();
+    let (n_corridors, n_rails) = writer.write_aggregates(&dir, &liquidity)?;
+    let payments: u64 = reports.iter().map(|r| r.payments).sum();
+    let max_residual = reports.iter().map(|r| r.max_residual_usd).max().unwrap_or(Decimal::ZERO);
+    let manifest = Manifest {
+        tool: "kervan".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        scenario: s.name.clone(),
+        scenario_file: s.source.clone(),
+        scenario_sha256: s.sha256.clone(),
+        seed: s.seed,
+        replications: s.replications,
+        command: opts.command.clone(),
+        rows: crate::output::manifest_rows(writer.rows_payments, n_corridors, n_rails, writer.rows_fx),
+        checks: crate::output::manifest_checks(
+            max_residual,
+            reports.iter().map(|r| r.events).sum(),
+            reports.iter().map(|r| r.postings).sum(),
+        ),
+        resolved_scenario: s.resolved.clone(),
+    };
+    manifest.write(&dir.path().join("manifest.toml"))?;
+    let summary = summary_table(s, &writer.metrics);
+    let dir = dir.commit()?;
+    Ok(RunOutcome { dir, summary, reports, payments })
+}
+
+/// A sink that forwards to the writer and reports each day.
+struct Progressed<'a, 'b> {
+    inner: &'a mut RunWriter<'b>,
+    cb: &'a dyn Fn(Time),
+}
+
+impl sim::Sink for Progressed<'_, '_> {
+    fn payment(&mut self, record: &crate::output::PaymentRecord) -> Result<()> {
+        self.inner.payment(record)
+    }
+    fn fx(&mut self, t: Time, ccy: crate::money::CurrencyId, mid: Decimal) -> Result<()> {
+        self.inner.fx(t, ccy, mid)
+    }
+    fn day(&mut self, t: Time) {
+        (self.cb)(t);
+    }
+}

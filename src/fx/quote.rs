@@ -1,0 +1,126 @@
+//! Dealer quotes: half-spreads by currency pair and a ticket-size curve.
+//!
+//! USD pairs are tight; a direct cross (e.g. TRY/KZT) has no deep market of its own, so unless
+//! the scenario gives its spread it costs `cross_multiplier` × the sum of the two USD legs
+//! (CALIBRATION §3.3: "≈2× the sum of the two USD legs").
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+
+use crate::money::CurrencyId;
+
+/// One band of the size curve: tickets of at most `up_to_usd` pay `multiplier` × the pair's
+/// half-spread.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SizeBand {
+    pub up_to_usd: f64,
+    pub multiplier: f64,
+}
+
+/// Half-spreads by pair, in basis points of the mid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpreadTable {
+    /// Half-spread of each currency against USD (index by `CurrencyId`; USD's own entry unused).
+    pub usd_half_bps: Vec<f64>,
+    /// Explicit half-spreads for direct crosses, keyed by the pair with the lower id first.
+    pub cross_half_bps: BTreeMap<(CurrencyId, CurrencyId), f64>,
+    /// Multiplier on the sum of the USD legs for crosses without an explicit spread.
+    pub cross_multiplier: f64,
+    /// Size curve, ascending by `up_to_usd`; tickets above the last band use its multiplier.
+    pub size_curve: Vec<SizeBand>,
+}
+
+/// bps → fraction as an exact Decimal (the bps value is first rounded to 1e-4 bps).
+pub fn bps_to_fraction(bps: f64) -> Decimal {
+    crate::money::minor_from_f64(bps, 4) / Decimal::from(10_000)
+}
+
+impl SpreadTable {
+    /// The size multiplier for a ticket of `ticket_usd`.
+    pub fn size_multiplier(&self, ticket_usd: f64) -> f64 {
+        self.size_curve
+            .iter()
+            .find(|b| ticket_usd <= b.up_to_usd)
+            .or(self.size_curve.last())
+            .map_or(1.0, |b| b.multiplier)
+    }
+
+    /// The pair's half-spread before the size curve.
+    pub fn pair_half_bps(&self, a: CurrencyId, b: CurrencyId) -> f64 {
+        if a == b {
+            return 0.0;
+        }
+        if a == CurrencyId::USD {
+            return self.usd_half_bps[b.index()];
+        }
+        if b == CurrencyId::USD {
+            return self.usd_half_bps[a.index()];
+        }
+        let key = if a < b { (a, b) } else { (b, a) };
+        match self.cross_half_bps.get(&key) {
+            Some(&bps) => bps,
+            None => {
+                self.cross_multiplier * (self.usd_half_bps[a.index()] + self.usd_half_bps[b.index()])
+            }
+        }
+    }
+
+    /// The half-spread quoted for a ticket of `ticket_usd` in the pair.
+    pub fn half_spread_bps(&self, from: CurrencyId, to: CurrencyId, ticket_usd: f64) -> f64 {
+        self.pair_half_bps(from, to) * self.size_multiplier(ticket_usd)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> SpreadTable {
+        let mut cross = BTreeMap::new();
+        cross.insert((CurrencyId(1), CurrencyId(3)), 40.0);
+        SpreadTable {
+            usd_half_bps: vec![0.0, 4.0, 10.0, 35.0],
+            cross_half_bps: cross,
+            cross_multiplier: 2.0,
+            size_curve: vec![
+                SizeBand { up_to_usd: 10_000.0, multiplier: 3.0 },
+                SizeBand { up_to_usd: 1_000_000.0, multiplier: 1.0 },
+                SizeBand { up_to_usd: f64::INFINITY, multiplier: 1.5 },
+            ],
+        }
+    }
+
+    #[test]
+    fn usd_pairs_use_the_currency_leg_in_both_directions() {
+        let t = table();
+        assert_eq!(t.pair_half_bps(CurrencyId::USD, CurrencyId(2)), 10.0);
+        assert_eq!(t.pair_half_bps(CurrencyId(2), CurrencyId::USD), 10.0);
+        assert_eq!(t.pair_half_bps(CurrencyId(2), CurrencyId(2)), 0.0);
+    }
+
+    #[test]
+    fn crosses_default_to_multiple_of_usd_legs_unless_given() {
+        let t = table();
+        // 2 × (4 + 10) = 28 bps
+        assert_eq!(t.pair_half_bps(CurrencyId(1), CurrencyId(2)), 28.0);
+        assert_eq!(t.pair_half_bps(CurrencyId(2), CurrencyId(1)), 28.0);
+        // explicit, either order
+        assert_eq!(t.pair_half_bps(CurrencyId(3), CurrencyId(1)), 40.0);
+    }
+
+    #[test]
+    fn size_curve_widens_small_and_large_tickets() {
+        let t = table();
+        assert_eq!(t.half_spread_bps(CurrencyId(1), CurrencyId::USD, 5_000.0), 12.0);
+        assert_eq!(t.half_spread_bps(CurrencyId(1), CurrencyId::USD, 10_000.0), 12.0);
+        assert_eq!(t.half_spread_bps(CurrencyId(1), CurrencyId::USD, 500_000.0), 4.0);
+        assert_eq!(t.half_spread_bps(CurrencyId(1), CurrencyId::USD, 5e7), 6.0);
+    }
+
+    #[test]
+    fn bps_become_exact_fractions() {
+        assert_eq!(bps_to_fraction(25.0).to_string(), "0.0025");
+        assert_eq!(bps_to_fraction(0.5).to_string(), "0.00005");
+    }
+}

@@ -1,0 +1,151 @@
+//! Currencies, exact amounts and the one rounding rule.
+//!
+//! Every booked amount is a [`Decimal`] rounded to its currency's minor units with banker's
+//! rounding (half to even) by [`Currencies::round`] — the only place amounts are rounded.
+//! Floats appear only in random draws and statistics; a draw becomes money once, as an
+//! integer count of minor units ([`minor_from_f64`]).
+
+use rust_decimal::{Decimal, RoundingStrategy};
+
+/// Index of a currency in the run's [`Currencies`]. USD is always 0: the numeraire in which
+/// every cost is reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CurrencyId(pub u16);
+
+impl CurrencyId {
+    pub const USD: CurrencyId = CurrencyId(0);
+
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// The currencies of a run: ISO codes and minor units. USD is built in at index 0.
+#[derive(Debug, Clone)]
+pub struct Currencies {
+    codes: Vec<String>,
+    minor_units: Vec<u32>,
+}
+
+impl Default for Currencies {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Currencies {
+    /// A table holding only USD (2 minor units).
+    pub fn new() -> Self {
+        Self {
+            codes: vec!["USD".to_string()],
+            minor_units: vec![2],
+        }
+    }
+
+    /// Adds a currency and returns its id; an existing code returns the existing id.
+    pub fn add(&mut self, code: &str, minor_units: u32) -> CurrencyId {
+        if let Some(id) = self.id(code) {
+            return id;
+        }
+        self.codes.push(code.to_string());
+        self.minor_units.push(minor_units);
+        CurrencyId((self.codes.len() - 1) as u16)
+    }
+
+    pub fn id(&self, code: &str) -> Option<CurrencyId> {
+        self.codes
+            .iter()
+            .position(|c| c == code)
+            .map(|i| CurrencyId(i as u16))
+    }
+
+    pub fn code(&self, id: CurrencyId) -> &str {
+        &self.codes[id.index()]
+    }
+
+    pub fn minor_units(&self, id: CurrencyId) -> u32 {
+        self.minor_units[id.index()]
+    }
+
+    pub fn len(&self) -> usize {
+        self.codes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.codes.is_empty()
+    }
+
+    pub fn ids(&self) -> impl Iterator<Item = CurrencyId> + '_ {
+        (0..self.codes.len()).map(|i| CurrencyId(i as u16))
+    }
+
+    /// Rounds `amount` to the currency's minor units, half to even. The one rounding rule.
+    pub fn round(&self, id: CurrencyId, amount: Decimal) -> Decimal {
+        round_minor(amount, self.minor_units[id.index()])
+    }
+}
+
+/// Rounds to `minor_units` decimal places, half to even (banker's rounding).
+pub fn round_minor(amount: Decimal, minor_units: u32) -> Decimal {
+    amount.round_dp_with_strategy(minor_units, RoundingStrategy::MidpointNearestEven)
+}
+
+/// Turns a float draw into an exact amount once: rounds `amount` to whole minor units (half to
+/// even) and builds the Decimal from the integer, never through `Decimal::try_from(f64)`.
+/// Values beyond ±9.2e18 minor units saturate.
+pub fn minor_from_f64(amount: f64, minor_units: u32) -> Decimal {
+    let scaled = amount * 10f64.powi(minor_units as i32);
+    let minor = scaled.round_ties_even();
+    let minor = if minor.is_finite() {
+        minor.clamp(i64::MIN as f64, i64::MAX as f64) as i64
+    } else {
+        0
+    };
+    Decimal::new(minor, minor_units)
+}
+
+/// Rounds a USD amount to the cent (half to even), for printing.
+pub fn cents(amount: Decimal) -> Decimal {
+    round_minor(amount, 2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn usd_is_always_first() {
+        let mut c = Currencies::new();
+        assert_eq!(c.id("USD"), Some(CurrencyId::USD));
+        let kzt = c.add("KZT", 2);
+        assert_eq!(kzt, CurrencyId(1));
+        assert_eq!(c.add("KZT", 2), kzt);
+        assert_eq!(c.code(kzt), "KZT");
+        assert_eq!(c.len(), 2);
+    }
+
+    #[test]
+    fn rounding_is_half_to_even_at_minor_units() {
+        let mut c = Currencies::new();
+        let uzs = c.add("UZS", 0);
+        assert_eq!(c.round(CurrencyId::USD, d("1.005")), d("1.00"));
+        assert_eq!(c.round(CurrencyId::USD, d("1.015")), d("1.02"));
+        assert_eq!(c.round(CurrencyId::USD, d("-2.345")), d("-2.34"));
+        assert_eq!(c.round(uzs, d("12.5")), d("12"));
+        assert_eq!(c.round(uzs, d("13.5")), d("14"));
+    }
+
+    #[test]
+    fn float_draws_become_integer_minor_units() {
+        assert_eq!(minor_from_f64(1234.5678, 2), d("1234.57"));
+        assert_eq!(minor_from_f64(0.125, 2), d("0.12"));
+        assert_eq!(minor_from_f64(12_608.4, 0), d("12608"));
+        assert_eq!(minor_from_f64(f64::NAN, 2), Decimal::ZERO);
+        assert_eq!(minor_from_f64(f64::INFINITY, 2), Decimal::ZERO);
+    }
+}

@@ -1,0 +1,294 @@
+//! CSV files of a run: `payments.csv` and `fx.csv` stream as the run goes; `corridors.csv` and
+//! `rails.csv` are written from the aggregates at the end. Everything goes into a temporary
+//! folder that is renamed into place only when the whole run succeeded.
+
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+use rust_decimal::Decimal;
+
+use super::metrics::{Agg, Metrics, mean, quantile};
+use super::{PaymentRecord, push_iso_time};
+use crate::engine::Time;
+use crate::money::{CurrencyId, cents};
+use crate::rails::LiquidityStats;
+use crate::scenario::Scenario;
+use crate::sim::Sink;
+use crate::{Error, Result};
+
+/// A run's output folder: written under a temporary name, renamed on success, removed on
+/// failure (including a panic or an early return: see `Drop`).
+#[derive(Debug)]
+pub struct OutputDir {
+    final_path: PathBuf,
+    tmp_path: PathBuf,
+    committed: bool,
+}
+
+impl OutputDir {
+    /// Prepares `final_path`. An existing folder is only ever replaced if it is a previous
+    /// kervan output (it has a `manifest.toml`) or empty.
+    pub fn create(final_path: &Path) -> Result<Self> {
+        if final_path.exists() {
+            let is_ours = final_path.join("manifest.toml").is_file()
+                || std::fs::read_dir(final_path).map(|mut d| d.next().is_none()).unwrap_or(false);
+            if !is_ours {
+                return Err(Error::Usage(format!(
+                    "{} exists and is not a kervan output folder; choose another --out",
+                    final_path.display()
+                )));
+            }
+        }
+        let parent = final_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        let name = final_path.file_name().and_then(|n| n.to_str()).unwrap_or("kervan-out");
+        let tmp_path = parent.join(format!(".{name}.partial-{}", std::process::id()));
+        if tmp_path.exists() {
+            std::fs::remove_dir_all(&tmp_path).map_err(|e| Error::io(&tmp_path, e))?;
+        }
+        std::fs::create_dir_all(&tmp_path).map_err(|e| Error::io(&tmp_path, e))?;
+        Ok(Self { final_path: final_path.to_path_buf(), tmp_path, committed: false })
+    }
+
+    /// Where files are written until [`OutputDir::commit`].
+    pub fn path(&self) -> &Path {
+        &self.tmp_path
+    }
+
+    pub fn final_path(&self) -> &Path {
+        &self.final_path
+    }
+
+    /// Moves the finished folder into place.
+    pub fn commit(mut self) -> Result<PathBuf> {
+        if self.final_path.exists() {
+            std::fs::remove_dir_all(&self.final_path).map_err(|e| Error::io(&self.final_path, e))?;
+        }
+        std::fs::rename(&self.tmp_path, &self.final_path).map_err(|e| Error::io(&self.final_path, e))?;
+        self.committed = true;
+        Ok(self.final_path.clone())
+    }
+}
+
+impl Drop for OutputDir {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.tmp_path);
+        }
+    }
+}
+
+type Csv = csv::Writer<BufWriter<File>>;
+
+fn csv_file(dir: &Path, name: &str, header: &[&str]) -> Result<Csv> {
+    let path = dir.join(name);
+    let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
+    let mut w = csv::WriterBuilder::new().from_writer(BufWriter::with_capacity(1 << 20, file));
+    w.write_record(header)?;
+    Ok(w)
+}
+
+pub const PAYMENT_COLUMNS: &[&str] = &[
+    "replication", "variant", "payment_id", "corridor", "exporter", "importer", "rail", "fallback",
+    "charge_bearer", "invoice_currency", "invoice_amount", "value_usd", "invoiced_at", "initiated_at",
+    "settled_at", "latency_h", "within_1h", "within_1bd", "hops", "fees_usd", "spread_usd", "drift_usd",
+    "liquidity_usd", "total_cost_usd", "cost_bps", "usd_bought", "usd_sold", "status",
+];
+
+const GROUP_COLUMNS: &[&str] = &[
+    "payments", "settled", "returned", "failed", "unsettled", "fallback", "value_usd", "fees_usd",
+    "spread_usd", "drift_usd", "liquidity_usd", "total_cost_usd", "cost_bps_weighted", "cost_bps_mean",
+    "cost_bps_median", "cost_bps_p95", "latency_h_median", "latency_h_p95", "within_1h_share",
+    "within_1bd_share", "usd_bought", "usd_sold",
+];
+
+/// Writes one run (all replications of one scenario) into an [`OutputDir`].
+pub struct RunWriter<'a> {
+    s: &'a Scenario,
+    variant: String,
+    epoch_unix: i64,
+    payments: Option<Csv>,
+    fx: Csv,
+    replication: u32,
+    pub metrics: Metrics,
+    pub rows_payments: u64,
+    pub rows_fx: u64,
+    buf: String,
+}
+
+/// Formats a float for CSV: empty for NaN (pandas and R read it as missing), else 6 decimals.
+fn float(buf: &mut String, x: f64) {
+    buf.clear();
+    if x.is_finite() {
+        let _ = write!(buf, "{x:.6}");
+    }
+}
+
+impl<'a> RunWriter<'a> {
+    pub fn new(dir: &OutputDir, s: &'a Scenario, write_payments: bool) -> Result<Self> {
+        let payments = if write_payments { Some(csv_file(dir.path(), "payments.csv", PAYMENT_COLUMNS)?) } else { None };
+        let fx = csv_file(dir.path(), "fx.csv", &["replication", "variant", "time", "currency", "mid_per_usd"])?;
+        Ok(Self {
+            s,
+            variant: s.name.clone(),
+            epoch_unix: s.epoch.timestamp(),
+            payments,
+            fx,
+            replication: 0,
+            metrics: Metrics::default(),
+            rows_payments: 0,
+            rows_fx: 0,
+            buf: String::with_capacity(64),
+        })
+    }
+
+    /// The replication whose rows follow.
+    pub fn set_replication(&mut self, r: u32) {
+        self.replication = r;
+    }
+
+    fn field(w: &mut Csv, buf: &mut String, f: impl FnOnce(&mut String)) -> Result<()> {
+        buf.clear();
+        f(buf);
+        w.write_field(buf.as_bytes())?;
+        Ok(())
+    }
+
+    /// Flushes the streamed files.
+    pub fn flush(&mut self) -> Result<()> {
+        if let Some(p) = &mut self.payments {
+            p.flush().map_err(|e| Error::io("payments.csv", e))?;
+        }
+        self.fx.flush().map_err(|e| Error::io("fx.csv", e))
+    }
+
+    /// Writes the aggregate files into `dir`; returns their row counts.
+    pub fn write_aggregates(&self, dir: &OutputDir, liquidity: &[Vec<LiquidityStats>]) -> Result<(u64, u64)> {
+        let s = self.s;
+        let mut head: Vec<&str> = vec!["replication", "variant", "corridor", "exporter", "importer", "rail", "kind", "expected_value_usd"];
+        head.extend_from_slice(GROUP_COLUMNS);
+        let mut corridors = csv_file(dir.path(), "corridors.csv", &head)?;
+        let mut head: Vec<&str> = vec!["replication", "variant", "rail", "kind"];
+        head.extend_from_slice(GROUP_COLUMNS);
+        head.extend_from_slice(&["liquidity_peak_usd", "liquidity_mean_usd", "carry_usd"]);
+        let mut rails = csv_file(dir.path(), "rails.csv", &head)?;
+        let (mut n_corr, mut n_rails) = (0, 0);
+        for ((rep, corridor, rail), agg) in &self.metrics.groups {
+            let spec = &s.rails[*rail as usize];
+            let mut row: Vec<String> = vec![rep.to_string(), self.variant.clone()];
+            match corridor {
+                Some(c) => {
+                    let c = &s.trade.corridors[*c as usize];
+                    row.extend([
+                        c.code.clone(),
+                        s.members[c.exporter].code.clone(),
+                        s.members[c.importer].code.clone(),
+                        spec.name.clone(),
+                        spec.kind().to_string(),
+                        format!("{:.2}", c.annual_usd * s.days as f64 / 365.0),
+                    ]);
+                    row.extend(group_fields(agg));
+                    corridors.write_record(&row)?;
+                    n_corr += 1;
+                }
+                None => {
+                    row.extend([spec.name.clone(), spec.kind().to_string()]);
+                    row.extend(group_fields(agg));
+                    let l = liquidity.get(*rep as usize).and_then(|v| v.get(*rail as usize)).cloned().unwrap_or_default();
+                    row.extend([format!("{:.2}", l.peak_usd), format!("{:.2}", l.mean_usd), format!("{:.2}", l.carry_usd)]);
+                    rails.write_record(&row)?;
+                    n_rails += 1;
+                }
+            }
+        }
+        corridors.flush().map_err(|e| Error::io("corridors.csv", e))?;
+        rails.flush().map_err(|e| Error::io("rails.csv", e))?;
+        Ok((n_corr, n_rails))
+    }
+}
+
+fn group_fields(a: &Agg) -> Vec<String> {
+    let f = |x: f64| if x.is_finite() { format!("{x:.6}") } else { String::new() };
+    vec![
+        a.payments.to_string(),
+        a.settled.to_string(),
+        a.returned.to_string(),
+        a.failed.to_string(),
+        a.unsettled.to_string(),
+        a.fallback.to_string(),
+        cents(a.value_usd).to_string(),
+        cents(a.fees_usd).to_string(),
+        cents(a.spread_usd).to_string(),
+        cents(a.drift_usd).to_string(),
+        cents(a.liquidity_usd).to_string(),
+        cents(a.total_cost_usd).to_string(),
+        f(a.cost_bps_weighted()),
+        f(mean(&a.cost_bps)),
+        f(quantile(&a.cost_bps, 0.5)),
+        f(quantile(&a.cost_bps, 0.95)),
+        f(quantile(&a.latency_h, 0.5)),
+        f(quantile(&a.latency_h, 0.95)),
+        f(a.share(a.within_1h)),
+        f(a.share(a.within_1bd)),
+        cents(a.usd_bought).to_string(),
+        cents(a.usd_sold).to_string(),
+    ]
+}
+
+impl Sink for RunWriter<'_> {
+    fn payment(&mut self, r: &PaymentRecord) -> Result<()> {
+        self.metrics.add(r);
+        let Some(w) = &mut self.payments else { return Ok(()) };
+        self.rows_payments += 1;
+        let s = self.s;
+        let b = &mut self.buf;
+        let epoch = self.epoch_unix;
+        let c = &s.trade.corridors[r.corridor as usize];
+        Self::field(w, b, |b| { let _ = write!(b, "{}", r.replication); })?;
+        w.write_field(self.variant.as_bytes())?;
+        Self::field(w, b, |b| { let _ = write!(b, "{}", r.payment_id); })?;
+        w.write_field(c.code.as_bytes())?;
+        w.write_field(s.members[r.exporter as usize].code.as_bytes())?;
+        w.write_field(s.members[r.importer as usize].code.as_bytes())?;
+        w.write_field(s.rails[r.rail as usize].name.as_bytes())?;
+        w.write_field(if r.fallback { "true" } else { "false" })?;
+        w.write_field(r.bearer.as_str())?;
+        w.write_field(s.currencies.code(r.invoice_ccy).as_bytes())?;
+        Self::field(w, b, |b| { let _ = write!(b, "{}", r.invoice_amount); })?;
+        Self::field(w, b, |b| { let _ = write!(b, "{}", cents(r.value_usd)); })?;
+        Self::field(w, b, |b| push_iso_time(b, epoch + r.invoiced_at))?;
+        Self::field(w, b, |b| push_iso_time(b, epoch + r.initiated_at))?;
+        Self::field(w, b, |b| if let Some(t) = r.settled_at { push_iso_time(b, epoch + t) })?;
+        Self::field(w, b, |b| if let Some(l) = r.latency_s { let _ = write!(b, "{:.4}", l as f64 / 3_600.0); })?;
+        w.write_field(if r.within_1h { "true" } else { "false" })?;
+        w.write_field(if r.within_1bd { "true" } else { "false" })?;
+        Self::field(w, b, |b| { let _ = write!(b, "{}", r.hops); })?;
+        for x in [r.fees_usd, r.spread_usd, r.drift_usd, r.liquidity_usd, r.total_cost_usd] {
+            Self::field(w, b, |b| { let _ = write!(b, "{}", cents(x)); })?;
+        }
+        let bps = r.cost_bps();
+        Self::field(w, b, |b| float(b, bps))?;
+        for x in [r.usd_bought, r.usd_sold] {
+            Self::field(w, b, |b| { let _ = write!(b, "{}", cents(x)); })?;
+        }
+        w.write_field(r.status.as_str())?;
+        w.write_record(None::<&[u8]>)?;
+        Ok(())
+    }
+
+    fn fx(&mut self, t: Time, ccy: CurrencyId, mid_per_usd: Decimal) -> Result<()> {
+        self.rows_fx += 1;
+        let mut time = String::with_capacity(20);
+        push_iso_time(&mut time, self.epoch_unix + t);
+        self.fx.write_record([
+            self.replication.to_string().as_str(),
+            &self.variant,
+            &time,
+            self.s.currencies.code(ccy),
+            &mid_per_usd.to_string(),
+        ])?;
+        Ok(())
+    }
+}

@@ -1,0 +1,130 @@
+//! Aggregates of finished payments: per corridor × rail and per rail, per replication, and per
+//! rail over all replications (for the terminal summary).
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+
+use super::PaymentRecord;
+use crate::rails::Status;
+
+/// Sums and distributions over a group of payments.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Agg {
+    pub payments: u64,
+    pub settled: u64,
+    pub returned: u64,
+    pub failed: u64,
+    pub unsettled: u64,
+    pub fallback: u64,
+    pub value_usd: Decimal,
+    pub settled_value_usd: Decimal,
+    pub fees_usd: Decimal,
+    pub spread_usd: Decimal,
+    pub drift_usd: Decimal,
+    pub liquidity_usd: Decimal,
+    pub total_cost_usd: Decimal,
+    pub usd_bought: Decimal,
+    pub usd_sold: Decimal,
+    pub within_1h: u64,
+    pub within_1bd: u64,
+    /// Per settled payment.
+    pub cost_bps: Vec<f64>,
+    pub latency_h: Vec<f64>,
+}
+
+impl Agg {
+    pub fn add(&mut self, r: &PaymentRecord) {
+        self.payments += 1;
+        match r.status {
+            Status::Settled => self.settled += 1,
+            Status::Returned => self.returned += 1,
+            Status::Failed => self.failed += 1,
+            Status::Unsettled | Status::Pending => self.unsettled += 1,
+        }
+        self.fallback += u64::from(r.fallback);
+        self.value_usd += r.value_usd;
+        self.fees_usd += r.fees_usd;
+        self.spread_usd += r.spread_usd;
+        self.drift_usd += r.drift_usd;
+        self.liquidity_usd += r.liquidity_usd;
+        self.total_cost_usd += r.total_cost_usd;
+        self.usd_bought += r.usd_bought;
+        self.usd_sold += r.usd_sold;
+        self.within_1h += u64::from(r.within_1h);
+        self.within_1bd += u64::from(r.within_1bd);
+        if r.status == Status::Settled {
+            self.settled_value_usd += r.value_usd;
+            self.cost_bps.push(r.cost_bps());
+            if let Some(l) = r.latency_s {
+                self.latency_h.push(l as f64 / 3_600.0);
+            }
+        }
+    }
+
+    /// Value-weighted cost of settled and returned payments: Σ(total + liquidity) / Σ value.
+    pub fn cost_bps_weighted(&self) -> f64 {
+        if self.value_usd.is_zero() {
+            return f64::NAN;
+        }
+        ((self.total_cost_usd + self.liquidity_usd) / self.value_usd * Decimal::from(10_000)).to_f64().unwrap_or(f64::NAN)
+    }
+
+    pub fn share(&self, count: u64) -> f64 {
+        if self.payments == 0 { f64::NAN } else { count as f64 / self.payments as f64 }
+    }
+}
+
+/// Mean of a sample (NaN when empty).
+pub fn mean(xs: &[f64]) -> f64 {
+    if xs.is_empty() { f64::NAN } else { xs.iter().sum::<f64>() / xs.len() as f64 }
+}
+
+/// Quantile `q` with linear interpolation between order statistics (numpy's and R's default,
+/// type 7), so analysts can reproduce it. NaN when empty.
+pub fn quantile(xs: &[f64], q: f64) -> f64 {
+    if xs.is_empty() {
+        return f64::NAN;
+    }
+    let mut v: Vec<f64> = xs.to_vec();
+    v.sort_by(f64::total_cmp);
+    let h = (v.len() - 1) as f64 * q;
+    let lo = h.floor() as usize;
+    let hi = h.ceil() as usize;
+    v[lo] + (h - lo as f64) * (v[hi] - v[lo])
+}
+
+/// Group key: replication, corridor (None = all corridors), rail.
+pub type Key = (u32, Option<u16>, u16);
+
+/// All aggregates of a run.
+#[derive(Debug, Clone, Default)]
+pub struct Metrics {
+    pub groups: BTreeMap<Key, Agg>,
+    /// Per rail over every replication.
+    pub pooled: BTreeMap<u16, Agg>,
+}
+
+impl Metrics {
+    pub fn add(&mut self, r: &PaymentRecord) {
+        self.groups.entry((r.replication, Some(r.corridor), r.rail)).or_default().add(r);
+        self.groups.entry((r.replication, None, r.rail)).or_default().add(r);
+        self.pooled.entry(r.rail).or_default().add(r);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_interpolate_like_numpy() {
+        let xs = [1.0, 2.0, 3.0, 4.0];
+        assert_eq!(quantile(&xs, 0.5), 2.5);
+        assert!((quantile(&xs, 0.95) - 3.85).abs() < 1e-12);
+        assert_eq!(quantile(&[7.0], 0.95), 7.0);
+        assert!(quantile(&[], 0.5).is_nan());
+        assert_eq!(mean(&xs), 2.5);
+    }
+}

@@ -1,0 +1,120 @@
+//! Outputs: the per-payment record the simulator produces, tidy CSV files (one folder per run,
+//! written to a temporary folder and renamed into place only on success), the manifest and the
+//! terminal summary.
+
+mod csvout;
+mod manifest;
+pub mod metrics;
+mod summary;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use crate::engine::Time;
+use crate::money::CurrencyId;
+use crate::rails::{Bearer, Status};
+
+pub use csvout::{OutputDir, RunWriter};
+pub use manifest::{Checks, Manifest, Rows};
+pub use metrics::{Agg, Metrics};
+pub use summary::summary_table;
+
+/// One finished payment, as the simulator hands it to output.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PaymentRecord {
+    pub replication: u32,
+    pub payment_id: u64,
+    pub corridor: u16,
+    pub exporter: u16,
+    pub importer: u16,
+    pub rail: u16,
+    pub fallback: bool,
+    pub bearer: Bearer,
+    pub invoice_ccy: CurrencyId,
+    pub invoice_amount: Decimal,
+    pub value_usd: Decimal,
+    pub invoiced_at: Time,
+    pub initiated_at: Time,
+    pub settled_at: Option<Time>,
+    pub latency_s: Option<Time>,
+    pub within_1h: bool,
+    pub within_1bd: bool,
+    pub hops: u8,
+    pub fees_usd: Decimal,
+    pub spread_usd: Decimal,
+    pub drift_usd: Decimal,
+    pub liquidity_usd: Decimal,
+    pub total_cost_usd: Decimal,
+    pub usd_bought: Decimal,
+    pub usd_sold: Decimal,
+    pub status: Status,
+}
+
+impl PaymentRecord {
+    /// `(total_cost_usd + liquidity_usd) / value_usd × 10 000`.
+    pub fn cost_bps(&self) -> f64 {
+        use rust_decimal::prelude::ToPrimitive;
+        if self.value_usd.is_zero() {
+            return 0.0;
+        }
+        ((self.total_cost_usd + self.liquidity_usd) / self.value_usd * Decimal::from(10_000))
+            .to_f64()
+            .unwrap_or(f64::NAN)
+    }
+}
+
+/// Row counts for the manifest.
+pub fn manifest_rows(payments: u64, corridors: u64, rails: u64, fx: u64) -> Rows {
+    Rows { payments, corridors, rails, fx }
+}
+
+/// Checks for the manifest; a run only gets this far when conservation held.
+pub fn manifest_checks(max_residual_usd: Decimal, events: u64, ledger_postings: u64) -> Checks {
+    Checks {
+        conservation: "ok: every currency's total equals its issuance in every replication".into(),
+        max_identity_residual_usd: max_residual_usd.to_string(),
+        events,
+        ledger_postings,
+    }
+}
+
+/// `epoch + t` as ISO 8601 UTC, e.g. `2025-01-06T09:00:00Z`.
+pub fn iso_time(epoch: DateTime<Utc>, t: Time) -> String {
+    let mut s = String::with_capacity(20);
+    push_iso_time(&mut s, epoch.timestamp() + t);
+    s
+}
+
+/// Appends a Unix time as ISO 8601 UTC without going through chrono (hot path: two per row).
+pub fn push_iso_time(out: &mut String, unix_s: i64) {
+    use std::fmt::Write;
+    let days = unix_s.div_euclid(86_400);
+    let secs = unix_s.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    let _ = write!(out, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3_600, secs / 60 % 60, secs % 60);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn iso_time_matches_chrono() {
+        let epoch = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+        for t in [0i64, 59, 3_600 * 24 * 59 + 1, 86_400 * 365 + 12_345, 86_400 * 790 - 1, -86_400] {
+            let expected = (epoch + chrono::Duration::seconds(t)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
+            assert_eq!(iso_time(epoch, t), expected);
+        }
+        assert_eq!(iso_time(epoch, 5 * 86_400 + 9 * 3_600), "2025-01-06T09:00:00Z");
+    }
+}

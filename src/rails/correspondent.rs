@@ -1,0 +1,211 @@
+//! The US-dollar baseline: a chain of correspondent banks. The payer's bank converts to the
+//! settlement currency, one or more intermediaries (New York hours and holidays) pass it on,
+//! each taking a fee unless the payer pays everything (OUR), and the payee's bank converts to
+//! the exporter's currency. Compliance holds delay, returns send the money back.
+
+use rand::RngExt;
+use rust_decimal::Decimal;
+
+use super::{Bearer, Ctx, CountChoice, Delay, FeeSchedule, Next, Payment, Status};
+use crate::calendar::{Calendar, CalendarSpec};
+use crate::engine::{HOUR_S, Time};
+use crate::ledger::{AccountId, Ledger};
+use crate::money::CurrencyId;
+use crate::world::World;
+use crate::{Error, Result};
+
+/// Validated parameters.
+#[derive(Debug, Clone)]
+pub struct Params {
+    pub settlement_ccy: CurrencyId,
+    /// Intermediary banks between the payer's and the payee's bank.
+    pub intermediaries: CountChoice,
+    pub hop_calendar: CalendarSpec,
+    /// Working minutes each bank spends on the payment.
+    pub processing_min: Delay,
+    pub originator_fee: FeeSchedule,
+    pub intermediary_fee: FeeSchedule,
+    pub beneficiary_fee: FeeSchedule,
+    pub our_fee: FeeSchedule,
+    pub hold_probability: f64,
+    /// Working hours a compliance hold adds at the payee's bank.
+    pub hold_h: Delay,
+    pub return_probability: f64,
+}
+
+/// Run-time state: the intermediaries' calendar and the settlement-currency accounts.
+#[derive(Debug)]
+pub struct Correspondent {
+    p: Params,
+    hop_calendar: Calendar,
+    /// Each member's banks' settlement-currency book and fee account.
+    bank_settle: Vec<AccountId>,
+    fees_settle: Vec<AccountId>,
+    /// The intermediaries' pooled account and their fee income.
+    chain: AccountId,
+    chain_fees: AccountId,
+}
+
+const STAGE_ORIGINATE: u8 = 1;
+const STAGE_HOP: u8 = 2;
+const STAGE_BENEFICIARY: u8 = 3;
+const STAGE_RETURNED: u8 = 4;
+
+fn post(ledger: &mut Ledger, from: AccountId, to: AccountId, amount: Decimal) -> Result<()> {
+    ledger.post(from, to, amount).map_err(|e| Error::Invariant(e.to_string()))
+}
+
+/// Where a calendar has no opening left in its precomputed range, the step never happens: the
+/// payment stays in flight and is reported unsettled at the end.
+fn when(t: Option<Time>) -> Next {
+    Next::At(t.unwrap_or(Time::MAX))
+}
+
+impl Correspondent {
+    pub fn new(p: Params, index: usize, world: &World, ledger: &mut Ledger) -> Result<Self> {
+        let hop_calendar = Calendar::new(&p.hop_calendar, world.epoch, world.span_days)
+            .map_err(|e| Error::Invariant(format!("hop calendar: {e}")))?;
+        let s = p.settlement_ccy;
+        let code = world.currencies.code(s).to_string();
+        let bank_settle = world
+            .members
+            .iter()
+            .map(|m| ledger.open(&format!("bank:{}:{code}", m.code), s, false))
+            .collect();
+        let fees_settle = world
+            .members
+            .iter()
+            .map(|m| ledger.open(&format!("fees:{}:{code}", m.code), s, false))
+            .collect();
+        let chain = ledger.open(&format!("rail{index}:correspondents:{code}"), s, false);
+        let chain_fees = ledger.open(&format!("rail{index}:correspondents-fees:{code}"), s, false);
+        Ok(Self { p, hop_calendar, bank_settle, fees_settle, chain, chain_fees })
+    }
+
+    fn work(&self, p: &mut Payment) -> Time {
+        self.p.processing_min.draw_min_s(&mut p.rng)
+    }
+
+    pub fn step(&mut self, ctx: &mut Ctx, p: &mut Payment) -> Result<Next> {
+        let w = ctx.world;
+        let importer = &w.members[p.importer];
+        let exporter = &w.members[p.exporter];
+        let s = self.p.settlement_ccy;
+        match p.stage {
+            0 => {
+                // Draws in a fixed order so a payment's path depends only on its own stream.
+                let work = self.work(p);
+                p.hops = self.p.intermediaries.draw(&mut p.rng) + 1;
+                p.flag = p.rng.random::<f64>() < self.p.return_probability;
+                p.stage = STAGE_ORIGINATE;
+                Ok(when(importer.calendar.process(ctx.now, work)))
+            }
+            STAGE_ORIGINATE => {
+                let (ci, inv) = (importer.currency, p.invoice_ccy);
+                let conv = if inv == ci {
+                    w.fx.convert_from(&w.currencies, ci, s, p.invoice_amount, ctx.now, p.ticket_usd)
+                } else if inv == s {
+                    w.fx.convert_to(&w.currencies, ci, s, p.invoice_amount, ctx.now, p.ticket_usd)
+                } else {
+                    // Invoiced in a third currency (the exporter's): send what buys the invoice
+                    // amount at today's payee-side quote; the payee converts it later.
+                    let need = w.fx.convert_to(&w.currencies, s, inv, p.invoice_amount, ctx.now, p.ticket_usd);
+                    w.fx.convert_to(&w.currencies, ci, s, need.given, ctx.now, p.ticket_usd)
+                };
+                post(ctx.ledger, importer.clients, importer.bank_home, conv.given)?;
+                p.debited += conv.given;
+                let settle = self.bank_settle[p.importer];
+                p.convert(w, ctx.ledger, &conv, importer.bank_home, settle)?;
+                p.amount = conv.received;
+                p.ccy = s;
+                match p.bearer {
+                    Bearer::Our | Bearer::Sha => {
+                        let mut fee = self.p.originator_fee.in_currency(w, ci, p.value_usd, ctx.now);
+                        if p.bearer == Bearer::Our {
+                            fee += self.p.our_fee.in_currency(w, ci, p.value_usd, ctx.now);
+                        }
+                        p.charge_importer(w, ctx.ledger, importer.fees_home, fee)?;
+                    }
+                    Bearer::Ben => {
+                        let fee = self.p.originator_fee.in_currency(w, s, p.value_usd, ctx.now).min(p.amount);
+                        p.fee(w, ctx.ledger, settle, self.fees_settle[p.importer], fee)?;
+                        p.amount -= fee;
+                    }
+                }
+                if p.hops > 1 {
+                    post(ctx.ledger, settle, self.chain, p.amount)?;
+                    p.stage = STAGE_HOP;
+                    let work = self.work(p);
+                    Ok(when(self.hop_calendar.process(ctx.now, work)))
+                } else {
+                    post(ctx.ledger, settle, self.bank_settle[p.exporter], p.amount)?;
+                    self.to_beneficiary(ctx, p)
+                }
+            }
+            STAGE_HOP => {
+                if p.bearer != Bearer::Our {
+                    let fee = self.p.intermediary_fee.in_currency(w, s, p.value_usd, ctx.now).min(p.amount);
+                    p.fee(w, ctx.ledger, self.chain, self.chain_fees, fee)?;
+                    p.amount -= fee;
+                }
+                p.hop += 1;
+                if p.hop + 1 < p.hops {
+                    let work = self.work(p);
+                    Ok(when(self.hop_calendar.process(ctx.now, work)))
+                } else {
+                    post(ctx.ledger, self.chain, self.bank_settle[p.exporter], p.amount)?;
+                    self.to_beneficiary(ctx, p)
+                }
+            }
+            STAGE_BENEFICIARY => {
+                let settle = self.bank_settle[p.exporter];
+                if p.flag {
+                    // Rejected: the principal goes back down the chain to the payer's bank.
+                    post(ctx.ledger, settle, self.bank_settle[p.importer], p.amount)?;
+                    p.stage = STAGE_RETURNED;
+                    let back = self.work(p);
+                    let at_hub = self.hop_calendar.process(ctx.now, back);
+                    let work = self.work(p);
+                    return Ok(when(at_hub.and_then(|t| importer.calendar.process(t, work))));
+                }
+                if p.bearer != Bearer::Our {
+                    let fee = self.p.beneficiary_fee.in_currency(w, s, p.value_usd, ctx.now).min(p.amount);
+                    p.fee(w, ctx.ledger, settle, self.fees_settle[p.exporter], fee)?;
+                    p.amount -= fee;
+                }
+                let conv = w.fx.convert_from(&w.currencies, s, exporter.currency, p.amount, ctx.now, p.ticket_usd);
+                p.convert(w, ctx.ledger, &conv, settle, exporter.bank_home)?;
+                post(ctx.ledger, exporter.bank_home, exporter.clients, conv.received)?;
+                p.credited = conv.received;
+                p.credited_ccy = exporter.currency;
+                p.amount = Decimal::ZERO;
+                p.status = Status::Settled;
+                p.settled_at = ctx.now;
+                Ok(Next::Done)
+            }
+            STAGE_RETURNED => {
+                let settle = self.bank_settle[p.importer];
+                let conv = w.fx.convert_from(&w.currencies, s, importer.currency, p.amount, ctx.now, p.ticket_usd);
+                p.convert(w, ctx.ledger, &conv, settle, importer.bank_home)?;
+                post(ctx.ledger, importer.bank_home, importer.clients, conv.received)?;
+                p.credited = conv.received;
+                p.credited_ccy = importer.currency;
+                p.amount = Decimal::ZERO;
+                p.status = Status::Returned;
+                p.settled_at = ctx.now;
+                Ok(Next::Done)
+            }
+            other => Err(Error::Invariant(format!("correspondent: unknown stage {other}"))),
+        }
+    }
+
+    /// Sends the payment to the payee's bank, which may hold it for a compliance check.
+    fn to_beneficiary(&self, ctx: &mut Ctx, p: &mut Payment) -> Result<Next> {
+        p.stage = STAGE_BENEFICIARY;
+        let mut work = self.work(p);
+        if self.p.hold_probability > 0.0 && p.rng.random::<f64>() < self.p.hold_probability {
+            work += (self.p.hold_h.draw(&mut p.rng) * HOUR_S as f64).round() as Time;
+        }
+        Ok(when(ctx.world.members[p.exporter].calendar.process(ctx.now, work)))
+    }
+}

@@ -1,0 +1,181 @@
+//! One payment in flight and its cost accounting: every fee posting and every conversion adds
+//! to its own component (fees, spread, drift), valued at the mid rates of the payment's start.
+//! Nothing is computed as the remainder of the others, so the identity
+//! `total = fees + spread + drift` is a real check.
+
+use rust_decimal::Decimal;
+
+use crate::engine::Time;
+use crate::experiment::streams::Stream;
+use crate::fx::Conversion;
+use crate::ledger::{AccountId, Ledger};
+use crate::money::CurrencyId;
+use crate::world::World;
+use crate::Result;
+
+/// Who pays the fees (SWIFT field 71A).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bearer {
+    /// The payer pays every fee; the full amount arrives.
+    Our,
+    /// Shared: the payer pays its bank's fee, later fees are deducted from the amount.
+    Sha,
+    /// The beneficiary pays: every fee is deducted from the amount.
+    Ben,
+}
+
+impl Bearer {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Bearer::Our => "OUR",
+            Bearer::Sha => "SHA",
+            Bearer::Ben => "BEN",
+        }
+    }
+}
+
+/// How a payment ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// In flight.
+    Pending,
+    /// Credited to the exporter.
+    Settled,
+    /// Rejected on the way and credited back to the importer.
+    Returned,
+    /// Could not be carried out (no rail could take it).
+    Failed,
+    /// Still in flight when the run ended.
+    Unsettled,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Settled => "settled",
+            Status::Returned => "returned",
+            Status::Failed => "failed",
+            Status::Unsettled => "unsettled",
+        }
+    }
+}
+
+/// A payment from an importer (paying its own currency) to an exporter (receiving its own).
+#[derive(Debug, Clone)]
+pub struct Payment {
+    pub id: u64,
+    pub corridor: u16,
+    pub exporter: usize,
+    pub importer: usize,
+    pub invoice_ccy: CurrencyId,
+    pub invoice_amount: Decimal,
+    /// Invoice amount at the t0 mid.
+    pub value_usd: Decimal,
+    /// The same as a float, for the size curve.
+    pub ticket_usd: f64,
+    pub bearer: Bearer,
+    /// Initiation (cost reference) and invoice date.
+    pub t0: Time,
+    pub invoiced_at: Time,
+    pub rail: usize,
+    pub fallback_taken: bool,
+    /// Rail-private progress.
+    pub stage: u8,
+    pub hops: u8,
+    pub hop: u8,
+    pub flag: bool,
+    /// Principal in flight: amount, currency and the account that holds it.
+    pub amount: Decimal,
+    pub ccy: CurrencyId,
+    /// Total debited from the importer (importer's currency).
+    pub debited: Decimal,
+    /// Total credited at the end: to the exporter, or back to the importer if returned.
+    pub credited: Decimal,
+    pub credited_ccy: CurrencyId,
+    pub fees_usd: Decimal,
+    pub spread_usd: Decimal,
+    pub drift_usd: Decimal,
+    pub usd_bought: Decimal,
+    pub usd_sold: Decimal,
+    pub status: Status,
+    pub settled_at: Time,
+    pub rng: Stream,
+}
+
+impl Payment {
+    /// Value at the payment's t0 mids.
+    #[inline]
+    pub fn usd0(&self, world: &World, ccy: CurrencyId, amount: Decimal) -> Decimal {
+        world.fx.to_usd(ccy, amount, self.t0)
+    }
+
+    /// Books a fee of `amount` (in the currency of both accounts) from `from` to `to` and adds
+    /// it to `fees_usd`. Zero fees book nothing.
+    pub fn fee(&mut self, world: &World, ledger: &mut Ledger, from: AccountId, to: AccountId, amount: Decimal) -> Result<()> {
+        if amount.is_zero() {
+            return Ok(());
+        }
+        ledger.post(from, to, amount).map_err(|e| crate::Error::Invariant(e.to_string()))?;
+        let ccy = ledger.currency(from);
+        self.fees_usd += self.usd0(world, ccy, amount);
+        Ok(())
+    }
+
+    /// Charges the importer a fee in its own currency (OUR/SHA fees at the originating bank).
+    pub fn charge_importer(&mut self, world: &World, ledger: &mut Ledger, to: AccountId, amount: Decimal) -> Result<()> {
+        let from = world.members[self.importer].clients;
+        self.fee(world, ledger, from, to, amount)?;
+        self.debited += amount;
+        Ok(())
+    }
+
+    /// Books a conversion: `from_acct` gives `given` to the dealer of `c.from`; the dealer of
+    /// `c.to` pays `received` into `to_acct`. Adds its spread (quote against the mid of the
+    /// moment) and drift (mid of the moment against the t0 mid) to the payment.
+    pub fn convert(&mut self, world: &World, ledger: &mut Ledger, c: &Conversion, from_acct: AccountId, to_acct: AccountId) -> Result<()> {
+        if c.from != c.to {
+            let post = |l: &mut Ledger, a, b, x| l.post(a, b, x).map_err(|e| crate::Error::Invariant(e.to_string()));
+            post(ledger, from_acct, world.dealer[c.from.index()], c.given)?;
+            post(ledger, world.dealer[c.to.index()], to_acct, c.received)?;
+        } else if from_acct != to_acct {
+            ledger.post(from_acct, to_acct, c.given).map_err(|e| crate::Error::Invariant(e.to_string()))?;
+        }
+        self.account_conversion(world, c);
+        Ok(())
+    }
+
+    /// The cost side of a conversion, without bookings (for conversions the rail books itself).
+    pub fn account_conversion(&mut self, world: &World, c: &Conversion) {
+        if c.from == c.to {
+            return;
+        }
+        let given_usd0 = self.usd0(world, c.from, c.given);
+        let at_mid_usd0 = self.usd0(world, c.to, c.received_at_mid);
+        let received_usd0 = self.usd0(world, c.to, c.received);
+        self.drift_usd += given_usd0 - at_mid_usd0;
+        self.spread_usd += at_mid_usd0 - received_usd0;
+        if c.to == CurrencyId::USD {
+            self.usd_bought += c.received;
+        }
+        if c.from == CurrencyId::USD {
+            self.usd_sold += c.given;
+        }
+    }
+
+    /// Debited value minus credited value at t0 mids (principal still in flight counts as not
+    /// yet lost, valued at the t0 mid of its currency).
+    pub fn total_cost_usd(&self, world: &World) -> Decimal {
+        let importer_ccy = world.members[self.importer].currency;
+        let mut total = self.usd0(world, importer_ccy, self.debited) - self.usd0(world, self.credited_ccy, self.credited);
+        if matches!(self.status, Status::Unsettled | Status::Pending) {
+            total -= self.usd0(world, self.ccy, self.amount);
+        }
+        total
+    }
+
+    /// `total − (fees + spread + drift)`: zero up to Decimal's division precision.
+    pub fn residual_usd(&self, world: &World) -> Decimal {
+        self.total_cost_usd(world) - (self.fees_usd + self.spread_usd + self.drift_usd)
+    }
+}

@@ -1,0 +1,409 @@
+//! The scenario file as written: serde types that mirror the TOML one to one, with every key
+//! documented and unknown keys rejected. [`super::validate`] turns them into a checked
+//! [`super::Scenario`].
+
+use serde::{Deserialize, Serialize};
+use toml::value::Datetime;
+
+/// A number written as a TOML integer, float or string ("12500.50"). Strings reach `Decimal`
+/// exactly; floats go through their shortest decimal representation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Num {
+    Int(i64),
+    Float(f64),
+    Text(String),
+}
+
+/// A discrete distribution: `values` drawn with `weights` (weights need not sum to 1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Choice {
+    pub values: Vec<f64>,
+    pub weights: Vec<f64>,
+}
+
+/// A lognormal duration: `median` and log-scale `sigma` (0 = always the median).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Delay {
+    pub median: f64,
+    #[serde(default)]
+    pub sigma: f64,
+}
+
+/// A fee schedule in USD: `flat_usd + bps × amount`, then clamped to [min_usd, max_usd].
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fee {
+    #[serde(default)]
+    pub flat_usd: f64,
+    #[serde(default)]
+    pub bps: f64,
+    #[serde(default)]
+    pub min_usd: f64,
+    pub max_usd: Option<f64>,
+}
+
+/// Shares of payments by charge bearer (must sum to 1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BearerShares {
+    #[serde(default)]
+    pub our: f64,
+    #[serde(default)]
+    pub sha: f64,
+    #[serde(default)]
+    pub ben: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    /// Another scenario file this one builds on (path relative to this file).
+    pub extends: Option<String>,
+    pub scenario: ScenarioSection,
+    #[serde(default)]
+    pub member: Vec<MemberSection>,
+    #[serde(default)]
+    pub currency: Vec<CurrencySection>,
+    #[serde(default)]
+    pub fx: FxSection,
+    pub trade: TradeSection,
+    #[serde(default)]
+    pub rail: Vec<RailSection>,
+    #[serde(default)]
+    pub route: Vec<RouteSection>,
+    #[serde(default)]
+    pub output: OutputSection,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioSection {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// First simulated day (a TOML date, 2025-01-01); time 0 is its midnight UTC.
+    pub start: Datetime,
+    /// Days during which payments are initiated.
+    pub days: u32,
+    pub seed: u64,
+    #[serde(default = "one")]
+    pub replications: u32,
+    /// Days after the last initiation during which payments in flight may still settle.
+    #[serde(default = "default_drain_days")]
+    pub drain_days: u32,
+    /// Upper bound on events handled in one replication.
+    #[serde(default = "default_max_events")]
+    pub max_events: u64,
+}
+
+fn one() -> u32 {
+    1
+}
+fn default_drain_days() -> u32 {
+    30
+}
+fn default_max_events() -> u64 {
+    200_000_000
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemberSection {
+    /// ISO 3166 alpha-2 code (TR, AZ, KZ, KG, UZ; observers TM, HU).
+    pub code: String,
+    #[serde(default)]
+    pub name: String,
+    /// ISO 4217 code of its currency (declared in a [[currency]]).
+    pub currency: String,
+    /// IANA time zone, e.g. "Europe/Istanbul".
+    pub time_zone: String,
+    /// RTGS opening and cut-off, local "HH:MM".
+    pub rtgs_open: String,
+    pub rtgs_cutoff: String,
+    /// Cut-off on half-days, local "HH:MM" (default: the normal cut-off).
+    pub half_day_cutoff: Option<String>,
+    /// Weekend days, e.g. ["Sat", "Sun"] (the default).
+    pub weekend: Option<Vec<String>>,
+    /// Bundled holiday set ("TR", "AZ", "KZ", "KG", "UZ", "US"), or "none". Default: the
+    /// member's code if such a set is bundled.
+    pub holidays: Option<String>,
+    /// Extra full closures and half-days, "YYYY-MM-DD".
+    #[serde(default)]
+    pub extra_closed: Vec<String>,
+    #[serde(default)]
+    pub extra_half_days: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CurrencySection {
+    pub code: String,
+    pub minor_units: u32,
+    /// Opening mid rate, units per USD.
+    pub mid_per_usd: Num,
+    /// "float", "crawl" or "peg".
+    pub regime: String,
+    #[serde(default)]
+    pub drift_pa: f64,
+    #[serde(default)]
+    pub vol_pa: f64,
+    #[serde(default)]
+    pub jump_rate_pa: f64,
+    #[serde(default)]
+    pub jump_mean: f64,
+    #[serde(default)]
+    pub jump_sd: f64,
+    /// Peg band half-width as a fraction (peg only).
+    #[serde(default)]
+    pub band_pct: f64,
+    /// Annual opportunity cost of idle balances in this currency.
+    pub liquidity_cost_pa: f64,
+    /// Dealer half-spread against USD, in bps of the mid.
+    pub usd_half_spread_bps: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FxSection {
+    /// Rate tick, hours.
+    #[serde(default = "one")]
+    pub tick_h: u32,
+    /// Pairwise correlations of log-rate shocks; unlisted pairs are 0.
+    #[serde(default)]
+    pub correlation: Vec<CorrelationEntry>,
+    /// Crosses without an explicit spread cost this multiple of the sum of their USD legs.
+    #[serde(default = "default_cross_multiplier")]
+    pub cross_multiplier: f64,
+    #[serde(default)]
+    pub cross: Vec<CrossSpread>,
+    /// Size curve: tickets up to `up_to_usd` pay `multiplier` × the half-spread.
+    #[serde(default)]
+    pub size_curve: Vec<SizeBandSection>,
+    /// fx.csv sampling interval, hours.
+    #[serde(default = "default_sample_h")]
+    pub sample_h: u32,
+}
+
+impl Default for FxSection {
+    fn default() -> Self {
+        Self {
+            tick_h: 1,
+            correlation: Vec::new(),
+            cross_multiplier: default_cross_multiplier(),
+            cross: Vec::new(),
+            size_curve: Vec::new(),
+            sample_h: default_sample_h(),
+        }
+    }
+}
+
+fn default_cross_multiplier() -> f64 {
+    2.0
+}
+fn default_sample_h() -> u32 {
+    24
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorrelationEntry {
+    /// "TRY/KZT"
+    pub pair: String,
+    pub rho: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrossSpread {
+    pub pair: String,
+    pub half_spread_bps: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SizeBandSection {
+    /// Upper bound of the band in USD; "inf" or omitted for the last band.
+    pub up_to_usd: Option<f64>,
+    pub multiplier: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TradeSection {
+    /// CSV of annual exporter → importer values (columns exporter,importer,annual_usd,...),
+    /// relative to the scenario file. Optional when `payment` lists every payment.
+    pub matrix: Option<String>,
+    /// Multiplier on every matrix value (1 = as written).
+    #[serde(default = "one_f")]
+    pub scale: f64,
+    /// Annual growth of trade values (0.05 = +5 %/yr), compounded over the run.
+    #[serde(default)]
+    pub growth_pa: f64,
+    pub size: Option<SizeSection>,
+    /// Days from invoice to payment.
+    pub terms_days: Option<Choice>,
+    /// Local hours of the importer's business days in which payments are initiated.
+    pub hours: Option<Vec<String>>,
+    #[serde(default)]
+    pub invoice_currency: Vec<InvoiceShares>,
+    pub charge_bearer: Option<BearerShares>,
+    /// Payments given one by one (for worked examples); used instead of the matrix when present.
+    #[serde(default)]
+    pub payment: Vec<ExplicitPayment>,
+}
+
+fn one_f() -> f64 {
+    1.0
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SizeSection {
+    /// "lognormal" (median_usd, sigma) or "pareto" (min_usd, alpha).
+    pub distribution: String,
+    pub median_usd: Option<f64>,
+    pub sigma: Option<f64>,
+    pub min_usd: Option<f64>,
+    pub alpha: Option<f64>,
+    /// Sizes are capped here (USD).
+    pub max_usd: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InvoiceShares {
+    /// "TR->AZ" or "*".
+    pub corridor: String,
+    #[serde(default)]
+    pub usd: f64,
+    #[serde(default)]
+    pub exporter: f64,
+    #[serde(default)]
+    pub importer: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExplicitPayment {
+    /// Initiation instant, e.g. 2025-01-06T09:00:00Z.
+    pub at: Datetime,
+    pub exporter: String,
+    pub importer: String,
+    pub amount: Num,
+    /// Invoice currency code.
+    pub currency: String,
+    /// "OUR", "SHA" or "BEN" (default SHA).
+    pub charge_bearer: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RailSection {
+    Correspondent(CorrespondentSection),
+    Bilateral(BilateralSection),
+}
+
+impl RailSection {
+    pub fn name(&self) -> &str {
+        match self {
+            RailSection::Correspondent(r) => &r.name,
+            RailSection::Bilateral(r) => &r.name,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HopCalendar {
+    pub time_zone: String,
+    pub open: String,
+    pub cutoff: String,
+    pub holidays: Option<String>,
+    pub weekend: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorrespondentSection {
+    pub name: String,
+    /// Currency the chain settles in (default USD).
+    pub settlement_currency: Option<String>,
+    /// Number of intermediary banks between originator and beneficiary bank.
+    pub intermediaries: Choice,
+    /// Where the intermediaries work (default: New York, 09:00–18:00, US holidays).
+    pub hop_calendar: Option<HopCalendar>,
+    /// Working minutes each bank spends on the payment.
+    pub processing_min: Delay,
+    #[serde(default)]
+    pub originator_fee: Fee,
+    #[serde(default)]
+    pub intermediary_fee: Fee,
+    #[serde(default)]
+    pub beneficiary_fee: Fee,
+    /// Surcharge for OUR (the originator guarantees the full amount arrives).
+    #[serde(default)]
+    pub our_fee: Fee,
+    #[serde(default)]
+    pub hold_probability: f64,
+    /// Working hours a compliance hold adds.
+    pub hold_h: Option<Delay>,
+    #[serde(default)]
+    pub return_probability: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BilateralSection {
+    pub name: String,
+    /// Member pairs served, "TR-AZ" (either direction), or ["*"] for every pair.
+    pub pairs: Vec<String>,
+    #[serde(default)]
+    pub fee: Fee,
+    pub processing_min: Delay,
+    /// Nostro target: this many days of the corridor's expected flow.
+    pub nostro_days: f64,
+    /// Top up when a nostro falls below this fraction of its target.
+    pub topup_threshold: f64,
+    /// Working minutes a top-up takes once both RTGS systems are open.
+    pub topup_min: Option<Delay>,
+    /// What a payment does when the nostro is short: "wait" for the top-up or "fallback".
+    pub on_short: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteSection {
+    /// "TR->AZ" (exporter->importer) or "*".
+    pub corridor: String,
+    pub rails: Vec<RouteShare>,
+    #[serde(default)]
+    pub fallback: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteShare {
+    pub rail: String,
+    pub share: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputSection {
+    /// Write payments.csv (one row per payment).
+    #[serde(default = "yes")]
+    pub payments: bool,
+}
+
+impl Default for OutputSection {
+    fn default() -> Self {
+        Self { payments: true }
+    }
+}
+
+fn yes() -> bool {
+    true
+}

@@ -1,0 +1,841 @@
+//! Validation: the raw TOML types become a checked [`Scenario`] with defaults filled in. Each
+//! check names the key it is about, and [`Loaded::error`] turns that into file, line and column.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::str::FromStr;
+
+use chrono::{NaiveDate, TimeZone, Utc, Weekday};
+use chrono_tz::Tz;
+use rust_decimal::Decimal;
+use sha2::Digest;
+
+use super::load::{Loaded, Seg, read_data};
+use super::schema::*;
+use super::{FxParams, MemberSpec, Route, Scenario};
+use crate::calendar::{CalendarSpec, bundled_holiday_sets};
+use crate::engine::{DAY_S, HOUR_S, Time};
+use crate::fx::process::{Regime, cholesky};
+use crate::fx::{CurrencyProcess, SizeBand, SpreadTable};
+use crate::money::{Currencies, CurrencyId};
+use crate::rails::{Bearer, CountChoice, Delay as RailDelay, FeeSchedule, RailParams, RailSpec, bilateral, correspondent};
+use crate::trade::{Corridor, Discrete, ExplicitPayment as TradePayment, SizeDist, TradeParams};
+use crate::{Error, Result};
+
+fn k(s: &str) -> Seg {
+    Seg::Key(s.to_string())
+}
+
+/// Builds a key path: `path!["rail", 2, "fee"]`.
+macro_rules! path {
+    ($($x:expr),* $(,)?) => { vec![$(IntoSeg::into_seg($x)),*] };
+}
+
+trait IntoSeg {
+    fn into_seg(self) -> Seg;
+}
+impl IntoSeg for &str {
+    fn into_seg(self) -> Seg {
+        k(self)
+    }
+}
+impl IntoSeg for usize {
+    fn into_seg(self) -> Seg {
+        Seg::Index(self)
+    }
+}
+
+struct V<'a> {
+    l: &'a Loaded,
+}
+
+impl V<'_> {
+    fn err(&self, path: Vec<Seg>, msg: impl AsRef<str>) -> Error {
+        self.l.error(&path, msg.as_ref())
+    }
+
+    /// A finite number, at least `min`.
+    fn at_least(&self, path: Vec<Seg>, x: f64, min: f64) -> Result<f64> {
+        if !x.is_finite() {
+            return Err(self.err(path, format!("must be a finite number, got {x}")));
+        }
+        if x < min {
+            return Err(self.err(path, format!("must be at least {min}, got {x}")));
+        }
+        Ok(x)
+    }
+
+    fn nonneg(&self, path: Vec<Seg>, x: f64) -> Result<f64> {
+        self.at_least(path, x, 0.0)
+    }
+
+    fn positive(&self, path: Vec<Seg>, x: f64) -> Result<f64> {
+        if !x.is_finite() || x <= 0.0 {
+            return Err(self.err(path, format!("must be a positive finite number, got {x}")));
+        }
+        Ok(x)
+    }
+
+    fn probability(&self, path: Vec<Seg>, x: f64) -> Result<f64> {
+        if !x.is_finite() || !(0.0..=1.0).contains(&x) {
+            return Err(self.err(path, format!("must be a probability in [0, 1], got {x}")));
+        }
+        Ok(x)
+    }
+
+    fn hhmm(&self, path: Vec<Seg>, s: &str) -> Result<u32> {
+        let bad = || self.err(path.clone(), format!("expected a local time \"HH:MM\", got \"{s}\""));
+        let (h, m) = s.split_once(':').ok_or_else(bad)?;
+        let (h, m): (u32, u32) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+        if h > 24 || m > 59 || (h == 24 && m > 0) {
+            return Err(bad());
+        }
+        Ok(h * 60 + m)
+    }
+
+    fn date(&self, path: Vec<Seg>, s: &str) -> Result<NaiveDate> {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| self.err(path, format!("expected a date \"YYYY-MM-DD\", got \"{s}\"")))
+    }
+
+    fn time_zone(&self, path: Vec<Seg>, s: &str) -> Result<Tz> {
+        Tz::from_str(s).map_err(|_| self.err(path, format!("unknown IANA time zone \"{s}\" (e.g. \"Asia/Almaty\")")))
+    }
+
+    fn weekend(&self, path: Vec<Seg>, days: &Option<Vec<String>>) -> Result<Vec<Weekday>> {
+        match days {
+            None => Ok(vec![Weekday::Sat, Weekday::Sun]),
+            Some(days) => days
+                .iter()
+                .enumerate()
+                .map(|(i, d)| {
+                    Weekday::from_str(d).map_err(|_| {
+                        let mut p = path.clone();
+                        p.push(Seg::Index(i));
+                        self.err(p, format!("expected a weekday (Mon … Sun), got \"{d}\""))
+                    })
+                })
+                .collect(),
+        }
+    }
+
+    fn holidays(&self, path: Vec<Seg>, set: &Option<String>, default: &str) -> Result<Option<String>> {
+        let sets = bundled_holiday_sets();
+        match set.as_deref() {
+            None => Ok(sets.contains(&default).then(|| default.to_string())),
+            Some("none") => Ok(None),
+            Some(s) if sets.contains(&s) => Ok(Some(s.to_string())),
+            Some(s) => Err(self.err(path, format!("unknown holiday set \"{s}\" (bundled: {}, or \"none\")", sets.join(", ")))),
+        }
+    }
+
+    fn decimal(&self, path: Vec<Seg>, n: &Num) -> Result<Decimal> {
+        let parsed = match n {
+            Num::Int(i) => Some(Decimal::from(*i)),
+            Num::Float(f) if f.is_finite() => Decimal::from_str(&f.to_string()).ok(),
+            Num::Float(_) => None,
+            Num::Text(s) => Decimal::from_str(s.trim()).ok(),
+        };
+        parsed.ok_or_else(|| self.err(path, format!("expected a finite decimal number, got {n:?}")))
+    }
+
+    fn choice(&self, path: Vec<Seg>, c: &Choice) -> Result<(Vec<f64>, Vec<f64>)> {
+        if c.values.is_empty() || c.values.len() != c.weights.len() {
+            return Err(self.err(path, format!("`values` and `weights` must be non-empty and of equal length ({} vs {})", c.values.len(), c.weights.len())));
+        }
+        let mut sub = path.clone();
+        sub.push(k("weights"));
+        for &w in &c.weights {
+            self.nonneg(sub.clone(), w)?;
+        }
+        let total: f64 = c.weights.iter().sum();
+        if total <= 0.0 {
+            return Err(self.err(sub, "weights must not all be zero"));
+        }
+        let mut acc = 0.0;
+        let cumulative = c.weights.iter().map(|w| { acc += w / total; acc }).collect::<Vec<_>>();
+        let mut cumulative = cumulative;
+        if let Some(last) = cumulative.last_mut() {
+            *last = 1.0;
+        }
+        Ok((c.values.clone(), cumulative))
+    }
+
+    fn delay(&self, path: Vec<Seg>, d: &Delay) -> Result<RailDelay> {
+        let mut p = path.clone();
+        p.push(k("median"));
+        let median = self.nonneg(p, d.median)?;
+        let mut p = path;
+        p.push(k("sigma"));
+        let sigma = self.nonneg(p, d.sigma)?;
+        Ok(RailDelay { median, sigma })
+    }
+
+    fn fee(&self, path: Vec<Seg>, f: &Fee) -> Result<FeeSchedule> {
+        let sub = |key: &str| { let mut p = path.clone(); p.push(k(key)); p };
+        let flat = self.nonneg(sub("flat_usd"), f.flat_usd)?;
+        let bps = self.nonneg(sub("bps"), f.bps)?;
+        let min = self.nonneg(sub("min_usd"), f.min_usd)?;
+        let max = match f.max_usd {
+            Some(m) => {
+                let m = self.nonneg(sub("max_usd"), m)?;
+                if m < min {
+                    return Err(self.err(sub("max_usd"), format!("is below min_usd ({m} < {min})")));
+                }
+                Some(crate::rails::usd(m))
+            }
+            None => None,
+        };
+        Ok(FeeSchedule {
+            flat_usd: crate::rails::usd(flat),
+            rate: crate::fx::quote::bps_to_fraction(bps),
+            min_usd: crate::rails::usd(min),
+            max_usd: max,
+        })
+    }
+
+    /// Three shares that must sum to 1.
+    fn shares(&self, path: Vec<Seg>, names: [&str; 3], xs: [f64; 3]) -> Result<[f64; 3]> {
+        for (n, x) in names.iter().zip(xs) {
+            let mut p = path.clone();
+            p.push(k(n));
+            self.probability(p, x)?;
+        }
+        let total: f64 = xs.iter().sum();
+        if (total - 1.0).abs() > 1e-9 {
+            return Err(self.err(path, format!("shares {} = {} sum to {total}; they must sum to 1", names.join(" + "), xs.map(|x| x.to_string()).join(" + "))));
+        }
+        Ok([xs[0], xs[0] + xs[1], 1.0])
+    }
+}
+
+/// Translates a serde error on the merged document into a located scenario error.
+fn serde_error(l: &Loaded, e: serde_path_to_error::Error<toml::de::Error>) -> Error {
+    let mut path: Vec<Seg> = Vec::new();
+    for seg in e.path().iter() {
+        match seg {
+            serde_path_to_error::Segment::Seq { index } => path.push(Seg::Index(*index)),
+            serde_path_to_error::Segment::Map { key } => path.push(k(key)),
+            serde_path_to_error::Segment::Enum { .. } | serde_path_to_error::Segment::Unknown => {}
+        }
+    }
+    let message = e.inner().message().to_string();
+    // An unknown key is reported on its container: point at the key itself.
+    if let Some(rest) = message.strip_prefix("unknown field `")
+        && let Some((field, _)) = rest.split_once('`')
+    {
+        path.push(k(field));
+    }
+    let message = message.replace("data did not match any variant of untagged enum Num", "expected a number (integer, float or a string such as \"12.50\")");
+    l.error(&path, &message)
+}
+
+pub fn validate(l: &Loaded) -> Result<Scenario> {
+    let raw: RawScenario = serde_path_to_error::deserialize(toml::Value::Table(l.merged.clone())).map_err(|e| serde_error(l, e))?;
+    let v = V { l };
+
+    // [scenario]
+    let sc = &raw.scenario;
+    if sc.name.trim().is_empty() {
+        return Err(v.err(path!["scenario", "name"], "must not be empty"));
+    }
+    let start = match (sc.start.date, sc.start.time) {
+        (Some(d), None) => NaiveDate::from_ymd_opt(d.year as i32, d.month as u32, d.day as u32),
+        _ => None,
+    }
+    .ok_or_else(|| v.err(path!["scenario", "start"], format!("expected a date such as 2025-01-01, got {}", sc.start)))?;
+    let epoch = Utc.from_utc_datetime(&start.and_hms_opt(0, 0, 0).expect("midnight exists"));
+    if sc.days == 0 || sc.days > 3_660 {
+        return Err(v.err(path!["scenario", "days"], format!("must be between 1 and 3660, got {}", sc.days)));
+    }
+    if sc.replications == 0 || sc.replications > 100_000 {
+        return Err(v.err(path!["scenario", "replications"], format!("must be between 1 and 100000, got {}", sc.replications)));
+    }
+    if sc.drain_days > 366 {
+        return Err(v.err(path!["scenario", "drain_days"], format!("must be at most 366, got {}", sc.drain_days)));
+    }
+    if sc.max_events == 0 {
+        return Err(v.err(path!["scenario", "max_events"], "must be positive"));
+    }
+
+    // [[currency]]
+    let mut currencies = Currencies::new();
+    let mut liquidity_cost_pa = vec![0.0];
+    let mut processes = Vec::new();
+    let mut usd_half_bps = vec![0.0];
+    for (i, c) in raw.currency.iter().enumerate() {
+        let p = |key: &str| path!["currency", i, key];
+        if c.code.len() != 3 || !c.code.chars().all(|ch| ch.is_ascii_uppercase()) {
+            return Err(v.err(p("code"), format!("expected an ISO 4217 code of three capital letters, got \"{}\"", c.code)));
+        }
+        if c.code == "USD" {
+            return Err(v.err(p("code"), "USD is built in (the numeraire); do not declare it"));
+        }
+        if currencies.id(&c.code).is_some() {
+            return Err(v.err(p("code"), format!("currency {} is declared twice", c.code)));
+        }
+        if c.minor_units > 8 {
+            return Err(v.err(p("minor_units"), format!("must be at most 8, got {}", c.minor_units)));
+        }
+        let mid = v.decimal(p("mid_per_usd"), &c.mid_per_usd)?;
+        if mid <= Decimal::ZERO {
+            return Err(v.err(p("mid_per_usd"), format!("must be positive, got {mid}")));
+        }
+        let regime = match c.regime.as_str() {
+            "float" => Regime::Float,
+            "crawl" => Regime::Crawl,
+            "peg" => Regime::Peg,
+            other => return Err(v.err(p("regime"), format!("expected \"float\", \"crawl\" or \"peg\", got \"{other}\""))),
+        };
+        let drift_pa = c.drift_pa;
+        if !drift_pa.is_finite() || drift_pa.abs() > 5.0 {
+            return Err(v.err(p("drift_pa"), format!("must be a finite annual drift within ±5, got {drift_pa}")));
+        }
+        processes.push(CurrencyProcess {
+            regime,
+            mid0_per_usd: mid.to_string().parse().unwrap_or(1.0),
+            drift_pa,
+            vol_pa: v.nonneg(p("vol_pa"), c.vol_pa)?,
+            jump_rate_pa: v.nonneg(p("jump_rate_pa"), c.jump_rate_pa)?,
+            jump_mean: {
+                let x = c.jump_mean;
+                if !x.is_finite() || x <= -0.95 {
+                    return Err(v.err(p("jump_mean"), format!("must be a finite fraction above -0.95, got {x}")));
+                }
+                x
+            },
+            jump_sd: v.nonneg(p("jump_sd"), c.jump_sd)?,
+            band_pct: v.nonneg(p("band_pct"), c.band_pct)?,
+        });
+        liquidity_cost_pa.push(v.nonneg(p("liquidity_cost_pa"), c.liquidity_cost_pa)?);
+        usd_half_bps.push(v.nonneg(p("usd_half_spread_bps"), c.usd_half_spread_bps)?);
+        currencies.add(&c.code, c.minor_units);
+    }
+
+    // [[member]]
+    if raw.member.len() < 2 {
+        return Err(v.err(path!["member"], format!("at least two members are needed, got {}", raw.member.len())));
+    }
+    let mut members: Vec<MemberSpec> = Vec::new();
+    for (i, m) in raw.member.iter().enumerate() {
+        let p = |key: &str| path!["member", i, key];
+        if m.code.len() != 2 || !m.code.chars().all(|ch| ch.is_ascii_uppercase()) {
+            return Err(v.err(p("code"), format!("expected an ISO 3166 code of two capital letters, got \"{}\"", m.code)));
+        }
+        if members.iter().any(|x| x.code == m.code) {
+            return Err(v.err(p("code"), format!("member {} is declared twice", m.code)));
+        }
+        let currency = currencies
+            .id(&m.currency)
+            .filter(|c| *c != CurrencyId::USD)
+            .ok_or_else(|| v.err(p("currency"), format!("unknown currency \"{}\": declare it in a [[currency]] table", m.currency)))?;
+        let time_zone = v.time_zone(p("time_zone"), &m.time_zone)?;
+        let open_min = v.hhmm(p("rtgs_open"), &m.rtgs_open)?;
+        let cutoff_min = v.hhmm(p("rtgs_cutoff"), &m.rtgs_cutoff)?;
+        if cutoff_min <= open_min {
+            return Err(v.err(p("rtgs_cutoff"), format!("cut-off {} must be after opening {}", m.rtgs_cutoff, m.rtgs_open)));
+        }
+        let half_day_cutoff_min = match &m.half_day_cutoff {
+            Some(h) => {
+                let x = v.hhmm(p("half_day_cutoff"), h)?;
+                if x <= open_min || x > cutoff_min {
+                    return Err(v.err(p("half_day_cutoff"), format!("must lie after opening and no later than the cut-off, got {h}")));
+                }
+                x
+            }
+            None => cutoff_min,
+        };
+        let extra_closed = m.extra_closed.iter().enumerate().map(|(j, d)| v.date(path!["member", i, "extra_closed", j], d)).collect::<Result<_>>()?;
+        let extra_half = m.extra_half_days.iter().enumerate().map(|(j, d)| v.date(path!["member", i, "extra_half_days", j], d)).collect::<Result<_>>()?;
+        members.push(MemberSpec {
+            code: m.code.clone(),
+            name: m.name.clone(),
+            currency,
+            calendar: CalendarSpec {
+                name: m.code.clone(),
+                time_zone,
+                open_min,
+                cutoff_min,
+                half_day_cutoff_min,
+                weekend: v.weekend(p("weekend"), &m.weekend)?,
+                holidays: v.holidays(p("holidays"), &m.holidays, &m.code)?,
+                extra_closed,
+                extra_half,
+                open_previous_evening: false,
+            },
+        });
+    }
+    let member_ix = |code: &str| members.iter().position(|m| m.code == code);
+
+    // [fx]
+    let fx = &raw.fx;
+    if fx.tick_h == 0 || fx.tick_h > 24 {
+        return Err(v.err(path!["fx", "tick_h"], format!("must be between 1 and 24 hours, got {}", fx.tick_h)));
+    }
+    if fx.sample_h == 0 {
+        return Err(v.err(path!["fx", "sample_h"], "must be at least 1 hour"));
+    }
+    let n = processes.len();
+    let mut corr = vec![vec![0.0; n]; n];
+    for (i, row) in corr.iter_mut().enumerate() {
+        row[i] = 1.0;
+    }
+    let pair = |path: Vec<Seg>, s: &str| -> Result<(CurrencyId, CurrencyId)> {
+        let (a, b) = s.split_once('/').ok_or_else(|| v.err(path.clone(), format!("expected a pair \"AAA/BBB\", got \"{s}\"")))?;
+        let id = |c: &str| currencies.id(c).ok_or_else(|| v.err(path.clone(), format!("unknown currency \"{c}\" in pair \"{s}\"")));
+        let (a, b) = (id(a)?, id(b)?);
+        if a == b {
+            return Err(v.err(path, format!("pair \"{s}\" names the same currency twice")));
+        }
+        Ok((a, b))
+    };
+    for (i, c) in fx.correlation.iter().enumerate() {
+        let (a, b) = pair(path!["fx", "correlation", i, "pair"], &c.pair)?;
+        if a == CurrencyId::USD || b == CurrencyId::USD {
+            return Err(v.err(path!["fx", "correlation", i, "pair"], "correlations are between non-USD currencies (each rate is per USD)"));
+        }
+        if !c.rho.is_finite() || !(-1.0..=1.0).contains(&c.rho) {
+            return Err(v.err(path!["fx", "correlation", i, "rho"], format!("must lie in [-1, 1], got {}", c.rho)));
+        }
+        corr[a.index() - 1][b.index() - 1] = c.rho;
+        corr[b.index() - 1][a.index() - 1] = c.rho;
+    }
+    if let Err(e) = cholesky(&corr) {
+        return Err(v.err(path!["fx", "correlation"], format!("{e}: the listed correlations cannot hold together")));
+    }
+    let mut cross_half_bps = BTreeMap::new();
+    for (i, c) in fx.cross.iter().enumerate() {
+        let (a, b) = pair(path!["fx", "cross", i, "pair"], &c.pair)?;
+        let bps = v.nonneg(path!["fx", "cross", i, "half_spread_bps"], c.half_spread_bps)?;
+        cross_half_bps.insert(if a < b { (a, b) } else { (b, a) }, bps);
+    }
+    let mut size_curve = Vec::new();
+    for (i, b) in fx.size_curve.iter().enumerate() {
+        let up_to = match b.up_to_usd {
+            Some(x) => v.positive(path!["fx", "size_curve", i, "up_to_usd"], x)?,
+            None => f64::INFINITY,
+        };
+        if size_curve.last().is_some_and(|last: &SizeBand| last.up_to_usd >= up_to) {
+            return Err(v.err(path!["fx", "size_curve", i, "up_to_usd"], "bands must be in ascending order of up_to_usd"));
+        }
+        size_curve.push(SizeBand { up_to_usd: up_to, multiplier: v.nonneg(path!["fx", "size_curve", i, "multiplier"], b.multiplier)? });
+    }
+    let spreads = SpreadTable {
+        usd_half_bps,
+        cross_half_bps,
+        cross_multiplier: v.nonneg(path!["fx", "cross_multiplier"], fx.cross_multiplier)?,
+        size_curve,
+    };
+
+    // [trade]
+    let t = &raw.trade;
+    let corridor_key = |path: Vec<Seg>, s: &str| -> Result<Option<(usize, usize)>> {
+        if s == "*" {
+            return Ok(None);
+        }
+        let (a, b) = s
+            .split_once("->")
+            .ok_or_else(|| v.err(path.clone(), format!("expected a corridor \"EXPORTER->IMPORTER\" such as \"TR->AZ\", or \"*\"; got \"{s}\"")))?;
+        let a = member_ix(a.trim()).ok_or_else(|| v.err(path.clone(), format!("unknown member \"{}\" in corridor \"{s}\"", a.trim())))?;
+        let b = member_ix(b.trim()).ok_or_else(|| v.err(path.clone(), format!("unknown member \"{}\" in corridor \"{s}\"", b.trim())))?;
+        if a == b {
+            return Err(v.err(path, format!("corridor \"{s}\" joins a member to itself")));
+        }
+        Ok(Some((a, b)))
+    };
+    let mut matrix: Vec<(usize, usize, f64, String)> = Vec::new();
+    if let Some(name) = &t.matrix {
+        let (file, text) = read_data(&l.chain[0], name).ok_or_else(|| v.err(path!["trade", "matrix"], format!("cannot find the trade matrix \"{name}\"")))?;
+        matrix = read_matrix(&file, &text, &members)?;
+    }
+    let scale = v.nonneg(path!["trade", "scale"], t.scale)?;
+    for row in &mut matrix {
+        row.2 *= scale;
+    }
+    if t.matrix.is_none() && t.payment.is_empty() {
+        return Err(v.err(path!["trade"], "give a `matrix` file or at least one [[trade.payment]]"));
+    }
+    let size = match &t.size {
+        Some(sz) => {
+            let p = |key: &str| path!["trade", "size", key];
+            let need = |key: &str, x: Option<f64>| x.ok_or_else(|| v.err(p(key), format!("`{key}` is required for the {} distribution", sz.distribution)));
+            match sz.distribution.as_str() {
+                "lognormal" => SizeDist::LogNormal {
+                    median_usd: v.positive(p("median_usd"), need("median_usd", sz.median_usd)?)?,
+                    sigma: v.nonneg(p("sigma"), need("sigma", sz.sigma)?)?,
+                },
+                "pareto" => {
+                    let alpha = need("alpha", sz.alpha)?;
+                    if !alpha.is_finite() || alpha <= 1.0 {
+                        return Err(v.err(p("alpha"), format!("must be above 1 (a finite mean), got {alpha}")));
+                    }
+                    SizeDist::Pareto { min_usd: v.positive(p("min_usd"), need("min_usd", sz.min_usd)?)?, alpha }
+                }
+                other => return Err(v.err(p("distribution"), format!("expected \"lognormal\" or \"pareto\", got \"{other}\""))),
+            }
+        }
+        None if matrix.is_empty() => SizeDist::LogNormal { median_usd: 1.0, sigma: 0.0 },
+        None => return Err(v.err(path!["trade"], "`size` is required with a trade matrix")),
+    };
+    let max_usd = match t.size.as_ref().and_then(|s| s.max_usd) {
+        Some(m) => v.positive(path!["trade", "size", "max_usd"], m)?,
+        None => f64::INFINITY,
+    };
+    let terms_days = match &t.terms_days {
+        Some(c) => {
+            let (values, cumulative) = v.choice(path!["trade", "terms_days"], c)?;
+            for &x in &values {
+                v.nonneg(path!["trade", "terms_days", "values"], x)?;
+            }
+            Discrete { values, cumulative }
+        }
+        None => Discrete { values: vec![0.0], cumulative: vec![1.0] },
+    };
+    let hours_min = match &t.hours {
+        Some(h) if h.len() == 2 => {
+            let a = v.hhmm(path!["trade", "hours", 0], &h[0])?;
+            let b = v.hhmm(path!["trade", "hours", 1], &h[1])?;
+            if b <= a {
+                return Err(v.err(path!["trade", "hours"], "the second time must be after the first"));
+            }
+            (a, b)
+        }
+        Some(_) => return Err(v.err(path!["trade", "hours"], "expected two local times, e.g. [\"09:00\", \"18:00\"]")),
+        None => (9 * 60, 18 * 60),
+    };
+    let bearer_cumulative = match &t.charge_bearer {
+        Some(b) => v.shares(path!["trade", "charge_bearer"], ["our", "sha", "ben"], [b.our, b.sha, b.ben])?,
+        None => [0.0, 1.0, 1.0],
+    };
+    let growth_pa = t.growth_pa;
+    if !growth_pa.is_finite() || growth_pa <= -1.0 {
+        return Err(v.err(path!["trade", "growth_pa"], format!("must be a finite rate above -1, got {growth_pa}")));
+    }
+    let mut invoice_rules: Vec<(Option<(usize, usize)>, [f64; 3])> = Vec::new();
+    for (i, rule) in t.invoice_currency.iter().enumerate() {
+        let key = corridor_key(path!["trade", "invoice_currency", i, "corridor"], &rule.corridor)?;
+        if invoice_rules.iter().any(|(k2, _)| *k2 == key) {
+            return Err(v.err(path!["trade", "invoice_currency", i, "corridor"], format!("corridor \"{}\" has two invoice-currency rules", rule.corridor)));
+        }
+        let shares = v.shares(path!["trade", "invoice_currency", i], ["usd", "exporter", "importer"], [rule.usd, rule.exporter, rule.importer])?;
+        invoice_rules.push((key, shares));
+    }
+    let invoice_for = |e: usize, im: usize| {
+        invoice_rules
+            .iter()
+            .find(|(key, _)| *key == Some((e, im)))
+            .or_else(|| invoice_rules.iter().find(|(key, _)| key.is_none()))
+            .map_or([1.0, 1.0, 1.0], |(_, s)| *s)
+    };
+    let mut corridors: Vec<Corridor> = matrix
+        .iter()
+        .filter(|(_, _, usd, _)| *usd > 0.0)
+        .map(|(e, im, usd, source)| Corridor {
+            exporter: *e,
+            importer: *im,
+            code: format!("{}->{}", members[*e].code, members[*im].code),
+            annual_usd: *usd,
+            source: source.clone(),
+            invoice_cumulative: invoice_for(*e, *im),
+        })
+        .collect();
+    let mut explicit = Vec::new();
+    for (i, pay) in t.payment.iter().enumerate() {
+        let p = |key: &str| path!["trade", "payment", i, key];
+        let at = datetime_to_time(&pay.at, epoch).ok_or_else(|| v.err(p("at"), format!("expected an instant such as 2025-01-06T09:00:00Z, got {}", pay.at)))?;
+        if at < 0 || at >= sc.days as Time * DAY_S {
+            return Err(v.err(p("at"), format!("{} lies outside the simulated days", pay.at)));
+        }
+        let e = member_ix(&pay.exporter).ok_or_else(|| v.err(p("exporter"), format!("unknown member \"{}\"", pay.exporter)))?;
+        let im = member_ix(&pay.importer).ok_or_else(|| v.err(p("importer"), format!("unknown member \"{}\"", pay.importer)))?;
+        if e == im {
+            return Err(v.err(p("importer"), "exporter and importer must differ"));
+        }
+        let currency = currencies.id(&pay.currency).ok_or_else(|| v.err(p("currency"), format!("unknown currency \"{}\"", pay.currency)))?;
+        let amount = v.decimal(p("amount"), &pay.amount)?;
+        if amount <= Decimal::ZERO {
+            return Err(v.err(p("amount"), format!("must be positive, got {amount}")));
+        }
+        if currencies.round(currency, amount) != amount {
+            return Err(v.err(p("amount"), format!("{amount} has more decimals than {} allows ({})", pay.currency, currencies.minor_units(currency))));
+        }
+        let bearer = match pay.charge_bearer.as_deref() {
+            None | Some("SHA") => Bearer::Sha,
+            Some("OUR") => Bearer::Our,
+            Some("BEN") => Bearer::Ben,
+            Some(other) => return Err(v.err(p("charge_bearer"), format!("expected \"OUR\", \"SHA\" or \"BEN\", got \"{other}\""))),
+        };
+        let corridor = match corridors.iter().position(|c| c.exporter == e && c.importer == im) {
+            Some(c) => c,
+            None => {
+                corridors.push(Corridor {
+                    exporter: e,
+                    importer: im,
+                    code: format!("{}->{}", members[e].code, members[im].code),
+                    annual_usd: 0.0,
+                    source: "scenario".into(),
+                    invoice_cumulative: invoice_for(e, im),
+                });
+                corridors.len() - 1
+            }
+        };
+        explicit.push(TradePayment { at, corridor, amount, currency, bearer });
+    }
+    // Explicit payments in time order; equal times keep the order written.
+    explicit.sort_by_key(|p| p.at);
+
+    // [[rail]]
+    let mut rails: Vec<RailSpec> = Vec::new();
+    for (i, r) in raw.rail.iter().enumerate() {
+        let p = |key: &str| path!["rail", i, key];
+        let name = r.name();
+        if name.trim().is_empty() {
+            return Err(v.err(p("name"), "must not be empty"));
+        }
+        if rails.iter().any(|x| x.name == name) {
+            return Err(v.err(p("name"), format!("rail \"{name}\" is declared twice")));
+        }
+        let params = match r {
+            RailSection::Correspondent(c) => {
+                let settlement_ccy = match &c.settlement_currency {
+                    None => CurrencyId::USD,
+                    Some(code) => currencies.id(code).ok_or_else(|| v.err(p("settlement_currency"), format!("unknown currency \"{code}\"")))?,
+                };
+                let (values, cumulative) = v.choice(p("intermediaries"), &c.intermediaries)?;
+                let values = values
+                    .iter()
+                    .map(|&x| {
+                        if x.fract() != 0.0 || !(0.0..=8.0).contains(&x) {
+                            Err(v.err(path!["rail", i, "intermediaries", "values"], format!("must be whole numbers from 0 to 8, got {x}")))
+                        } else {
+                            Ok(x as u8)
+                        }
+                    })
+                    .collect::<Result<Vec<u8>>>()?;
+                let hop_calendar = match &c.hop_calendar {
+                    None => CalendarSpec {
+                        name: "US".into(),
+                        time_zone: chrono_tz::America::New_York,
+                        // Fedwire Funds: 21:00 ET the evening before to the 18:00 ET customer
+                        // deadline (CALIBRATION §6.1).
+                        open_min: 21 * 60,
+                        cutoff_min: 18 * 60,
+                        half_day_cutoff_min: 18 * 60,
+                        weekend: vec![Weekday::Sat, Weekday::Sun],
+                        holidays: Some("US".into()),
+                        extra_closed: Vec::new(),
+                        extra_half: Vec::new(),
+                        open_previous_evening: true,
+                    },
+                    Some(h) => {
+                        let hp = |key: &str| path!["rail", i, "hop_calendar", key];
+                        let open_min = v.hhmm(hp("open"), &h.open)?;
+                        let cutoff_min = v.hhmm(hp("cutoff"), &h.cutoff)?;
+                        // An opening after the cut-off means "the evening before" (Fedwire).
+                        let open_previous_evening = open_min > cutoff_min;
+                        if cutoff_min == open_min {
+                            return Err(v.err(hp("cutoff"), "the cut-off must differ from the opening"));
+                        }
+                        CalendarSpec {
+                            name: format!("{name} hops"),
+                            time_zone: v.time_zone(hp("time_zone"), &h.time_zone)?,
+                            open_min,
+                            cutoff_min,
+                            half_day_cutoff_min: cutoff_min,
+                            weekend: v.weekend(hp("weekend"), &h.weekend)?,
+                            holidays: v.holidays(hp("holidays"), &h.holidays, "none")?,
+                            extra_closed: Vec::new(),
+                            extra_half: Vec::new(),
+                            open_previous_evening,
+                        }
+                    }
+                };
+                let hold_probability = v.probability(p("hold_probability"), c.hold_probability)?;
+                let hold_h = match &c.hold_h {
+                    Some(d) => v.delay(p("hold_h"), d)?,
+                    None if hold_probability > 0.0 => return Err(v.err(p("hold_h"), "is required when hold_probability is above 0")),
+                    None => RailDelay::fixed(0.0),
+                };
+                RailParams::Correspondent(correspondent::Params {
+                    settlement_ccy,
+                    intermediaries: CountChoice { values, cumulative },
+                    hop_calendar,
+                    processing_min: v.delay(p("processing_min"), &c.processing_min)?,
+                    originator_fee: v.fee(p("originator_fee"), &c.originator_fee)?,
+                    intermediary_fee: v.fee(p("intermediary_fee"), &c.intermediary_fee)?,
+                    beneficiary_fee: v.fee(p("beneficiary_fee"), &c.beneficiary_fee)?,
+                    our_fee: v.fee(p("our_fee"), &c.our_fee)?,
+                    hold_probability,
+                    hold_h,
+                    return_probability: v.probability(p("return_probability"), c.return_probability)?,
+                })
+            }
+            RailSection::Bilateral(b) => {
+                let pairs = if b.pairs.iter().any(|x| x == "*") {
+                    None
+                } else {
+                    let mut out = Vec::new();
+                    for (j, s) in b.pairs.iter().enumerate() {
+                        let pp = path!["rail", i, "pairs", j];
+                        let (x, y) = s.split_once('-').ok_or_else(|| v.err(pp.clone(), format!("expected a member pair such as \"TR-AZ\", or \"*\"; got \"{s}\"")))?;
+                        for code in [x, y] {
+                            if member_ix(code).is_none() {
+                                return Err(v.err(pp.clone(), format!("unknown member \"{code}\" in pair \"{s}\"")));
+                            }
+                        }
+                        out.push((x.to_string(), y.to_string()));
+                    }
+                    if out.is_empty() {
+                        return Err(v.err(p("pairs"), "list at least one member pair, or \"*\""));
+                    }
+                    Some(out)
+                };
+                RailParams::Bilateral(bilateral::Params {
+                    pairs,
+                    fee: v.fee(p("fee"), &b.fee)?,
+                    processing_min: v.delay(p("processing_min"), &b.processing_min)?,
+                    nostro_days: v.nonneg(p("nostro_days"), b.nostro_days)?,
+                    topup_threshold: v.probability(p("topup_threshold"), b.topup_threshold)?,
+                    topup_min: match &b.topup_min {
+                        Some(d) => v.delay(p("topup_min"), d)?,
+                        None => RailDelay::fixed(30.0),
+                    },
+                    on_short: match b.on_short.as_deref() {
+                        None | Some("wait") => bilateral::OnShort::Wait,
+                        Some("fallback") => bilateral::OnShort::Fallback,
+                        Some(other) => return Err(v.err(p("on_short"), format!("expected \"wait\" or \"fallback\", got \"{other}\""))),
+                    },
+                })
+            }
+        };
+        rails.push(RailSpec { name: name.to_string(), params });
+    }
+    if rails.is_empty() {
+        return Err(v.err(path!["rail"], "declare at least one [[rail]]"));
+    }
+
+    // [[route]]
+    let rail_ix = |path: Vec<Seg>, name: &str| -> Result<usize> {
+        rails.iter().position(|r| r.name == name).ok_or_else(|| {
+            let names: Vec<&str> = rails.iter().map(|r| r.name.as_str()).collect();
+            v.err(path, format!("unknown rail \"{name}\" (declared: {})", names.join(", ")))
+        })
+    };
+    let mut route_rules: Vec<(Option<(usize, usize)>, usize, Route)> = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (i, r) in raw.route.iter().enumerate() {
+        let key = corridor_key(path!["route", i, "corridor"], &r.corridor)?;
+        if !seen.insert(key) {
+            return Err(v.err(path!["route", i, "corridor"], format!("corridor \"{}\" has two routes", r.corridor)));
+        }
+        if r.rails.is_empty() {
+            return Err(v.err(path!["route", i, "rails"], "list at least one rail"));
+        }
+        let mut shares = Vec::new();
+        for (j, s) in r.rails.iter().enumerate() {
+            let rail = rail_ix(path!["route", i, "rails", j, "rail"], &s.rail)?;
+            let share = v.probability(path!["route", i, "rails", j, "share"], s.share)?;
+            shares.push((rail, share));
+        }
+        let total: f64 = shares.iter().map(|s| s.1).sum();
+        if (total - 1.0).abs() > 1e-9 {
+            return Err(v.err(path!["route", i, "rails"], format!("shares sum to {total}; they must sum to 1")));
+        }
+        let fallback = r.fallback.iter().enumerate().map(|(j, f)| rail_ix(path!["route", i, "fallback", j], f)).collect::<Result<Vec<_>>>()?;
+        route_rules.push((key, i, Route { shares, fallback }));
+    }
+    let mut routes = Vec::with_capacity(corridors.len());
+    for c in &corridors {
+        let (exp, imp) = (&members[c.exporter].code, &members[c.importer].code);
+        let (_, i, rule) = route_rules
+            .iter()
+            .find(|(key, _, _)| *key == Some((c.exporter, c.importer)))
+            .or_else(|| route_rules.iter().find(|(key, _, _)| key.is_none()))
+            .ok_or_else(|| v.err(path!["route"], format!("corridor {} has trade but no route: add a [[route]] for \"{}\" or \"*\"", c.code, c.code)))?;
+        for (j, &(rail, share)) in rule.shares.iter().enumerate() {
+            if share > 0.0 && !rails[rail].serves(exp, imp) {
+                return Err(v.err(path!["route", *i, "rails", j, "rail"], format!("rail \"{}\" cannot serve corridor {} (it does not list the pair {exp}-{imp})", rails[rail].name, c.code)));
+            }
+        }
+        for (j, &rail) in rule.fallback.iter().enumerate() {
+            if !rails[rail].serves(exp, imp) {
+                return Err(v.err(path!["route", *i, "fallback", j], format!("fallback rail \"{}\" cannot serve corridor {}", rails[rail].name, c.code)));
+            }
+        }
+        routes.push(rule.clone());
+    }
+
+    let resolved = toml::to_string(&l.merged).map_err(|e| Error::Invariant(format!("re-serialising the scenario: {e}")))?;
+    let sha256 = sha2::Sha256::digest(resolved.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    Ok(Scenario {
+        name: sc.name.clone(),
+        description: sc.description.clone(),
+        epoch,
+        days: sc.days,
+        seed: sc.seed,
+        replications: sc.replications,
+        drain_days: sc.drain_days,
+        max_events: sc.max_events,
+        currencies,
+        liquidity_cost_pa,
+        members,
+        fx: FxParams {
+            tick_s: fx.tick_h as i64 * HOUR_S,
+            processes,
+            correlation: corr,
+            jumps: Vec::new(),
+            spreads,
+            sample_s: fx.sample_h as i64 * HOUR_S,
+        },
+        trade: TradeParams { corridors, size, max_usd, terms_days, hours_min, bearer_cumulative, growth_pa, explicit },
+        rails,
+        routes,
+        write_payments: raw.output.payments,
+        source: l.chain[0].display.display().to_string(),
+        resolved,
+        sha256,
+    })
+}
+
+/// A TOML date-time as sim time; a date alone means its midnight UTC; a local date-time is UTC.
+fn datetime_to_time(dt: &toml::value::Datetime, epoch: chrono::DateTime<Utc>) -> Option<Time> {
+    let d = dt.date?;
+    let date = NaiveDate::from_ymd_opt(d.year as i32, d.month as u32, d.day as u32)?;
+    let (h, m, s) = dt.time.map_or((0, 0, 0), |t| (t.hour as u32, t.minute as u32, t.second.unwrap_or(0) as u32));
+    let naive = date.and_hms_opt(h, m, s)?;
+    let offset_min = match dt.offset {
+        Some(toml::value::Offset::Custom { minutes }) => minutes as i64,
+        _ => 0,
+    };
+    Some((Utc.from_utc_datetime(&naive) - epoch).num_seconds() - offset_min * 60)
+}
+
+/// Reads the trade matrix: `exporter,importer,annual_usd[,...]`. Rows naming a non-member
+/// (an observer not in this scenario) are skipped.
+fn read_matrix(file: &std::path::Path, text: &str, members: &[MemberSpec]) -> Result<Vec<(usize, usize, f64, String)>> {
+    let err = |line: Option<usize>, msg: String| super::load::scenario_error(file, line.map(|l| (l, 1)), None, &msg);
+    let mut reader = csv::ReaderBuilder::new().comment(Some(b'#')).trim(csv::Trim::All).from_reader(text.as_bytes());
+    let headers = reader.headers().map_err(|e| err(Some(1), format!("cannot read the header: {e}")))?.clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).ok_or_else(|| err(Some(1), format!("missing column `{name}` (need exporter, importer, annual_usd)")));
+    let (ce, ci, cv) = (col("exporter")?, col("importer")?, col("annual_usd")?);
+    let cs = headers.iter().position(|h| h == "source");
+    let mut rows: Vec<(usize, usize, f64, String)> = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| err(e.position().map(|p| p.line() as usize), format!("malformed row: {e}")))?;
+        let line = record.position().map(|p| p.line() as usize);
+        let field = |i: usize| record.get(i).unwrap_or("");
+        let value: f64 = field(cv).parse().map_err(|_| err(line, format!("annual_usd \"{}\" is not a number", field(cv))))?;
+        if !value.is_finite() || value < 0.0 {
+            return Err(err(line, format!("annual_usd must be a non-negative finite number, got {value}")));
+        }
+        let (Some(e), Some(i)) = (members.iter().position(|m| m.code == field(ce)), members.iter().position(|m| m.code == field(ci))) else {
+            continue;
+        };
+        if e == i {
+            return Err(err(line, format!("{}->{} joins a member to itself", field(ce), field(ci))));
+        }
+        if rows.iter().any(|r| r.0 == e && r.1 == i) {
+            return Err(err(line, format!("{}->{} appears twice", field(ce), field(ci))));
+        }
+        rows.push((e, i, value, cs.map(|c| field(c).to_string()).unwrap_or_default()));
+    }
+    Ok(rows)
+}

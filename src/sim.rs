@@ -1,0 +1,467 @@
+//! One replication of a scenario: builds the world (calendars, rate path, accounts, rails),
+//! then runs the event loop — arrivals, rail steps, rail timers, day ends — and hands each
+//! finished payment to a [`Sink`]. The loop knows rails only through [`Rail`] and output only
+//! through [`Sink`].
+
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+
+use crate::calendar::Calendar;
+use crate::engine::{DAY_S, HOUR_S, Scheduler, StopReason, Time};
+use crate::experiment::streams::{self, Purpose};
+use crate::fx::{Fx, FxPath};
+use crate::ledger::Ledger;
+use crate::money::CurrencyId;
+use crate::output::PaymentRecord;
+use crate::rails::{Ctx, Next, Payment, Rail, Status};
+use crate::scenario::Scenario;
+use crate::trade::{Generator, Invoice};
+use crate::world::{Member, World};
+use crate::{Error, Result};
+
+/// Where a replication's results go.
+pub trait Sink {
+    /// A finished payment (settled, returned, failed or unsettled at the end).
+    fn payment(&mut self, record: &PaymentRecord) -> Result<()>;
+    /// A sampled mid rate.
+    fn fx(&mut self, t: Time, ccy: CurrencyId, mid_per_usd: Decimal) -> Result<()>;
+    /// The end of a simulated day (for progress).
+    fn day(&mut self, _t: Time) {}
+}
+
+/// The model's events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Event {
+    /// A corridor's next invoice comes due for payment.
+    Arrival(u16),
+    /// A payment listed in the scenario.
+    Explicit(u32),
+    /// A payment (by slot) takes its next step on its rail.
+    Step(u32),
+    /// A timer a rail asked for.
+    Timer { rail: u16, token: u32 },
+    /// Midnight UTC: liquidity cost is allocated to the day's payments and rows are written.
+    DayEnd,
+}
+
+/// What a replication did, for the manifest and the terminal.
+#[derive(Debug, Clone, Default)]
+pub struct RunReport {
+    pub events: u64,
+    pub payments: u64,
+    pub postings: u64,
+    /// Largest |total − (fees + spread + drift)| over all payments, USD.
+    pub max_residual_usd: Decimal,
+    /// Carry cost that no payment could absorb (a rail's balances with no payments at all).
+    pub unallocated_carry_usd: f64,
+    pub liquidity: Vec<crate::rails::LiquidityStats>,
+}
+
+/// A payment's place in the run: the rail order it tries.
+struct Routing {
+    /// Per corridor: cumulative shares over rails.
+    shares: Vec<Vec<(usize, f64)>>,
+    fallback: Vec<Vec<usize>>,
+}
+
+/// Builds the world of replication `replication`.
+pub fn build_world(s: &Scenario, replication: u32) -> Result<(World, Ledger)> {
+    let span_days = s.days + s.drain_days + 2;
+    let mut ledger = Ledger::new();
+    let member_ccys: Vec<(String, CurrencyId)> = s.members.iter().map(|m| (m.code.clone(), m.currency)).collect();
+    let (accounts, dealer) = World::open_accounts(&mut ledger, &s.currencies, &member_ccys);
+    let mut members = Vec::with_capacity(s.members.len());
+    for (m, (clients, bank_home, fees_home)) in s.members.iter().zip(accounts) {
+        let calendar = Calendar::new(&m.calendar, s.epoch, span_days)
+            .map_err(|e| Error::Invariant(format!("calendar of {}: {e}", m.code)))?;
+        members.push(Member { code: m.code.clone(), currency: m.currency, calendar, clients, bank_home, fees_home });
+    }
+    let tick_s = s.fx.tick_s;
+    let n_ticks = (span_days as Time * DAY_S / tick_s) as usize + 1;
+    let mut rng = streams::stream(s.seed, replication, Purpose::Fx, 0, 0);
+    let path = FxPath::simulate(&s.fx.processes, &s.fx.correlation, &s.fx.jumps, tick_s, n_ticks, &mut rng)
+        .map_err(|e| Error::Invariant(format!("fx: {e}")))?;
+    let world = World {
+        epoch: s.epoch,
+        span_days,
+        currencies: s.currencies.clone(),
+        members,
+        fx: Fx { path, spreads: s.fx.spreads.clone() },
+        liquidity_cost_pa: s.liquidity_cost_pa.clone(),
+        dealer,
+    };
+    Ok((world, ledger))
+}
+
+/// Runs replication `replication` of `s`, streaming rows into `sink`.
+pub fn run(s: &Scenario, replication: u32, sink: &mut dyn Sink) -> Result<RunReport> {
+    let (world, mut ledger) = build_world(s, replication)?;
+    let n_members = world.members.len();
+
+    // Expected annual flow per (importer, exporter) per rail, for sizing prefunded balances.
+    let mut flow = vec![vec![vec![0.0; n_members]; n_members]; s.rails.len()];
+    for (c, corridor) in s.trade.corridors.iter().enumerate() {
+        for &(r, share) in &s.routes[c].shares {
+            flow[r][corridor.importer][corridor.exporter] += corridor.annual_usd * share;
+        }
+    }
+    let mut rails = s
+        .rails
+        .iter()
+        .enumerate()
+        .map(|(i, spec)| Rail::new(spec, i, &world, &mut ledger, &flow[i]))
+        .collect::<Result<Vec<_>>>()?;
+    let routing = Routing {
+        shares: s
+            .routes
+            .iter()
+            .map(|r| {
+                let mut acc = 0.0;
+                r.shares.iter().map(|&(rail, share)| { acc += share; (rail, acc) }).collect()
+            })
+            .collect(),
+        fallback: s.routes.iter().map(|r| r.fallback.clone()).collect(),
+    };
+
+    // Rates, sampled for fx.csv.
+    let end: Time = (s.days + s.drain_days) as Time * DAY_S;
+    let sample_s = s.fx.sample_s.max(HOUR_S);
+    let mut t = 0;
+    while t <= end {
+        for ccy in world.currencies.ids().skip(1) {
+            sink.fx(t, ccy, world.fx.mid(ccy, t))?;
+        }
+        t += sample_s;
+    }
+
+    let trade_streams = (0..s.trade.corridors.len())
+        .map(|c| streams::stream(s.seed, replication, Purpose::Trade, c as u64, 0))
+        .collect();
+    let mut trade = Generator::new(s.trade.clone(), &world, s.days, trade_streams);
+    let mut sched: Scheduler<Event> = Scheduler::new(end, s.max_events);
+    for c in 0..trade.corridors() {
+        if let Some(t) = trade.next_arrival(c) {
+            sched.schedule(t, Event::Arrival(c as u16));
+        }
+    }
+    for (i, e) in s.trade.explicit.iter().enumerate() {
+        sched.schedule(e.at, Event::Explicit(i as u32));
+    }
+    sched.schedule(DAY_S, Event::DayEnd);
+
+    let mut state = RunState {
+        s,
+        world: &world,
+        ledger: &mut ledger,
+        rails: &mut rails,
+        routing: &routing,
+        replication,
+        slots: Vec::new(),
+        free: Vec::new(),
+        in_flight: 0,
+        next_id: 1,
+        day_rows: Vec::new(),
+        timers: Vec::new(),
+        wake: Vec::new(),
+        report: RunReport::default(),
+        error: None,
+        arrivals_end: s.days as Time * DAY_S,
+        carry_left: vec![0.0; s.rails.len()],
+    };
+    let stats = sched.run(|sched, event| {
+        if state.error.is_some() {
+            return;
+        }
+        if let Err(e) = state.handle(sched, event, &mut trade, sink) {
+            state.error = Some(e);
+        }
+    });
+    if let Some(e) = state.error.take() {
+        return Err(e);
+    }
+    if stats.reason == StopReason::EventLimit {
+        return Err(Error::Usage(format!(
+            "replication {replication} reached the event limit ({} events) at {}; raise [scenario] max_events",
+            s.max_events,
+            crate::output::iso_time(s.epoch, stats.now)
+        )));
+    }
+    // What is still in flight at the horizon is reported, not lost.
+    let stop_at = stats.now.max(end);
+    for slot in 0..state.slots.len() {
+        if let Some(mut p) = state.slots[slot].take() {
+            p.status = Status::Unsettled;
+            state.finish(p)?;
+        }
+    }
+    state.close_day(stop_at, sink, true)?;
+    state.report.events = stats.events;
+    state.report.postings = state.ledger.postings();
+    state.report.liquidity = state.rails.iter().map(Rail::liquidity).collect();
+    state
+        .ledger
+        .check_conservation(&world.currencies)
+        .map_err(|e| Error::Invariant(format!("replication {replication}: {e}")))?;
+    Ok(state.report)
+}
+
+struct RunState<'a> {
+    s: &'a Scenario,
+    world: &'a World,
+    ledger: &'a mut Ledger,
+    rails: &'a mut Vec<Rail>,
+    routing: &'a Routing,
+    replication: u32,
+    slots: Vec<Option<Payment>>,
+    free: Vec<u32>,
+    in_flight: usize,
+    next_id: u64,
+    /// Finished payments of the current day, waiting for the day's liquidity cost.
+    day_rows: Vec<PaymentRecord>,
+    timers: Vec<(Time, u32)>,
+    wake: Vec<u32>,
+    report: RunReport,
+    error: Option<Error>,
+    arrivals_end: Time,
+    /// Carry cost per rail not yet allocated to payments.
+    carry_left: Vec<f64>,
+}
+
+impl RunState<'_> {
+    fn handle(&mut self, sched: &mut Scheduler<Event>, event: Event, trade: &mut Generator, sink: &mut dyn Sink) -> Result<()> {
+        let now = sched.now();
+        match event {
+            Event::Arrival(c) => {
+                let c = c as usize;
+                if now < self.arrivals_end {
+                    let invoice = trade.invoice(c, now, self.world);
+                    self.start(sched, invoice)?;
+                    if let Some(t) = trade.next_arrival(c).filter(|&t| t < self.arrivals_end) {
+                        sched.schedule(t, Event::Arrival(c as u16));
+                    }
+                }
+            }
+            Event::Explicit(i) => {
+                let e = &self.s.trade.explicit[i as usize];
+                let mid = self.world.fx.mid(e.currency, now).to_f64().unwrap_or(1.0);
+                let invoice = Invoice {
+                    corridor: e.corridor,
+                    t0: now,
+                    invoiced_at: now,
+                    currency: e.currency,
+                    amount: e.amount,
+                    ticket_usd: e.amount.to_f64().unwrap_or(0.0) / mid,
+                    bearer: e.bearer,
+                };
+                self.start(sched, invoice)?;
+            }
+            Event::Step(slot) => self.step(sched, slot)?,
+            Event::Timer { rail, token } => {
+                let mut ctx = Ctx { now, world: self.world, ledger: self.ledger, timers: &mut self.timers, wake: &mut self.wake };
+                self.rails[rail as usize].timer(&mut ctx, token)?;
+                self.flush_requests(sched, rail as usize);
+            }
+            Event::DayEnd => {
+                self.close_day(now, sink, false)?;
+                sink.day(now);
+                if now < self.arrivals_end || self.in_flight > 0 {
+                    sched.schedule(now + DAY_S, Event::DayEnd);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Turns rail requests (timers, wake-ups) into events.
+    fn flush_requests(&mut self, sched: &mut Scheduler<Event>, rail: usize) {
+        for (t, token) in self.timers.drain(..) {
+            if t != Time::MAX {
+                sched.schedule(t, Event::Timer { rail: rail as u16, token });
+            }
+        }
+        for slot in self.wake.drain(..) {
+            sched.schedule(sched.now(), Event::Step(slot));
+        }
+    }
+
+    fn start(&mut self, sched: &mut Scheduler<Event>, inv: Invoice) -> Result<()> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let corridor = &self.s.trade.corridors[inv.corridor];
+        let mut route_rng = streams::stream(self.s.seed, self.replication, Purpose::Route, id, 0);
+        let u: f64 = rand::RngExt::random(&mut route_rng);
+        let shares = &self.routing.shares[inv.corridor];
+        let rail = shares.iter().find(|(_, c)| u < *c).or(shares.last()).map_or(0, |(r, _)| *r);
+        let value_usd = self.world.fx.to_usd(inv.currency, inv.amount, inv.t0);
+        let p = Payment {
+            id,
+            corridor: inv.corridor as u16,
+            exporter: corridor.exporter,
+            importer: corridor.importer,
+            invoice_ccy: inv.currency,
+            invoice_amount: inv.amount,
+            value_usd,
+            ticket_usd: inv.ticket_usd,
+            bearer: inv.bearer,
+            t0: inv.t0,
+            invoiced_at: inv.invoiced_at,
+            rail,
+            fallback_taken: false,
+            stage: 0,
+            hops: 0,
+            hop: 0,
+            flag: false,
+            amount: Decimal::ZERO,
+            ccy: self.world.members[corridor.importer].currency,
+            debited: Decimal::ZERO,
+            credited: Decimal::ZERO,
+            credited_ccy: self.world.members[corridor.exporter].currency,
+            fees_usd: Decimal::ZERO,
+            spread_usd: Decimal::ZERO,
+            drift_usd: Decimal::ZERO,
+            usd_bought: Decimal::ZERO,
+            usd_sold: Decimal::ZERO,
+            status: Status::Pending,
+            settled_at: 0,
+            rng: streams::stream(self.s.seed, self.replication, Purpose::Rail, id, rail as u64),
+        };
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot as usize] = Some(p);
+                slot
+            }
+            None => {
+                self.slots.push(Some(p));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.in_flight += 1;
+        self.report.payments += 1;
+        self.step(sched, slot)
+    }
+
+    fn step(&mut self, sched: &mut Scheduler<Event>, slot: u32) -> Result<()> {
+        let now = sched.now();
+        let mut p = self.slots[slot as usize].take().ok_or_else(|| Error::Invariant(format!("step of empty slot {slot}")))?;
+        loop {
+            let rail = p.rail;
+            let mut ctx = Ctx { now, world: self.world, ledger: self.ledger, timers: &mut self.timers, wake: &mut self.wake };
+            let next = self.rails[rail].step(&mut ctx, slot, &mut p)?;
+            self.flush_requests(sched, rail);
+            match next {
+                Next::At(t) => {
+                    if t != Time::MAX {
+                        sched.schedule(t, Event::Step(slot));
+                    }
+                    self.slots[slot as usize] = Some(p);
+                }
+                Next::Park => self.slots[slot as usize] = Some(p),
+                Next::Done => {
+                    self.free.push(slot);
+                    self.finish(p)?;
+                }
+                Next::Fallback => {
+                    let fallback = &self.routing.fallback[p.corridor as usize];
+                    let next_rail = match fallback.iter().position(|&r| r == rail) {
+                        Some(i) => fallback.get(i + 1).copied(),
+                        None => fallback.first().copied(),
+                    };
+                    match next_rail.filter(|&r| r != rail) {
+                        Some(r) => {
+                            p.rail = r;
+                            p.fallback_taken = true;
+                            p.stage = 0;
+                            p.rng = streams::stream(self.s.seed, self.replication, Purpose::Rail, p.id, r as u64);
+                            continue;
+                        }
+                        None => {
+                            p.status = Status::Failed;
+                            self.free.push(slot);
+                            self.finish(p)?;
+                        }
+                    }
+                }
+            }
+            return Ok(());
+        }
+    }
+
+    /// Records a finished payment; its liquidity cost is added when its day closes.
+    fn finish(&mut self, p: Payment) -> Result<()> {
+        self.in_flight -= 1;
+        let w = self.world;
+        let residual = p.residual_usd(w).abs();
+        // Decimal division keeps 28 significant digits: anything near a cent is a bug.
+        if residual > Decimal::new(1, 6) {
+            return Err(Error::Invariant(format!(
+                "payment {}: total cost differs from fees + spread + drift by {residual} USD",
+                p.id
+            )));
+        }
+        self.report.max_residual_usd = self.report.max_residual_usd.max(residual);
+        let importer = &w.members[p.importer];
+        let settled = p.status == Status::Settled;
+        let latency_s = settled.then(|| p.settled_at - p.t0);
+        let within_1bd = settled && importer.calendar.add_business_days(p.t0, 1).is_some_and(|t| p.settled_at <= t);
+        self.day_rows.push(PaymentRecord {
+            replication: self.replication,
+            payment_id: p.id,
+            corridor: p.corridor,
+            exporter: p.exporter as u16,
+            importer: p.importer as u16,
+            rail: p.rail as u16,
+            fallback: p.fallback_taken,
+            bearer: p.bearer,
+            invoice_ccy: p.invoice_ccy,
+            invoice_amount: p.invoice_amount,
+            value_usd: p.value_usd,
+            invoiced_at: p.invoiced_at,
+            initiated_at: p.t0,
+            settled_at: settled.then_some(p.settled_at),
+            latency_s,
+            within_1h: latency_s.is_some_and(|l| l <= HOUR_S),
+            within_1bd,
+            hops: p.hops,
+            fees_usd: p.fees_usd,
+            spread_usd: p.spread_usd,
+            drift_usd: p.drift_usd,
+            liquidity_usd: Decimal::ZERO,
+            total_cost_usd: p.total_cost_usd(w),
+            usd_bought: p.usd_bought,
+            usd_sold: p.usd_sold,
+            status: p.status,
+        });
+        Ok(())
+    }
+
+    /// Allocates each rail's carry cost since the last close to the day's payments on that
+    /// rail, by value, then writes them. Carry on a day without payments on the rail waits for
+    /// the next day that has some (`last`: the final close; what is left is reported).
+    fn close_day(&mut self, now: Time, sink: &mut dyn Sink, last: bool) -> Result<()> {
+        for (r, rail) in self.rails.iter_mut().enumerate() {
+            self.carry_left[r] += rail.end_of_day(self.world, self.ledger, now);
+        }
+        for r in 0..self.rails.len() {
+            let carry = self.carry_left[r];
+            if carry == 0.0 {
+                continue;
+            }
+            let value: Decimal = self.day_rows.iter().filter(|x| x.rail as usize == r && x.status == Status::Settled).map(|x| x.value_usd).sum();
+            if value.is_zero() {
+                continue;
+            }
+            let carry_d = crate::money::minor_from_f64(carry, 6);
+            for row in self.day_rows.iter_mut().filter(|x| x.rail as usize == r && x.status == Status::Settled) {
+                row.liquidity_usd = carry_d * row.value_usd / value;
+            }
+            self.carry_left[r] = 0.0;
+        }
+        if last {
+            self.report.unallocated_carry_usd = self.carry_left.iter().sum();
+        }
+        for row in self.day_rows.drain(..) {
+            sink.payment(&row)?;
+        }
+        Ok(())
+    }
+}

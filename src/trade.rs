@@ -1,0 +1,337 @@
+//! Trade: payment initiations per corridor (exporter → importer) as a Poisson process on the
+//! importer's business hours, heavy-tailed sizes scaled so the expected yearly total matches
+//! the trade matrix, the invoice currency, payment terms and the charge bearer.
+//!
+//! Each corridor's generator keeps only its next arrival pending, drawn from the corridor's
+//! own random stream, so every rail and every variant sees the same invoices.
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use rand::RngExt;
+use rand_distr::StandardNormal;
+use rust_decimal::Decimal;
+
+use crate::calendar::Calendar;
+use crate::engine::{DAY_S, Time, YEAR_S};
+use crate::experiment::streams::Stream;
+use crate::money::{CurrencyId, minor_from_f64};
+use crate::rails::Bearer;
+use crate::world::World;
+
+/// Invoice sizes in USD.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SizeDist {
+    LogNormal { median_usd: f64, sigma: f64 },
+    Pareto { min_usd: f64, alpha: f64 },
+}
+
+impl SizeDist {
+    pub fn draw(&self, rng: &mut Stream, max_usd: f64) -> f64 {
+        let x = match *self {
+            SizeDist::LogNormal { median_usd, sigma } => {
+                let z: f64 = rng.sample(StandardNormal);
+                median_usd * (sigma * z).exp()
+            }
+            SizeDist::Pareto { min_usd, alpha } => {
+                let u: f64 = rng.random();
+                min_usd * (1.0 - u).powf(-1.0 / alpha)
+            }
+        };
+        x.min(max_usd)
+    }
+
+    /// Mean of the size capped at `max_usd`, in closed form.
+    pub fn mean_capped(&self, max_usd: f64) -> f64 {
+        match *self {
+            SizeDist::LogNormal { median_usd, sigma } => {
+                let mu = median_usd.ln();
+                if sigma == 0.0 {
+                    return median_usd.min(max_usd);
+                }
+                if !max_usd.is_finite() {
+                    return (mu + 0.5 * sigma * sigma).exp();
+                }
+                let lm = max_usd.ln();
+                let below = (mu + 0.5 * sigma * sigma).exp() * normal_cdf((lm - mu - sigma * sigma) / sigma);
+                below + max_usd * (1.0 - normal_cdf((lm - mu) / sigma))
+            }
+            SizeDist::Pareto { min_usd, alpha } => {
+                if max_usd <= min_usd {
+                    return max_usd;
+                }
+                if !max_usd.is_finite() {
+                    return alpha * min_usd / (alpha - 1.0);
+                }
+                let r = min_usd / max_usd;
+                let below = if (alpha - 1.0).abs() < 1e-12 {
+                    min_usd * (max_usd / min_usd).ln()
+                } else {
+                    alpha * min_usd / (alpha - 1.0) * (1.0 - r.powf(alpha - 1.0))
+                };
+                below + max_usd * r.powf(alpha)
+            }
+        }
+    }
+}
+
+/// Standard normal CDF (Abramowitz–Stegun 7.1.26 erf, |error| < 1.5e-7): only used to scale
+/// expected counts, where that precision is ample.
+pub fn normal_cdf(x: f64) -> f64 {
+    let z = x / std::f64::consts::SQRT_2;
+    let t = 1.0 / (1.0 + 0.327_591_1 * z.abs());
+    let poly = t * (0.254_829_592 + t * (-0.284_496_736 + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+    let erf = 1.0 - poly * (-z * z).exp();
+    let erf = if z >= 0.0 { erf } else { -erf };
+    0.5 * (1.0 + erf)
+}
+
+/// A discrete distribution over values with cumulative weights.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Discrete {
+    pub values: Vec<f64>,
+    pub cumulative: Vec<f64>,
+}
+
+impl Discrete {
+    pub fn draw(&self, rng: &mut Stream) -> f64 {
+        let u: f64 = rng.random();
+        let i = self.cumulative.partition_point(|&c| c <= u).min(self.values.len() - 1);
+        self.values[i]
+    }
+}
+
+/// Draws an index from cumulative shares (last = 1).
+pub fn pick(cumulative: &[f64], u: f64) -> usize {
+    cumulative.partition_point(|&c| c <= u).min(cumulative.len() - 1)
+}
+
+/// One ordered pair of members with trade between them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Corridor {
+    pub exporter: usize,
+    pub importer: usize,
+    /// "TR->AZ": exporter, then importer. The money flows the other way.
+    pub code: String,
+    pub annual_usd: f64,
+    pub source: String,
+    /// Cumulative invoice-currency shares: USD, exporter's, importer's.
+    pub invoice_cumulative: [f64; 3],
+}
+
+/// A payment given one by one in the scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExplicitPayment {
+    pub at: Time,
+    pub corridor: usize,
+    pub amount: Decimal,
+    pub currency: CurrencyId,
+    pub bearer: Bearer,
+}
+
+/// Validated trade parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TradeParams {
+    pub corridors: Vec<Corridor>,
+    pub size: SizeDist,
+    pub max_usd: f64,
+    pub terms_days: Discrete,
+    /// Local minutes of the importer's day in which payments are initiated.
+    pub hours_min: (u32, u32),
+    /// Cumulative bearer shares: OUR, SHA, BEN.
+    pub bearer_cumulative: [f64; 3],
+    pub growth_pa: f64,
+    pub explicit: Vec<ExplicitPayment>,
+}
+
+/// A new payment's terms, before any rail touches it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invoice {
+    pub corridor: usize,
+    pub t0: Time,
+    pub invoiced_at: Time,
+    pub currency: CurrencyId,
+    pub amount: Decimal,
+    pub ticket_usd: f64,
+    pub bearer: Bearer,
+}
+
+/// The next-arrival state of one corridor.
+#[derive(Debug)]
+struct Lane {
+    rng: Stream,
+    /// Importer's initiation windows in sim time, ascending.
+    windows: std::sync::Arc<Vec<(Time, Time)>>,
+    window: usize,
+    cursor: Time,
+    /// Peak arrival rate per business second (thinning bound), and the rate at t = 0.
+    rate_max: f64,
+    rate0: f64,
+}
+
+/// Invoice arrivals for every corridor.
+#[derive(Debug)]
+pub struct Generator {
+    params: TradeParams,
+    lanes: Vec<Lane>,
+}
+
+/// The importer's initiation windows: `hours` local time on its business days in
+/// [start, start + days).
+pub fn initiation_windows(cal: &Calendar, epoch: DateTime<Utc>, days: u32, hours_min: (u32, u32)) -> Vec<(Time, Time)> {
+    let start = epoch.date_naive();
+    let end = start + Duration::days(days as i64);
+    let tz = cal.time_zone();
+    let local = |d: NaiveDate, m: u32| -> Option<Time> {
+        let naive = d.and_hms_opt(m / 60, m % 60, 0)?;
+        let dt = tz.from_local_datetime(&naive).earliest()?;
+        Some((dt.with_timezone(&Utc) - epoch).num_seconds())
+    };
+    cal.business_days(start, end)
+        .into_iter()
+        .filter_map(|d| Some((local(d, hours_min.0)?, local(d, hours_min.1)?)))
+        .filter(|(a, b)| b > a && *a >= 0)
+        .collect()
+}
+
+impl Generator {
+    /// One lane per corridor; `streams[c]` is corridor c's trade stream.
+    pub fn new(params: TradeParams, world: &World, days: u32, streams: Vec<Stream>) -> Self {
+        let mut by_member: Vec<Option<std::sync::Arc<Vec<(Time, Time)>>>> = vec![None; world.members.len()];
+        let mean = params.size.mean_capped(params.max_usd);
+        let growth_end = (1.0 + params.growth_pa).powf(days as f64 / 365.0);
+        let lanes = params
+            .corridors
+            .iter()
+            .zip(streams)
+            .map(|(c, rng)| {
+                let windows = by_member[c.importer]
+                    .get_or_insert_with(|| {
+                        std::sync::Arc::new(initiation_windows(&world.members[c.importer].calendar, world.epoch, days, params.hours_min))
+                    })
+                    .clone();
+                let open_s: Time = windows.iter().map(|(a, b)| b - a).sum();
+                let expected = c.annual_usd * days as f64 / 365.0 / mean;
+                // Growth raises the rate over the run; the expected count at rate0 is scaled so
+                // the run's total (with growth) averages the matrix value at the start.
+                let rate0 = if open_s > 0 { expected / open_s as f64 } else { 0.0 };
+                Lane {
+                    rng,
+                    windows,
+                    window: 0,
+                    cursor: 0,
+                    rate_max: rate0 * growth_end.max(1.0),
+                    rate0,
+                }
+            })
+            .collect();
+        Self { params, lanes }
+    }
+
+    pub fn params(&self) -> &TradeParams {
+        &self.params
+    }
+
+    pub fn corridors(&self) -> usize {
+        self.lanes.len()
+    }
+
+    /// The next arrival of corridor `c` after its cursor, or None when its windows run out.
+    pub fn next_arrival(&mut self, c: usize) -> Option<Time> {
+        let growth = self.params.growth_pa;
+        let lane = &mut self.lanes[c];
+        if lane.rate_max <= 0.0 {
+            return None;
+        }
+        loop {
+            let u: f64 = lane.rng.random();
+            let mut gap = -(1.0 - u).ln() / lane.rate_max;
+            loop {
+                let (a, b) = *lane.windows.get(lane.window)?;
+                let from = lane.cursor.max(a);
+                let room = (b - from) as f64;
+                if gap < room {
+                    lane.cursor = from + gap.floor() as Time;
+                    break;
+                }
+                gap -= room;
+                lane.window += 1;
+                lane.cursor = 0;
+            }
+            let t = lane.cursor;
+            // Thinning: accept with the ratio of the rate at t to the bound.
+            let rate_t = lane.rate0 * (1.0 + growth).powf(t as f64 / YEAR_S as f64);
+            let v: f64 = lane.rng.random();
+            if v * lane.rate_max <= rate_t {
+                return Some(t);
+            }
+        }
+    }
+
+    /// The invoice that arrives on corridor `c` at `t0`.
+    pub fn invoice(&mut self, c: usize, t0: Time, world: &World) -> Invoice {
+        let p = &self.params;
+        let corridor = &p.corridors[c];
+        let rng = &mut self.lanes[c].rng;
+        let size_usd = p.size.draw(rng, p.max_usd);
+        let which = pick(&corridor.invoice_cumulative, rng.random());
+        let currency = match which {
+            0 => CurrencyId::USD,
+            1 => world.members[corridor.exporter].currency,
+            _ => world.members[corridor.importer].currency,
+        };
+        let terms = p.terms_days.draw(rng);
+        let bearer = [Bearer::Our, Bearer::Sha, Bearer::Ben][pick(&p.bearer_cumulative, rng.random())];
+        let mid: f64 = rust_decimal::prelude::ToPrimitive::to_f64(&world.fx.mid(currency, t0)).unwrap_or(1.0);
+        let units = world.currencies.minor_units(currency);
+        let mut amount = minor_from_f64(size_usd * mid, units);
+        if amount <= Decimal::ZERO {
+            amount = Decimal::new(1, units);
+        }
+        Invoice {
+            corridor: c,
+            t0,
+            invoiced_at: t0 - (terms * DAY_S as f64).round() as Time,
+            currency,
+            amount,
+            ticket_usd: size_usd,
+            bearer,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normal_cdf_matches_known_values() {
+        assert!((normal_cdf(0.0) - 0.5).abs() < 1e-7);
+        assert!((normal_cdf(1.96) - 0.975_002).abs() < 1e-5);
+        assert!((normal_cdf(-1.0) - 0.158_655).abs() < 1e-5);
+    }
+
+    #[test]
+    fn capped_means_agree_with_simulation() {
+        let mut rng = crate::experiment::streams::from_seed(11);
+        for (dist, cap) in [
+            (SizeDist::LogNormal { median_usd: 40_000.0, sigma: 1.5 }, 5e6),
+            (SizeDist::LogNormal { median_usd: 40_000.0, sigma: 1.5 }, f64::INFINITY),
+            (SizeDist::Pareto { min_usd: 5_000.0, alpha: 1.6 }, 2e6),
+        ] {
+            let n = 400_000;
+            let sim: f64 = (0..n).map(|_| dist.draw(&mut rng, cap)).sum::<f64>() / n as f64;
+            let exact = dist.mean_capped(cap);
+            assert!((sim / exact - 1.0).abs() < 0.03, "{dist:?} cap {cap}: {sim} vs {exact}");
+        }
+    }
+
+    #[test]
+    fn pick_uses_cumulative_shares() {
+        let cum = [0.5, 0.8, 1.0];
+        assert_eq!(pick(&cum, 0.0), 0);
+        assert_eq!(pick(&cum, 0.49), 0);
+        assert_eq!(pick(&cum, 0.5), 1);
+        assert_eq!(pick(&cum, 0.99), 2);
+        // A zero share is never drawn.
+        assert_eq!(pick(&[0.0, 1.0, 1.0], 0.0), 1);
+    }
+}
