@@ -154,12 +154,15 @@ pub struct Invoice {
     pub bearer: Bearer,
 }
 
+/// Initiation windows (start, end) in sim time, shared by the corridors of one importer.
+type Windows = std::sync::Arc<Vec<(Time, Time)>>;
+
 /// The next-arrival state of one corridor.
 #[derive(Debug)]
 struct Lane {
     rng: Stream,
     /// Importer's initiation windows in sim time, ascending.
-    windows: std::sync::Arc<Vec<(Time, Time)>>,
+    windows: Windows,
     window: usize,
     cursor: Time,
     /// Peak arrival rate per business second (thinning bound), and the rate at t = 0.
@@ -195,7 +198,7 @@ pub fn initiation_windows(cal: &Calendar, epoch: DateTime<Utc>, days: u32, hours
 impl Generator {
     /// One lane per corridor; `streams[c]` is corridor c's trade stream.
     pub fn new(params: TradeParams, world: &World, days: u32, streams: Vec<Stream>) -> Self {
-        let mut by_member: Vec<Option<std::sync::Arc<Vec<(Time, Time)>>>> = vec![None; world.members.len()];
+        let mut by_member: Vec<Option<Windows>> = vec![None; world.members.len()];
         let mean = params.size.mean_capped(params.max_usd);
         let growth_end = (1.0 + params.growth_pa).powf(days as f64 / 365.0);
         let lanes = params

@@ -120,7 +120,7 @@ mod tests {
 
     #[test]
     fn bps_become_exact_fractions() {
-        assert_eq!(bps_to_fraction(25.0).to_string(), "0.0025");
-        assert_eq!(bps_to_fraction(0.5).to_string(), "0.00005");
+        assert_eq!(bps_to_fraction(25.0), Decimal::new(25, 4));
+        assert_eq!(bps_to_fraction(0.5), Decimal::new(5, 5));
     }
 }

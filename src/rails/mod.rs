@@ -109,6 +109,8 @@ impl CountChoice {
 }
 
 /// Validated parameters of a rail, by kind.
+// A handful of rails per run, built once: boxing the larger variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum RailParams {
     Correspondent(correspondent::Params),
@@ -174,6 +176,7 @@ pub struct LiquidityStats {
 }
 
 /// A rail with its state during one replication.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Rail {
     Correspondent(correspondent::Correspondent),

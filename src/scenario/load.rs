@@ -294,7 +294,7 @@ fn key_location_merged(
                     let Some(a) = cur_array else { break };
                     let item = match &ids[n] {
                         Some(id) => a.iter().find(|v| de_identity(v.get_ref()).as_ref() == Some(id)),
-                        None => a.iter().nth(*i),
+                        None => a.get(*i),
                     };
                     let Some(item) = item else { break };
                     span = Some(item.span());

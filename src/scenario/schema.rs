@@ -299,6 +299,7 @@ pub struct ExplicitPayment {
     pub charge_bearer: Option<String>,
 }
 
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RailSection {

@@ -21,6 +21,9 @@ use crate::rails::{Bearer, CountChoice, Delay as RailDelay, FeeSchedule, RailPar
 use crate::trade::{Corridor, Discrete, ExplicitPayment as TradePayment, SizeDist, TradeParams};
 use crate::{Error, Result};
 
+/// A corridor (exporter, importer) as member indices; None is "*".
+type CorridorKey = Option<(usize, usize)>;
+
 fn k(s: &str) -> Seg {
     Seg::Key(s.to_string())
 }
@@ -427,7 +430,7 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
 
     // [trade]
     let t = &raw.trade;
-    let corridor_key = |path: Vec<Seg>, s: &str| -> Result<Option<(usize, usize)>> {
+    let corridor_key = |path: Vec<Seg>, s: &str| -> Result<CorridorKey> {
         if s == "*" {
             return Ok(None);
         }
@@ -509,7 +512,7 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
     if !growth_pa.is_finite() || growth_pa <= -1.0 {
         return Err(v.err(path!["trade", "growth_pa"], format!("must be a finite rate above -1, got {growth_pa}")));
     }
-    let mut invoice_rules: Vec<(Option<(usize, usize)>, [f64; 3])> = Vec::new();
+    let mut invoice_rules: Vec<(CorridorKey, [f64; 3])> = Vec::new();
     for (i, rule) in t.invoice_currency.iter().enumerate() {
         let key = corridor_key(path!["trade", "invoice_currency", i, "corridor"], &rule.corridor)?;
         if invoice_rules.iter().any(|(k2, _)| *k2 == key) {
@@ -719,7 +722,7 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
             v.err(path, format!("unknown rail \"{name}\" (declared: {})", names.join(", ")))
         })
     };
-    let mut route_rules: Vec<(Option<(usize, usize)>, usize, Route)> = Vec::new();
+    let mut route_rules: Vec<(CorridorKey, usize, Route)> = Vec::new();
     let mut seen = BTreeSet::new();
     for (i, r) in raw.route.iter().enumerate() {
         let key = corridor_key(path!["route", i, "corridor"], &r.corridor)?;

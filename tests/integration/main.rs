@@ -1,0 +1,8 @@
+//! Integration tests, in one binary so the crate is built once: runs of small scenarios,
+//! the bad-input corpus, identities on every payment, and byte-identical reruns.
+
+mod bad_input;
+mod common;
+mod determinism;
+mod identities;
+mod worked_example;
