@@ -55,6 +55,8 @@ pub struct RunReport {
     /// Carry cost that no payment could absorb (a rail's balances with no payments at all).
     pub unallocated_carry_usd: f64,
     pub liquidity: Vec<crate::rails::LiquidityStats>,
+    /// Every ledger account at the end: (account, currency, balance).
+    pub final_balances: Vec<(String, String, Decimal)>,
 }
 
 /// A payment's place in the run: the rail order it tries.
@@ -84,6 +86,7 @@ pub fn build_world(s: &Scenario, replication: u32) -> Result<(World, Ledger)> {
     let world = World {
         epoch: s.epoch,
         span_days,
+        trade_end: s.days as Time * DAY_S,
         currencies: s.currencies.clone(),
         members,
         fx: Fx { path, spreads: s.fx.spreads.clone() },
@@ -198,6 +201,11 @@ pub fn run(s: &Scenario, replication: u32, sink: &mut dyn Sink) -> Result<RunRep
     state.report.events = stats.events;
     state.report.postings = state.ledger.postings();
     state.report.liquidity = state.rails.iter().map(Rail::liquidity).collect();
+    state.report.final_balances = state
+        .ledger
+        .accounts()
+        .map(|(_, name, ccy, bal)| (name.to_string(), world.currencies.code(ccy).to_string(), bal))
+        .collect();
     state
         .ledger
         .check_conservation(&world.currencies)

@@ -28,6 +28,9 @@ pub struct World {
     /// Sim time 0, and how many days of calendars were precomputed.
     pub epoch: chrono::DateTime<chrono::Utc>,
     pub span_days: u32,
+    /// End of the trading period (no initiations after it). Liquidity is costed up to here:
+    /// balances kept only while the last payments drain are an artefact of the horizon.
+    pub trade_end: crate::engine::Time,
     pub currencies: Currencies,
     pub members: Vec<Member>,
     pub fx: Fx,

@@ -34,6 +34,8 @@ pub struct Params {
     pub processing_min: Delay,
     /// Nostro target in days of the corridor's expected flow.
     pub nostro_days: f64,
+    /// A floor under every nostro's target, USD (a minimum working balance).
+    pub nostro_min_usd: f64,
     /// Top up when the balance falls below this fraction of the target.
     pub topup_threshold: f64,
     pub topup_min: Delay,
@@ -101,7 +103,7 @@ impl Bilateral {
                 let ccy = me.currency;
                 let account = ledger.open(&format!("rail{index}:nostro:{}@{}:{}", mi.code, me.code, world.currencies.code(ccy)), ccy, true);
                 let flow_usd = expected_flow_usd.get(i).and_then(|r| r.get(e)).copied().unwrap_or(0.0);
-                let target_usd = flow_usd / 365.0 * p.nostro_days;
+                let target_usd = (flow_usd / 365.0 * p.nostro_days).max(p.nostro_min_usd);
                 let target = world.currencies.round(ccy, crate::money::minor_from_f64(target_usd, 2) * world.fx.mid(ccy, 0));
                 if !target.is_zero() {
                     ledger.issue(account, target);
@@ -125,6 +127,7 @@ impl Bilateral {
 
     /// Adds the carry of nostro `k` from its last accrual to `now`.
     fn accrue(&mut self, world: &World, ledger: &Ledger, k: usize, now: Time) {
+        let now = now.min(world.trade_end);
         let n = &mut self.nostros[k];
         if now > n.last_t {
             let bal_usd = to_f64(ledger.balance(n.account)) / to_f64(world.fx.mid(n.ccy, now));
@@ -262,10 +265,13 @@ impl Bilateral {
         out
     }
 
-    /// Accrues every nostro up to `now` and records a liquidity sample.
+    /// Accrues every nostro up to `now` and records a liquidity sample (during trade only).
     pub fn sample(&mut self, world: &World, ledger: &Ledger, now: Time) {
         for k in 0..self.nostros.len() {
             self.accrue(world, ledger, k, now);
+        }
+        if now > world.trade_end {
+            return;
         }
         let total: f64 = self
             .nostros

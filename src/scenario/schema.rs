@@ -366,6 +366,9 @@ pub struct BilateralSection {
     pub processing_min: Delay,
     /// Nostro target: this many days of the corridor's expected flow.
     pub nostro_days: f64,
+    /// A floor under every nostro's target, USD.
+    #[serde(default)]
+    pub nostro_min_usd: f64,
     /// Top up when a nostro falls below this fraction of its target.
     pub topup_threshold: f64,
     /// Working minutes a top-up takes once both RTGS systems are open.

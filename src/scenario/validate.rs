@@ -696,6 +696,7 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
                     fee: v.fee(p("fee"), &b.fee)?,
                     processing_min: v.delay(p("processing_min"), &b.processing_min)?,
                     nostro_days: v.nonneg(p("nostro_days"), b.nostro_days)?,
+                    nostro_min_usd: v.nonneg(p("nostro_min_usd"), b.nostro_min_usd)?,
                     topup_threshold: v.probability(p("topup_threshold"), b.topup_threshold)?,
                     topup_min: match &b.topup_min {
                         Some(d) => v.delay(p("topup_min"), d)?,

@@ -1,1 +1,279 @@
-//! placeholder
+//! A scenario small enough to work out by hand: two members, constant rates, fixed delays,
+//! fixed fees and spreads, four payments on two corridors (one through the dollar chain, one
+//! through a bilateral nostro). Every cost, latency and balance below is computed in the
+//! comments and must appear exactly in the output.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+
+use super::common::{dec, kervan, read_csv, scratch, stderr};
+
+/// Rates: 40 TRY and 500 KZT per USD, no drift, no volatility, no jumps.
+/// Half-spreads: USD/TRY 10 bps, USD/KZT 20 bps, TRY/KZT 1 × (10 + 20) = 30 bps; no size curve.
+/// TR: Istanbul (UTC+3) 08:00-17:30 = 05:00-14:30 UTC. KZ: Almaty (UTC+5) 08:00-19:00 =
+/// 03:00-14:00 UTC. No holidays. The dollar intermediaries work around the clock (UTC, no
+/// weekend). Start Monday 6 January 2025.
+const SCENARIO: &str = r#"
+[scenario]
+name = "worked"
+start = 2025-01-06
+days = 5
+drain_days = 1
+seed = 1
+
+[[member]]
+code = "TR"
+currency = "TRY"
+time_zone = "Europe/Istanbul"
+rtgs_open = "08:00"
+rtgs_cutoff = "17:30"
+holidays = "none"
+
+[[member]]
+code = "KZ"
+currency = "KZT"
+time_zone = "Asia/Almaty"
+rtgs_open = "08:00"
+rtgs_cutoff = "19:00"
+holidays = "none"
+
+[[currency]]
+code = "TRY"
+minor_units = 2
+mid_per_usd = "40"
+regime = "float"
+liquidity_cost_pa = 0.365
+usd_half_spread_bps = 10
+
+[[currency]]
+code = "KZT"
+minor_units = 2
+mid_per_usd = "500"
+regime = "float"
+liquidity_cost_pa = 0.0365
+usd_half_spread_bps = 20
+
+[fx]
+cross_multiplier = 1.0
+
+[trade]
+# P1: KZ importer pays a TR exporter USD 100,000, fees shared.
+[[trade.payment]]
+at = 2025-01-06T05:00:00Z
+exporter = "TR"
+importer = "KZ"
+amount = "100000"
+currency = "USD"
+charge_bearer = "SHA"
+# P2: KZ importer pays TRY 2,000,000, the payer bears every fee.
+[[trade.payment]]
+at = 2025-01-06T13:00:00Z
+exporter = "TR"
+importer = "KZ"
+amount = "2000000"
+currency = "TRY"
+charge_bearer = "OUR"
+# P3: TR importer pays KZT 10,000,000 through the nostro, the beneficiary bears the fee.
+[[trade.payment]]
+at = 2025-01-07T06:00:00Z
+exporter = "KZ"
+importer = "TR"
+amount = "10000000"
+currency = "KZT"
+charge_bearer = "BEN"
+# P4: KZT 30,000,000: more than the nostro holds, so it waits for a top-up.
+[[trade.payment]]
+at = 2025-01-07T07:00:00Z
+exporter = "KZ"
+importer = "TR"
+amount = "30000000"
+currency = "KZT"
+charge_bearer = "SHA"
+
+[[rail]]
+name = "usd"
+kind = "correspondent"
+intermediaries = { values = [1], weights = [1] }
+hop_calendar = { time_zone = "UTC", open = "00:00", cutoff = "24:00", weekend = [], holidays = "none" }
+processing_min = { median = 30 }
+originator_fee = { bps = 10, min_usd = 20, max_usd = 100 }
+intermediary_fee = { flat_usd = 15 }
+beneficiary_fee = { flat_usd = 5 }
+our_fee = { flat_usd = 25 }
+
+[[rail]]
+name = "nostro"
+kind = "bilateral"
+pairs = ["TR-KZ"]
+fee = { flat_usd = 4 }
+processing_min = { median = 20 }
+nostro_days = 0
+nostro_min_usd = 40000
+topup_threshold = 0.6
+topup_min = { median = 30 }
+
+[[route]]
+corridor = "TR->KZ"
+rails = [{ rail = "usd", share = 1.0 }]
+
+[[route]]
+corridor = "KZ->TR"
+rails = [{ rail = "nostro", share = 1.0 }]
+"#;
+
+fn d(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+fn by_id(rows: &[BTreeMap<String, String>]) -> BTreeMap<String, BTreeMap<String, String>> {
+    rows.iter().map(|r| (r["payment_id"].clone(), r.clone())).collect()
+}
+
+#[test]
+fn costs_and_latencies_match_the_hand_computation() {
+    let dir = scratch(&[("worked.toml", SCENARIO)]);
+    let out = kervan(dir.path(), &["run", "worked.toml", "--out", "out", "--quiet"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rows = read_csv(&dir.path().join("out/payments.csv"));
+    assert_eq!(rows.len(), 4);
+    let p = by_id(&rows);
+
+    // P1, USD 100,000 SHA, KZ -> dollar chain -> TR. t0 = Mon 05:00 UTC.
+    // 05:30 the KZ bank (30 working min) buys USD 100,000 at 1/500 × (1 − 0.0020) = 0.001996:
+    //   KZT 100,000 / 0.001996 = 50,100,200.400801… → 50,100,200.40; at mid that is
+    //   USD 100,200.4008, so spread 200.4008. Originator fee 0.10 % of 100,000 = 100 (within
+    //   20..100) = KZT 50,000, charged to the importer. Debited KZT 50,150,200.40 = USD 100,300.4008.
+    // 06:00 the intermediary deducts 15 → 99,985. 06:30 the TR bank deducts 5 → 99,980 and
+    //   converts at 40 × (1 − 0.0010) = 39.96: TRY 3,995,200.80 (mid: 3,999,200; spread
+    //   3,999.20 TRY = USD 99.98). Credited USD 99,880.02 at t0 mids.
+    // fees 120, spread 300.3808, drift 0, total 420.3808 = 42.038080 bps; latency 1.5 h.
+    let p1 = &p["1"];
+    assert_eq!(p1["corridor"], "TR->KZ");
+    assert_eq!(p1["rail"], "usd");
+    assert_eq!(p1["initiated_at"], "2025-01-06T05:00:00Z");
+    assert_eq!(p1["settled_at"], "2025-01-06T06:30:00Z");
+    assert_eq!(p1["latency_h"], "1.5000");
+    assert_eq!(p1["hops"], "2");
+    assert_eq!(p1["within_1h"], "false");
+    assert_eq!(p1["within_1bd"], "true");
+    assert_eq!(dec(p1, "value_usd"), d("100000.00"));
+    assert_eq!(dec(p1, "fees_usd"), d("120.00"));
+    assert_eq!(dec(p1, "spread_usd"), d("300.38"));
+    assert_eq!(dec(p1, "drift_usd"), d("0.00"));
+    assert_eq!(dec(p1, "liquidity_usd"), d("0.00"));
+    assert_eq!(dec(p1, "total_cost_usd"), d("420.38"));
+    assert_eq!(p1["cost_bps"], "42.038080");
+    assert_eq!(dec(p1, "usd_bought"), d("100000.00"));
+    assert_eq!(dec(p1, "usd_sold"), d("99980.00"));
+    assert_eq!(p1["status"], "settled");
+
+    // P2, TRY 2,000,000 OUR (a third currency for the KZ payer). 13:30 the KZ bank sends what
+    //   buys TRY 2,000,000 at 39.96: USD 50,050.050… → 50,050.05, bought with KZT
+    //   50,050.05 / 0.001996 = 25,075,175.35 (mid value USD 50,150.3507: spread 100.3007).
+    //   OUR: 0.10 % of value 50,000 = 50, plus the OUR surcharge 25 = USD 75 = KZT 37,500.
+    // 14:00 the intermediary takes nothing (OUR). 14:30 the TR bank (work ends exactly at its
+    //   14:30 UTC cut-off) converts 50,050.05 × 39.96 = 1,999,999.998 → TRY 2,000,000.00; the
+    //   mid would give 2,002,002: spread TRY 2,002 = USD 50.05.
+    // fees 75, spread 150.3507, total 225.3507 = 45.070140 bps of USD 50,000; latency 1.5 h.
+    let p2 = &p["2"];
+    assert_eq!(p2["settled_at"], "2025-01-06T14:30:00Z");
+    assert_eq!(dec(p2, "value_usd"), d("50000.00"));
+    assert_eq!(dec(p2, "fees_usd"), d("75.00"));
+    assert_eq!(dec(p2, "spread_usd"), d("150.35"));
+    assert_eq!(dec(p2, "total_cost_usd"), d("225.35"));
+    assert_eq!(p2["cost_bps"], "45.070140");
+    assert_eq!(p2["charge_bearer"], "OUR");
+
+    // P3, KZT 10,000,000 BEN on the nostro. t0 Tue 06:00; the TR bank works 20 min → 06:20, both
+    //   RTGS open. The nostro (floor USD 40,000 = KZT 20,000,000) covers it. The TR importer buys
+    //   KZT 10,000,000 at 500/40 × (1 − 0.0030) = 12.4625: TRY 802,407.22 (mid value
+    //   KZT 10,030,090.25: spread KZT 30,090.25 = USD 60.1805). BEN: USD 4 = KZT 2,000 deducted.
+    //   Credited KZT 9,998,000. fees 4, spread 60.1805, total 64.1805. Latency 20 min.
+    // The nostro falls to 10 M < 0.6 × 20 M: a top-up lands at 06:50 (both open + 30 min), back to 20 M.
+    let p3 = &p["3"];
+    assert_eq!(p3["rail"], "nostro");
+    assert_eq!(p3["settled_at"], "2025-01-07T06:20:00Z");
+    assert_eq!(p3["within_1h"], "true");
+    assert_eq!(p3["hops"], "1");
+    assert_eq!(dec(p3, "fees_usd"), d("4.00"));
+    assert_eq!(dec(p3, "spread_usd"), d("60.18"));
+    assert_eq!(dec(p3, "total_cost_usd"), d("64.18"));
+    assert_eq!(dec(p3, "usd_bought"), d("0.00"));
+
+    // P4, KZT 30,000,000 SHA. 07:20 the nostro holds 20 M: short, the payment waits; the top-up
+    //   lands 07:50 with target 20 M + waiting 30 M − balance 20 M = 30 M; the payment settles at
+    //   07:50. TRY 30,000,000 / 12.4625 = 2,407,221.6649… → 2,407,221.66 (spread USD 180.5415);
+    //   SHA fee USD 4 = TRY 160 charged to the importer. total 184.5415. Latency 50 min.
+    let p4 = &p["4"];
+    assert_eq!(p4["settled_at"], "2025-01-07T07:50:00Z");
+    assert_eq!(p4["latency_h"], "0.8333");
+    assert_eq!(dec(p4, "spread_usd"), d("180.54"));
+    assert_eq!(dec(p4, "total_cost_usd"), d("184.54"));
+
+    // Liquidity: the rail keeps two nostros, each with the USD 40,000 floor. TR@KZ holds
+    //   KZT 20 M at 3.65 %/yr = USD 4.00 a day, except 10 M for 06:20-06:50 on Tuesday;
+    //   KZ@TR holds TRY 1.6 M at 36.5 %/yr = USD 40.00 a day. Monday's 44.00 has no nostro
+    //   payment to go to and rolls over; Tuesday accrues 40 + 4 × 6h20/24 + 2 × 0.5/24 +
+    //   4 × 17h10/24 = 43.958333. The 87.958333 goes to Tuesday's payments by value,
+    //   20,000 : 60,000: P3 21.98958325, P4 65.96874975.
+    assert_eq!(dec(p3, "liquidity_usd"), d("21.99"));
+    assert_eq!(dec(p4, "liquidity_usd"), d("65.97"));
+    // P3: (64.1805 + 21.98958325) / 20,000 × 10,000 = 43.08504163 bps.
+    let bps3: f64 = p3["cost_bps"].parse().unwrap();
+    assert!((bps3 - 43.085_042).abs() < 1e-6, "{bps3}");
+    let bps4: f64 = p4["cost_bps"].parse().unwrap();
+    // P4: (184.5415 + 65.96874975) / 60,000 × 10,000 = 41.75170829 bps.
+    assert!((bps4 - 41.751_708).abs() < 1e-6, "{bps4}");
+
+    // Aggregates: the rail rows add up the same numbers.
+    let rails = read_csv(&dir.path().join("out/rails.csv"));
+    let usd = rails.iter().find(|r| r["rail"] == "usd").unwrap();
+    assert_eq!(usd["payments"], "2");
+    assert_eq!(dec(usd, "fees_usd"), d("195.00"));
+    assert_eq!(dec(usd, "total_cost_usd"), d("645.73"));
+    assert_eq!(usd["within_1h_share"], "0.000000");
+    let nostro = rails.iter().find(|r| r["rail"] == "nostro").unwrap();
+    assert_eq!(nostro["within_1h_share"], "1.000000");
+    assert_eq!(dec(nostro, "liquidity_usd"), d("87.96"));
+    // Sampled at every midnight UTC, the two nostros hold USD 40,000 each.
+    assert_eq!(nostro["liquidity_mean_usd"], "80000.00");
+    assert_eq!(nostro["liquidity_peak_usd"], "80000.00");
+}
+
+#[test]
+fn balances_match_the_hand_computation() {
+    let dir = scratch(&[("worked.toml", SCENARIO)]);
+    let s = kervan::scenario::load(dir.path().join("worked.toml").to_str().unwrap()).unwrap();
+    struct Discard;
+    impl kervan::sim::Sink for Discard {
+        fn payment(&mut self, _: &kervan::output::PaymentRecord) -> kervan::Result<()> {
+            Ok(())
+        }
+        fn fx(&mut self, _: i64, _: kervan::money::CurrencyId, _: Decimal) -> kervan::Result<()> {
+            Ok(())
+        }
+    }
+    let report = kervan::sim::run(&s, 0, &mut Discard).unwrap();
+    let bal: BTreeMap<&str, Decimal> = report.final_balances.iter().map(|(a, _, b)| (a.as_str(), *b)).collect();
+    // The nostro is back at its 20 M floor after both top-ups (10 M at 06:50, 30 M at 07:50).
+    assert_eq!(bal["rail1:nostro:TR@KZ:KZT"], d("20000000.00"));
+    // The other direction was never used: still its floor, USD 40,000 = TRY 1,600,000.
+    assert_eq!(bal["rail1:nostro:KZ@TR:TRY"], d("1600000.00"));
+    // KZ banks' fees: P1 KZT 50,000 + P2 37,500 (charged to the KZ importer) + P3 2,000 (BEN,
+    // deducted at the KZ exporter's bank).
+    assert_eq!(bal["fees:KZ:KZT"], d("89500.00"));
+    // TR banks' fees: P4's TRY 160; the TR bank's USD lifting fee on P1: USD 5.
+    assert_eq!(bal["fees:TR:TRY"], d("160.00"));
+    assert_eq!(bal["fees:TR:USD"], d("5.00"));
+    // The intermediary's USD 15 on P1 (P2 was OUR).
+    assert_eq!(bal["rail0:correspondents-fees:USD"], d("15.00"));
+    // KZ clients paid 50,150,200.40 + 25,112,675.35 and received 9,998,000 + 30,000,000.
+    assert_eq!(bal["clients:KZ"], d("-35264875.75"));
+    // TR clients received 3,995,200.80 + 2,000,000 and paid 802,407.22 + 2,407,221.66 + 160.
+    assert_eq!(bal["clients:TR"], d("2785411.92"));
+    // Unallocated carry: Wednesday to the end of trade (Saturday 00:00 UTC), 3 days × 44.00,
+    // with no nostro payment left to carry it. The drain day costs nothing.
+    assert!((report.unallocated_carry_usd - 132.0).abs() < 1e-9, "{}", report.unallocated_carry_usd);
+    assert_eq!(report.payments, 4);
+}
