@@ -148,7 +148,7 @@ fn validate(scenarios: &[String]) -> Result<()> {
     for arg in scenarios {
         match scenario::load(arg) {
             Ok(s) => println!(
-                "ok: {arg} — \"{}\": {} members, {} corridors, {} rails, {} days × {} replication(s)",
+                "ok: {arg} — \"{}\": members {}, corridors {}, rails {}, days {}, replications {}",
                 s.name,
                 s.members.len(),
                 s.trade.corridors.len(),

@@ -104,9 +104,12 @@ pub fn minor_from_f64(amount: f64, minor_units: u32) -> Decimal {
     Decimal::new(minor, minor_units)
 }
 
-/// Rounds a USD amount to the cent (half to even), for printing.
+/// Rounds a USD amount to the cent (half to even), for printing: always two decimals, so
+/// zero prints as `0.00`.
 pub fn cents(amount: Decimal) -> Decimal {
-    round_minor(amount, 2)
+    let mut x = round_minor(amount, 2);
+    x.rescale(2);
+    x
 }
 
 #[cfg(test)]

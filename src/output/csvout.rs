@@ -287,7 +287,7 @@ impl Sink for RunWriter<'_> {
             &self.variant,
             &time,
             self.s.currencies.code(ccy),
-            &mid_per_usd.to_string(),
+            &mid_per_usd.normalize().to_string(),
         ])?;
         Ok(())
     }
