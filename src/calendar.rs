@@ -262,8 +262,12 @@ impl Calendar {
                 cutoff_min: spec.cutoff_min,
             });
         }
-        let half_after_open = spec.open_previous_evening || spec.half_day_cutoff_min > spec.open_min;
-        if !half_after_open || spec.half_day_cutoff_min > spec.cutoff_min || spec.half_day_cutoff_min == 0 {
+        let half_after_open =
+            spec.open_previous_evening || spec.half_day_cutoff_min > spec.open_min;
+        if !half_after_open
+            || spec.half_day_cutoff_min > spec.cutoff_min
+            || spec.half_day_cutoff_min == 0
+        {
             return Err(CalendarError::BadHalfDayCutoff {
                 calendar,
                 open_min: spec.open_min,

@@ -100,7 +100,12 @@ impl Ledger {
     /// Moves `amount` from `from` to `to` (same currency). A prefunded account that would go
     /// below zero is refused and nothing is booked.
     #[inline]
-    pub fn post(&mut self, from: AccountId, to: AccountId, amount: Decimal) -> Result<(), LedgerError> {
+    pub fn post(
+        &mut self,
+        from: AccountId,
+        to: AccountId,
+        amount: Decimal,
+    ) -> Result<(), LedgerError> {
         let (f, t) = (from.0 as usize, to.0 as usize);
         if self.currency[f] != self.currency[t] {
             return Err(LedgerError::CurrencyMismatch {
@@ -145,7 +150,12 @@ impl Ledger {
     /// Accounts and balances, in opening order.
     pub fn accounts(&self) -> impl Iterator<Item = (AccountId, &str, CurrencyId, Decimal)> {
         (0..self.names.len()).map(move |i| {
-            (AccountId(i as u32), self.names[i].as_str(), self.currency[i], self.balance[i])
+            (
+                AccountId(i as u32),
+                self.names[i].as_str(),
+                self.currency[i],
+                self.balance[i],
+            )
         })
     }
 
@@ -202,7 +212,10 @@ mod tests {
         let mut l = Ledger::new();
         let a = l.open("a", kzt, false);
         let b = l.open("b", CurrencyId::USD, false);
-        assert!(matches!(l.post(a, b, d("1")), Err(LedgerError::CurrencyMismatch { .. })));
+        assert!(matches!(
+            l.post(a, b, d("1")),
+            Err(LedgerError::CurrencyMismatch { .. })
+        ));
     }
 
     #[test]

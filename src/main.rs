@@ -17,7 +17,11 @@ use kervan::{Error, Result};
 const DEFAULT_SCENARIO: &str = "ots-baseline";
 
 #[derive(Parser, Debug)]
-#[command(name = "kervan", version, about = "Simulates cross-border payment settlement among the Organization of Turkic States")]
+#[command(
+    name = "kervan",
+    version,
+    about = "Simulates cross-border payment settlement among the Organization of Turkic States"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -70,7 +74,11 @@ fn main() -> ExitCode {
         Err(e) => {
             let _ = e.print();
             // clap: help and version are not errors.
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     let result = match cli.command {
@@ -93,17 +101,27 @@ fn main() -> ExitCode {
 
 fn run(args: RunArgs) -> Result<()> {
     let arg = args.scenario.as_deref().unwrap_or(DEFAULT_SCENARIO);
-    let overrides = Overrides { seed: args.seed, replications: args.replications, days: args.days, set: args.set.clone() };
+    let overrides = Overrides {
+        seed: args.seed,
+        replications: args.replications,
+        days: args.days,
+        set: args.set.clone(),
+    };
     let s = scenario::load_with(arg, &overrides)?;
-    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("kervan-out").join(&s.name));
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("kervan-out").join(&s.name));
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     let total_days = (s.days + s.drain_days) as u64 * s.replications as u64;
     let bar = if show_progress {
         let bar = ProgressBar::new(total_days);
         bar.set_style(
-            ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} simulated days ({eta} left)")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{spinner} {msg} [{bar:30}] {pos}/{len} simulated days ({eta} left)",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
         );
         bar.set_message(s.name.clone());
         Some(bar)
@@ -163,7 +181,11 @@ fn validate(scenarios: &[String]) -> Result<()> {
         }
     }
     match first_error {
-        Some(e) => Err(Error::Usage(format!("{} scenario(s) failed validation (first: {})", scenarios.len(), short(&e)))),
+        Some(e) => Err(Error::Usage(format!(
+            "{} scenario(s) failed validation (first: {})",
+            scenarios.len(),
+            short(&e)
+        ))),
         None => Ok(()),
     }
 }
@@ -174,11 +196,18 @@ fn short(e: &Error) -> String {
 
 fn list() {
     for (name, text) in scenario::BUNDLED {
-        let Some(stem) = name.strip_suffix(".toml") else { continue };
+        let Some(stem) = name.strip_suffix(".toml") else {
+            continue;
+        };
         let description = text
             .parse::<toml::Table>()
             .ok()
-            .and_then(|t| t.get("scenario")?.get("description")?.as_str().map(str::to_string))
+            .and_then(|t| {
+                t.get("scenario")?
+                    .get("description")?
+                    .as_str()
+                    .map(str::to_string)
+            })
             .unwrap_or_default();
         let first = description.lines().next().unwrap_or_default();
         println!("{stem:<24} {first}");

@@ -70,26 +70,47 @@ struct Routing {
 pub fn build_world(s: &Scenario, replication: u32) -> Result<(World, Ledger)> {
     let span_days = s.days + s.drain_days + 2;
     let mut ledger = Ledger::new();
-    let member_ccys: Vec<(String, CurrencyId)> = s.members.iter().map(|m| (m.code.clone(), m.currency)).collect();
+    let member_ccys: Vec<(String, CurrencyId)> = s
+        .members
+        .iter()
+        .map(|m| (m.code.clone(), m.currency))
+        .collect();
     let (accounts, dealer) = World::open_accounts(&mut ledger, &s.currencies, &member_ccys);
     let mut members = Vec::with_capacity(s.members.len());
     for (m, (clients, bank_home, fees_home)) in s.members.iter().zip(accounts) {
         let calendar = Calendar::new(&m.calendar, s.epoch, span_days)
             .map_err(|e| Error::Invariant(format!("calendar of {}: {e}", m.code)))?;
-        members.push(Member { code: m.code.clone(), currency: m.currency, calendar, clients, bank_home, fees_home });
+        members.push(Member {
+            code: m.code.clone(),
+            currency: m.currency,
+            calendar,
+            clients,
+            bank_home,
+            fees_home,
+        });
     }
     let tick_s = s.fx.tick_s;
     let n_ticks = (span_days as Time * DAY_S / tick_s) as usize + 1;
     let mut rng = streams::stream(s.seed, replication, Purpose::Fx, 0, 0);
-    let path = FxPath::simulate(&s.fx.processes, &s.fx.correlation, &s.fx.jumps, tick_s, n_ticks, &mut rng)
-        .map_err(|e| Error::Invariant(format!("fx: {e}")))?;
+    let path = FxPath::simulate(
+        &s.fx.processes,
+        &s.fx.correlation,
+        &s.fx.jumps,
+        tick_s,
+        n_ticks,
+        &mut rng,
+    )
+    .map_err(|e| Error::Invariant(format!("fx: {e}")))?;
     let world = World {
         epoch: s.epoch,
         span_days,
         trade_end: s.days as Time * DAY_S,
         currencies: s.currencies.clone(),
         members,
-        fx: Fx { path, spreads: s.fx.spreads.clone() },
+        fx: Fx {
+            path,
+            spreads: s.fx.spreads.clone(),
+        },
         liquidity_cost_pa: s.liquidity_cost_pa.clone(),
         dealer,
     };
@@ -120,7 +141,13 @@ pub fn run(s: &Scenario, replication: u32, sink: &mut dyn Sink) -> Result<RunRep
             .iter()
             .map(|r| {
                 let mut acc = 0.0;
-                r.shares.iter().map(|&(rail, share)| { acc += share; (rail, acc) }).collect()
+                r.shares
+                    .iter()
+                    .map(|&(rail, share)| {
+                        acc += share;
+                        (rail, acc)
+                    })
+                    .collect()
             })
             .collect(),
         fallback: s.routes.iter().map(|r| r.fallback.clone()).collect(),
@@ -204,7 +231,13 @@ pub fn run(s: &Scenario, replication: u32, sink: &mut dyn Sink) -> Result<RunRep
     state.report.final_balances = state
         .ledger
         .accounts()
-        .map(|(_, name, ccy, bal)| (name.to_string(), world.currencies.code(ccy).to_string(), bal))
+        .map(|(_, name, ccy, bal)| {
+            (
+                name.to_string(),
+                world.currencies.code(ccy).to_string(),
+                bal,
+            )
+        })
         .collect();
     state
         .ledger
@@ -236,7 +269,13 @@ struct RunState<'a> {
 }
 
 impl RunState<'_> {
-    fn handle(&mut self, sched: &mut Scheduler<Event>, event: Event, trade: &mut Generator, sink: &mut dyn Sink) -> Result<()> {
+    fn handle(
+        &mut self,
+        sched: &mut Scheduler<Event>,
+        event: Event,
+        trade: &mut Generator,
+        sink: &mut dyn Sink,
+    ) -> Result<()> {
         let now = sched.now();
         match event {
             Event::Arrival(c) => {
@@ -265,7 +304,13 @@ impl RunState<'_> {
             }
             Event::Step(slot) => self.step(sched, slot)?,
             Event::Timer { rail, token } => {
-                let mut ctx = Ctx { now, world: self.world, ledger: self.ledger, timers: &mut self.timers, wake: &mut self.wake };
+                let mut ctx = Ctx {
+                    now,
+                    world: self.world,
+                    ledger: self.ledger,
+                    timers: &mut self.timers,
+                    wake: &mut self.wake,
+                };
                 self.rails[rail as usize].timer(&mut ctx, token)?;
                 self.flush_requests(sched, rail as usize);
             }
@@ -284,7 +329,13 @@ impl RunState<'_> {
     fn flush_requests(&mut self, sched: &mut Scheduler<Event>, rail: usize) {
         for (t, token) in self.timers.drain(..) {
             if t != Time::MAX {
-                sched.schedule(t, Event::Timer { rail: rail as u16, token });
+                sched.schedule(
+                    t,
+                    Event::Timer {
+                        rail: rail as u16,
+                        token,
+                    },
+                );
             }
         }
         for slot in self.wake.drain(..) {
@@ -299,7 +350,11 @@ impl RunState<'_> {
         let mut route_rng = streams::stream(self.s.seed, self.replication, Purpose::Route, id, 0);
         let u: f64 = rand::RngExt::random(&mut route_rng);
         let shares = &self.routing.shares[inv.corridor];
-        let rail = shares.iter().find(|(_, c)| u < *c).or(shares.last()).map_or(0, |(r, _)| *r);
+        let rail = shares
+            .iter()
+            .find(|(_, c)| u < *c)
+            .or(shares.last())
+            .map_or(0, |(r, _)| *r);
         let value_usd = self.world.fx.to_usd(inv.currency, inv.amount, inv.t0);
         let p = Payment {
             id,
@@ -331,7 +386,13 @@ impl RunState<'_> {
             usd_sold: Decimal::ZERO,
             status: Status::Pending,
             settled_at: 0,
-            rng: streams::stream(self.s.seed, self.replication, Purpose::Rail, id, rail as u64),
+            rng: streams::stream(
+                self.s.seed,
+                self.replication,
+                Purpose::Rail,
+                id,
+                rail as u64,
+            ),
         };
         let slot = match self.free.pop() {
             Some(slot) => {
@@ -350,10 +411,18 @@ impl RunState<'_> {
 
     fn step(&mut self, sched: &mut Scheduler<Event>, slot: u32) -> Result<()> {
         let now = sched.now();
-        let mut p = self.slots[slot as usize].take().ok_or_else(|| Error::Invariant(format!("step of empty slot {slot}")))?;
+        let mut p = self.slots[slot as usize]
+            .take()
+            .ok_or_else(|| Error::Invariant(format!("step of empty slot {slot}")))?;
         loop {
             let rail = p.rail;
-            let mut ctx = Ctx { now, world: self.world, ledger: self.ledger, timers: &mut self.timers, wake: &mut self.wake };
+            let mut ctx = Ctx {
+                now,
+                world: self.world,
+                ledger: self.ledger,
+                timers: &mut self.timers,
+                wake: &mut self.wake,
+            };
             let next = self.rails[rail].step(&mut ctx, slot, &mut p)?;
             self.flush_requests(sched, rail);
             match next {
@@ -379,7 +448,13 @@ impl RunState<'_> {
                             p.rail = r;
                             p.fallback_taken = true;
                             p.stage = 0;
-                            p.rng = streams::stream(self.s.seed, self.replication, Purpose::Rail, p.id, r as u64);
+                            p.rng = streams::stream(
+                                self.s.seed,
+                                self.replication,
+                                Purpose::Rail,
+                                p.id,
+                                r as u64,
+                            );
                             continue;
                         }
                         None => {
@@ -410,7 +485,11 @@ impl RunState<'_> {
         let importer = &w.members[p.importer];
         let settled = p.status == Status::Settled;
         let latency_s = settled.then(|| p.settled_at - p.t0);
-        let within_1bd = settled && importer.calendar.add_business_days(p.t0, 1).is_some_and(|t| p.settled_at <= t);
+        let within_1bd = settled
+            && importer
+                .calendar
+                .add_business_days(p.t0, 1)
+                .is_some_and(|t| p.settled_at <= t);
         self.day_rows.push(PaymentRecord {
             replication: self.replication,
             payment_id: p.id,
@@ -454,12 +533,21 @@ impl RunState<'_> {
             if carry == 0.0 {
                 continue;
             }
-            let value: Decimal = self.day_rows.iter().filter(|x| x.rail as usize == r && x.status == Status::Settled).map(|x| x.value_usd).sum();
+            let value: Decimal = self
+                .day_rows
+                .iter()
+                .filter(|x| x.rail as usize == r && x.status == Status::Settled)
+                .map(|x| x.value_usd)
+                .sum();
             if value.is_zero() {
                 continue;
             }
             let carry_d = crate::money::minor_from_f64(carry, 6);
-            for row in self.day_rows.iter_mut().filter(|x| x.rail as usize == r && x.status == Status::Settled) {
+            for row in self
+                .day_rows
+                .iter_mut()
+                .filter(|x| x.rail as usize == r && x.status == Status::Settled)
+            {
                 row.liquidity_usd = carry_d * row.value_usd / value;
             }
             self.carry_left[r] = 0.0;

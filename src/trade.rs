@@ -51,7 +51,8 @@ impl SizeDist {
                     return (mu + 0.5 * sigma * sigma).exp();
                 }
                 let lm = max_usd.ln();
-                let below = (mu + 0.5 * sigma * sigma).exp() * normal_cdf((lm - mu - sigma * sigma) / sigma);
+                let below = (mu + 0.5 * sigma * sigma).exp()
+                    * normal_cdf((lm - mu - sigma * sigma) / sigma);
                 below + max_usd * (1.0 - normal_cdf((lm - mu) / sigma))
             }
             SizeDist::Pareto { min_usd, alpha } => {
@@ -78,7 +79,10 @@ impl SizeDist {
 pub fn normal_cdf(x: f64) -> f64 {
     let z = x / std::f64::consts::SQRT_2;
     let t = 1.0 / (1.0 + 0.327_591_1 * z.abs());
-    let poly = t * (0.254_829_592 + t * (-0.284_496_736 + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+    let poly = t
+        * (0.254_829_592
+            + t * (-0.284_496_736
+                + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
     let erf = 1.0 - poly * (-z * z).exp();
     let erf = if z >= 0.0 { erf } else { -erf };
     0.5 * (1.0 + erf)
@@ -94,14 +98,19 @@ pub struct Discrete {
 impl Discrete {
     pub fn draw(&self, rng: &mut Stream) -> f64 {
         let u: f64 = rng.random();
-        let i = self.cumulative.partition_point(|&c| c <= u).min(self.values.len() - 1);
+        let i = self
+            .cumulative
+            .partition_point(|&c| c <= u)
+            .min(self.values.len() - 1);
         self.values[i]
     }
 }
 
 /// Draws an index from cumulative shares (last = 1).
 pub fn pick(cumulative: &[f64], u: f64) -> usize {
-    cumulative.partition_point(|&c| c <= u).min(cumulative.len() - 1)
+    cumulative
+        .partition_point(|&c| c <= u)
+        .min(cumulative.len() - 1)
 }
 
 /// One ordered pair of members with trade between them.
@@ -179,7 +188,12 @@ pub struct Generator {
 
 /// The importer's initiation windows: `hours` local time on its business days in
 /// [start, start + days).
-pub fn initiation_windows(cal: &Calendar, epoch: DateTime<Utc>, days: u32, hours_min: (u32, u32)) -> Vec<(Time, Time)> {
+pub fn initiation_windows(
+    cal: &Calendar,
+    epoch: DateTime<Utc>,
+    days: u32,
+    hours_min: (u32, u32),
+) -> Vec<(Time, Time)> {
     let start = epoch.date_naive();
     let end = start + Duration::days(days as i64);
     let tz = cal.time_zone();
@@ -208,14 +222,23 @@ impl Generator {
             .map(|(c, rng)| {
                 let windows = by_member[c.importer]
                     .get_or_insert_with(|| {
-                        std::sync::Arc::new(initiation_windows(&world.members[c.importer].calendar, world.epoch, days, params.hours_min))
+                        std::sync::Arc::new(initiation_windows(
+                            &world.members[c.importer].calendar,
+                            world.epoch,
+                            days,
+                            params.hours_min,
+                        ))
                     })
                     .clone();
                 let open_s: Time = windows.iter().map(|(a, b)| b - a).sum();
                 let expected = c.annual_usd * days as f64 / 365.0 / mean;
                 // Growth raises the rate over the run; the expected count at rate0 is scaled so
                 // the run's total (with growth) averages the matrix value at the start.
-                let rate0 = if open_s > 0 { expected / open_s as f64 } else { 0.0 };
+                let rate0 = if open_s > 0 {
+                    expected / open_s as f64
+                } else {
+                    0.0
+                };
                 Lane {
                     rng,
                     windows,
@@ -282,8 +305,10 @@ impl Generator {
             _ => world.members[corridor.importer].currency,
         };
         let terms = p.terms_days.draw(rng);
-        let bearer = [Bearer::Our, Bearer::Sha, Bearer::Ben][pick(&p.bearer_cumulative, rng.random())];
-        let mid: f64 = rust_decimal::prelude::ToPrimitive::to_f64(&world.fx.mid(currency, t0)).unwrap_or(1.0);
+        let bearer =
+            [Bearer::Our, Bearer::Sha, Bearer::Ben][pick(&p.bearer_cumulative, rng.random())];
+        let mid: f64 =
+            rust_decimal::prelude::ToPrimitive::to_f64(&world.fx.mid(currency, t0)).unwrap_or(1.0);
         let units = world.currencies.minor_units(currency);
         let mut amount = minor_from_f64(size_usd * mid, units);
         if amount <= Decimal::ZERO {
@@ -316,14 +341,35 @@ mod tests {
     fn capped_means_agree_with_simulation() {
         let mut rng = crate::experiment::streams::from_seed(11);
         for (dist, cap) in [
-            (SizeDist::LogNormal { median_usd: 40_000.0, sigma: 1.5 }, 5e6),
-            (SizeDist::LogNormal { median_usd: 40_000.0, sigma: 1.5 }, f64::INFINITY),
-            (SizeDist::Pareto { min_usd: 5_000.0, alpha: 1.6 }, 2e6),
+            (
+                SizeDist::LogNormal {
+                    median_usd: 40_000.0,
+                    sigma: 1.5,
+                },
+                5e6,
+            ),
+            (
+                SizeDist::LogNormal {
+                    median_usd: 40_000.0,
+                    sigma: 1.5,
+                },
+                f64::INFINITY,
+            ),
+            (
+                SizeDist::Pareto {
+                    min_usd: 5_000.0,
+                    alpha: 1.6,
+                },
+                2e6,
+            ),
         ] {
             let n = 400_000;
             let sim: f64 = (0..n).map(|_| dist.draw(&mut rng, cap)).sum::<f64>() / n as f64;
             let exact = dist.mean_capped(cap);
-            assert!((sim / exact - 1.0).abs() < 0.03, "{dist:?} cap {cap}: {sim} vs {exact}");
+            assert!(
+                (sim / exact - 1.0).abs() < 0.03,
+                "{dist:?} cap {cap}: {sim} vs {exact}"
+            );
         }
     }
 

@@ -57,8 +57,16 @@ impl World {
             .map(|(code, ccy)| {
                 (
                     ledger.open(&format!("clients:{code}"), *ccy, false),
-                    ledger.open(&format!("bank:{code}:{}", currencies.code(*ccy)), *ccy, false),
-                    ledger.open(&format!("fees:{code}:{}", currencies.code(*ccy)), *ccy, false),
+                    ledger.open(
+                        &format!("bank:{code}:{}", currencies.code(*ccy)),
+                        *ccy,
+                        false,
+                    ),
+                    ledger.open(
+                        &format!("fees:{code}:{}", currencies.code(*ccy)),
+                        *ccy,
+                        false,
+                    ),
                 )
             })
             .collect();

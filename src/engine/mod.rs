@@ -144,7 +144,11 @@ mod tests {
         let mut at7 = Vec::new();
         let mut at3 = Vec::new();
         s.run(|s, e| {
-            if s.now() == 7 { at7.push(e) } else { at3.push(e) }
+            if s.now() == 7 {
+                at7.push(e)
+            } else {
+                at3.push(e)
+            }
         });
         assert_eq!(at7, (0..20).collect::<Vec<_>>());
         assert_eq!(at3, (100..120).collect::<Vec<_>>());

@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 
 use rust_decimal::Decimal;
 
+use crate::Result;
 use crate::engine::Time;
 use crate::output::{Manifest, OutputDir, RunWriter, summary_table};
 use crate::scenario::Scenario;
 use crate::sim::{self, RunReport};
-use crate::Result;
 
 /// How to run.
 pub struct RunOptions<'a> {
@@ -43,7 +43,10 @@ pub fn run(s: &Scenario, out: &Path, opts: &RunOptions) -> Result<RunOutcome> {
         let cb: Option<&dyn Fn(Time)> = progress.as_ref().map(|f| f as &dyn Fn(Time));
         if let Some(cb) = cb {
             // The writer only borrows the callback for this replication.
-            let mut w = Progressed { inner: &mut writer, cb };
+            let mut w = Progressed {
+                inner: &mut writer,
+                cb,
+            };
             reports.push(sim::run(s, r, &mut w)?);
         } else {
             reports.push(sim::run(s, r, &mut writer)?);
@@ -53,7 +56,11 @@ pub fn run(s: &Scenario, out: &Path, opts: &RunOptions) -> Result<RunOutcome> {
     let liquidity: Vec<_> = reports.iter().map(|r| r.liquidity.clone()).collect();
     let (n_corridors, n_rails) = writer.write_aggregates(&dir, &liquidity)?;
     let payments: u64 = reports.iter().map(|r| r.payments).sum();
-    let max_residual = reports.iter().map(|r| r.max_residual_usd).max().unwrap_or(Decimal::ZERO);
+    let max_residual = reports
+        .iter()
+        .map(|r| r.max_residual_usd)
+        .max()
+        .unwrap_or(Decimal::ZERO);
     let manifest = Manifest {
         tool: "kervan".into(),
         version: env!("CARGO_PKG_VERSION").into(),
@@ -63,7 +70,12 @@ pub fn run(s: &Scenario, out: &Path, opts: &RunOptions) -> Result<RunOutcome> {
         seed: s.seed,
         replications: s.replications,
         command: opts.command.clone(),
-        rows: crate::output::manifest_rows(writer.rows_payments, n_corridors, n_rails, writer.rows_fx),
+        rows: crate::output::manifest_rows(
+            writer.rows_payments,
+            n_corridors,
+            n_rails,
+            writer.rows_fx,
+        ),
         checks: crate::output::manifest_checks(
             max_residual,
             reports.iter().map(|r| r.events).sum(),
@@ -74,7 +86,12 @@ pub fn run(s: &Scenario, out: &Path, opts: &RunOptions) -> Result<RunOutcome> {
     manifest.write(&dir.path().join("manifest.toml"))?;
     let summary = summary_table(s, &writer.metrics);
     let dir = dir.commit()?;
-    Ok(RunOutcome { dir, summary, reports, payments })
+    Ok(RunOutcome {
+        dir,
+        summary,
+        reports,
+        payments,
+    })
 }
 
 /// A sink that forwards to the writer and reports each day.

@@ -56,13 +56,19 @@ pub struct ScheduledJump {
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum FxError {
-    #[error("the correlation matrix is {rows}×{cols}; it must be {n}×{n} (one row per non-USD currency)")]
+    #[error(
+        "the correlation matrix is {rows}×{cols}; it must be {n}×{n} (one row per non-USD currency)"
+    )]
     Shape { rows: usize, cols: usize, n: usize },
     #[error("the correlation matrix is not symmetric at ({0}, {1})")]
     NotSymmetric(usize, usize),
-    #[error("the correlation matrix has {value} at ({i}, {j}); entries must lie in [-1, 1] with 1 on the diagonal")]
+    #[error(
+        "the correlation matrix has {value} at ({i}, {j}); entries must lie in [-1, 1] with 1 on the diagonal"
+    )]
     Entry { i: usize, j: usize, value: f64 },
-    #[error("the correlation matrix is not positive semi-definite (pivot {pivot:.3e} at row {row})")]
+    #[error(
+        "the correlation matrix is not positive semi-definite (pivot {pivot:.3e} at row {row})"
+    )]
     NotPsd { row: usize, pivot: f64 },
 }
 
@@ -72,7 +78,11 @@ pub fn cholesky(corr: &[Vec<f64>]) -> Result<Vec<Vec<f64>>, FxError> {
     let n = corr.len();
     for (i, row) in corr.iter().enumerate() {
         if row.len() != n {
-            return Err(FxError::Shape { rows: n, cols: row.len(), n });
+            return Err(FxError::Shape {
+                rows: n,
+                cols: row.len(),
+                n,
+            });
         }
         for (j, &v) in row.iter().enumerate() {
             let diag_ok = i != j || (v - 1.0).abs() < 1e-12;
@@ -153,7 +163,8 @@ impl FxPath {
                     // the chance of two in one tick is negligible.
                     let jump = if p.jump_rate_pa > 0.0 && rng.random::<f64>() < p.jump_rate_pa * dt
                     {
-                        let size: f64 = p.jump_mean + p.jump_sd * rng.sample::<f64, _>(StandardNormal);
+                        let size: f64 =
+                            p.jump_mean + p.jump_sd * rng.sample::<f64, _>(StandardNormal);
                         (1.0 + size.max(-0.95)).ln()
                     } else {
                         0.0
@@ -166,7 +177,8 @@ impl FxPath {
                         }
                         Regime::Peg => {
                             let band = (1.0 + p.band_pct).ln();
-                            peg_dev[i] = (peg_dev[i] + p.vol_pa * sqrt_dt * z[i]).clamp(-band, band);
+                            peg_dev[i] =
+                                (peg_dev[i] + p.vol_pa * sqrt_dt * z[i]).clamp(-band, band);
                             log_level[i] += jump;
                         }
                     }
@@ -185,14 +197,24 @@ impl FxPath {
                 mids.push(to_decimal_rate(log_mid.exp()));
             }
         }
-        Ok(FxPath { tick_s, n_ccy, n_ticks, mids })
+        Ok(FxPath {
+            tick_s,
+            n_ccy,
+            n_ticks,
+            mids,
+        })
     }
 
     /// A constant path (every mid fixed at its opening level): for tests and worked examples.
     pub fn constant(mids_per_usd: &[Decimal], tick_s: Time) -> FxPath {
         let mut mids = vec![Decimal::ONE];
         mids.extend_from_slice(mids_per_usd);
-        FxPath { tick_s, n_ccy: mids.len(), n_ticks: 1, mids }
+        FxPath {
+            tick_s,
+            n_ccy: mids.len(),
+            n_ticks: 1,
+            mids,
+        }
     }
 
     /// Mid rate of `ccy` per USD at `t` (the last tick at or before `t`; clamped to the path).
@@ -257,7 +279,11 @@ mod tests {
         // Perfect correlation: semi-definite, allowed.
         assert!(cholesky(&[vec![1.0, 1.0], vec![1.0, 1.0]]).is_ok());
         // Three variables pairwise at -0.9 cannot exist.
-        let bad = vec![vec![1.0, -0.9, -0.9], vec![-0.9, 1.0, -0.9], vec![-0.9, -0.9, 1.0]];
+        let bad = vec![
+            vec![1.0, -0.9, -0.9],
+            vec![-0.9, 1.0, -0.9],
+            vec![-0.9, -0.9, 1.0],
+        ];
         assert!(matches!(cholesky(&bad), Err(FxError::NotPsd { .. })));
         assert!(matches!(
             cholesky(&[vec![1.0, 0.2], vec![0.3, 1.0]]),
@@ -288,8 +314,16 @@ mod tests {
         let n = 20_001;
         let path = FxPath::simulate(&ps, &corr, &[], 3600, n, &mut rng).unwrap();
         let r = |c: u16, i: usize| -> f64 {
-            let a: f64 = path.mid(CurrencyId(c), (i as i64) * 3600).to_string().parse().unwrap();
-            let b: f64 = path.mid(CurrencyId(c), (i as i64 + 1) * 3600).to_string().parse().unwrap();
+            let a: f64 = path
+                .mid(CurrencyId(c), (i as i64) * 3600)
+                .to_string()
+                .parse()
+                .unwrap();
+            let b: f64 = path
+                .mid(CurrencyId(c), (i as i64 + 1) * 3600)
+                .to_string()
+                .parse()
+                .unwrap();
             (b / a).ln()
         };
         let (x, y): (Vec<f64>, Vec<f64>) = (0..n - 1).map(|i| (r(1, i), r(2, i))).unzip();
@@ -307,11 +341,19 @@ mod tests {
         let mut p = float(1.70, 0.0, 0.05);
         p.regime = Regime::Peg;
         p.band_pct = 0.01;
-        let jump = ScheduledJump { currency: CurrencyId(1), at: 100 * 3600, size: 0.5 };
+        let jump = ScheduledJump {
+            currency: CurrencyId(1),
+            at: 100 * 3600,
+            size: 0.5,
+        };
         let mut rng = Pcg64Mcg::seed_from_u64(3);
         let path = FxPath::simulate(&[p], &[vec![1.0]], &[jump], 3600, 200, &mut rng).unwrap();
         for i in 0..200i64 {
-            let m: f64 = path.mid(CurrencyId(1), i * 3600).to_string().parse().unwrap();
+            let m: f64 = path
+                .mid(CurrencyId(1), i * 3600)
+                .to_string()
+                .parse()
+                .unwrap();
             let level = if i < 100 { 1.70 } else { 2.55 };
             assert!((m / level - 1.0).abs() <= 0.0101, "tick {i}: {m}");
         }
@@ -321,8 +363,10 @@ mod tests {
     fn same_seed_same_path() {
         let ps = [float(35.0, 0.17, 0.1), float(500.0, 0.0, 0.09)];
         let corr = vec![vec![1.0, 0.3], vec![0.3, 1.0]];
-        let a = FxPath::simulate(&ps, &corr, &[], 3600, 500, &mut Pcg64Mcg::seed_from_u64(9)).unwrap();
-        let b = FxPath::simulate(&ps, &corr, &[], 3600, 500, &mut Pcg64Mcg::seed_from_u64(9)).unwrap();
+        let a =
+            FxPath::simulate(&ps, &corr, &[], 3600, 500, &mut Pcg64Mcg::seed_from_u64(9)).unwrap();
+        let b =
+            FxPath::simulate(&ps, &corr, &[], 3600, 500, &mut Pcg64Mcg::seed_from_u64(9)).unwrap();
         assert_eq!(a.mids, b.mids);
     }
 }

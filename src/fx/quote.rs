@@ -61,7 +61,8 @@ impl SpreadTable {
         match self.cross_half_bps.get(&key) {
             Some(&bps) => bps,
             None => {
-                self.cross_multiplier * (self.usd_half_bps[a.index()] + self.usd_half_bps[b.index()])
+                self.cross_multiplier
+                    * (self.usd_half_bps[a.index()] + self.usd_half_bps[b.index()])
             }
         }
     }
@@ -84,9 +85,18 @@ mod tests {
             cross_half_bps: cross,
             cross_multiplier: 2.0,
             size_curve: vec![
-                SizeBand { up_to_usd: 10_000.0, multiplier: 3.0 },
-                SizeBand { up_to_usd: 1_000_000.0, multiplier: 1.0 },
-                SizeBand { up_to_usd: f64::INFINITY, multiplier: 1.5 },
+                SizeBand {
+                    up_to_usd: 10_000.0,
+                    multiplier: 3.0,
+                },
+                SizeBand {
+                    up_to_usd: 1_000_000.0,
+                    multiplier: 1.0,
+                },
+                SizeBand {
+                    up_to_usd: f64::INFINITY,
+                    multiplier: 1.5,
+                },
             ],
         }
     }
@@ -112,9 +122,18 @@ mod tests {
     #[test]
     fn size_curve_widens_small_and_large_tickets() {
         let t = table();
-        assert_eq!(t.half_spread_bps(CurrencyId(1), CurrencyId::USD, 5_000.0), 12.0);
-        assert_eq!(t.half_spread_bps(CurrencyId(1), CurrencyId::USD, 10_000.0), 12.0);
-        assert_eq!(t.half_spread_bps(CurrencyId(1), CurrencyId::USD, 500_000.0), 4.0);
+        assert_eq!(
+            t.half_spread_bps(CurrencyId(1), CurrencyId::USD, 5_000.0),
+            12.0
+        );
+        assert_eq!(
+            t.half_spread_bps(CurrencyId(1), CurrencyId::USD, 10_000.0),
+            12.0
+        );
+        assert_eq!(
+            t.half_spread_bps(CurrencyId(1), CurrencyId::USD, 500_000.0),
+            4.0
+        );
         assert_eq!(t.half_spread_bps(CurrencyId(1), CurrencyId::USD, 5e7), 6.0);
     }
 

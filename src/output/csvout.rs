@@ -33,7 +33,9 @@ impl OutputDir {
     pub fn create(final_path: &Path) -> Result<Self> {
         if final_path.exists() {
             let is_ours = final_path.join("manifest.toml").is_file()
-                || std::fs::read_dir(final_path).map(|mut d| d.next().is_none()).unwrap_or(false);
+                || std::fs::read_dir(final_path)
+                    .map(|mut d| d.next().is_none())
+                    .unwrap_or(false);
             if !is_ours {
                 return Err(Error::Usage(format!(
                     "{} exists and is not a kervan output folder; choose another --out",
@@ -41,15 +43,25 @@ impl OutputDir {
                 )));
             }
         }
-        let parent = final_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let parent = final_path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-        let name = final_path.file_name().and_then(|n| n.to_str()).unwrap_or("kervan-out");
+        let name = final_path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("kervan-out");
         let tmp_path = parent.join(format!(".{name}.partial-{}", std::process::id()));
         if tmp_path.exists() {
             std::fs::remove_dir_all(&tmp_path).map_err(|e| Error::io(&tmp_path, e))?;
         }
         std::fs::create_dir_all(&tmp_path).map_err(|e| Error::io(&tmp_path, e))?;
-        Ok(Self { final_path: final_path.to_path_buf(), tmp_path, committed: false })
+        Ok(Self {
+            final_path: final_path.to_path_buf(),
+            tmp_path,
+            committed: false,
+        })
     }
 
     /// Where files are written until [`OutputDir::commit`].
@@ -64,9 +76,11 @@ impl OutputDir {
     /// Moves the finished folder into place.
     pub fn commit(mut self) -> Result<PathBuf> {
         if self.final_path.exists() {
-            std::fs::remove_dir_all(&self.final_path).map_err(|e| Error::io(&self.final_path, e))?;
+            std::fs::remove_dir_all(&self.final_path)
+                .map_err(|e| Error::io(&self.final_path, e))?;
         }
-        std::fs::rename(&self.tmp_path, &self.final_path).map_err(|e| Error::io(&self.final_path, e))?;
+        std::fs::rename(&self.tmp_path, &self.final_path)
+            .map_err(|e| Error::io(&self.final_path, e))?;
         self.committed = true;
         Ok(self.final_path.clone())
     }
@@ -91,17 +105,59 @@ fn csv_file(dir: &Path, name: &str, header: &[&str]) -> Result<Csv> {
 }
 
 pub const PAYMENT_COLUMNS: &[&str] = &[
-    "replication", "variant", "payment_id", "corridor", "exporter", "importer", "rail", "fallback",
-    "charge_bearer", "invoice_currency", "invoice_amount", "value_usd", "invoiced_at", "initiated_at",
-    "settled_at", "latency_h", "within_1h", "within_1bd", "hops", "fees_usd", "spread_usd", "drift_usd",
-    "liquidity_usd", "total_cost_usd", "cost_bps", "usd_bought", "usd_sold", "status",
+    "replication",
+    "variant",
+    "payment_id",
+    "corridor",
+    "exporter",
+    "importer",
+    "rail",
+    "fallback",
+    "charge_bearer",
+    "invoice_currency",
+    "invoice_amount",
+    "value_usd",
+    "invoiced_at",
+    "initiated_at",
+    "settled_at",
+    "latency_h",
+    "within_1h",
+    "within_1bd",
+    "hops",
+    "fees_usd",
+    "spread_usd",
+    "drift_usd",
+    "liquidity_usd",
+    "total_cost_usd",
+    "cost_bps",
+    "usd_bought",
+    "usd_sold",
+    "status",
 ];
 
 const GROUP_COLUMNS: &[&str] = &[
-    "payments", "settled", "returned", "failed", "unsettled", "fallback", "value_usd", "fees_usd",
-    "spread_usd", "drift_usd", "liquidity_usd", "total_cost_usd", "cost_bps_weighted", "cost_bps_mean",
-    "cost_bps_median", "cost_bps_p95", "latency_h_median", "latency_h_p95", "within_1h_share",
-    "within_1bd_share", "usd_bought", "usd_sold",
+    "payments",
+    "settled",
+    "returned",
+    "failed",
+    "unsettled",
+    "fallback",
+    "value_usd",
+    "fees_usd",
+    "spread_usd",
+    "drift_usd",
+    "liquidity_usd",
+    "total_cost_usd",
+    "cost_bps_weighted",
+    "cost_bps_mean",
+    "cost_bps_median",
+    "cost_bps_p95",
+    "latency_h_median",
+    "latency_h_p95",
+    "within_1h_share",
+    "within_1bd_share",
+    "usd_bought",
+    "usd_sold",
 ];
 
 /// Writes one run (all replications of one scenario) into an [`OutputDir`].
@@ -128,8 +184,16 @@ fn float(buf: &mut String, x: f64) {
 
 impl<'a> RunWriter<'a> {
     pub fn new(dir: &OutputDir, s: &'a Scenario, write_payments: bool) -> Result<Self> {
-        let payments = if write_payments { Some(csv_file(dir.path(), "payments.csv", PAYMENT_COLUMNS)?) } else { None };
-        let fx = csv_file(dir.path(), "fx.csv", &["replication", "variant", "time", "currency", "mid_per_usd"])?;
+        let payments = if write_payments {
+            Some(csv_file(dir.path(), "payments.csv", PAYMENT_COLUMNS)?)
+        } else {
+            None
+        };
+        let fx = csv_file(
+            dir.path(),
+            "fx.csv",
+            &["replication", "variant", "time", "currency", "mid_per_usd"],
+        )?;
         Ok(Self {
             s,
             variant: s.name.clone(),
@@ -165,9 +229,22 @@ impl<'a> RunWriter<'a> {
     }
 
     /// Writes the aggregate files into `dir`; returns their row counts.
-    pub fn write_aggregates(&self, dir: &OutputDir, liquidity: &[Vec<LiquidityStats>]) -> Result<(u64, u64)> {
+    pub fn write_aggregates(
+        &self,
+        dir: &OutputDir,
+        liquidity: &[Vec<LiquidityStats>],
+    ) -> Result<(u64, u64)> {
         let s = self.s;
-        let mut head: Vec<&str> = vec!["replication", "variant", "corridor", "exporter", "importer", "rail", "kind", "expected_value_usd"];
+        let mut head: Vec<&str> = vec![
+            "replication",
+            "variant",
+            "corridor",
+            "exporter",
+            "importer",
+            "rail",
+            "kind",
+            "expected_value_usd",
+        ];
         head.extend_from_slice(GROUP_COLUMNS);
         let mut corridors = csv_file(dir.path(), "corridors.csv", &head)?;
         let mut head: Vec<&str> = vec!["replication", "variant", "rail", "kind"];
@@ -196,21 +273,37 @@ impl<'a> RunWriter<'a> {
                 None => {
                     row.extend([spec.name.clone(), spec.kind().to_string()]);
                     row.extend(group_fields(agg));
-                    let l = liquidity.get(*rep as usize).and_then(|v| v.get(*rail as usize)).cloned().unwrap_or_default();
-                    row.extend([format!("{:.2}", l.peak_usd), format!("{:.2}", l.mean_usd), format!("{:.2}", l.carry_usd)]);
+                    let l = liquidity
+                        .get(*rep as usize)
+                        .and_then(|v| v.get(*rail as usize))
+                        .cloned()
+                        .unwrap_or_default();
+                    row.extend([
+                        format!("{:.2}", l.peak_usd),
+                        format!("{:.2}", l.mean_usd),
+                        format!("{:.2}", l.carry_usd),
+                    ]);
                     rails.write_record(&row)?;
                     n_rails += 1;
                 }
             }
         }
-        corridors.flush().map_err(|e| Error::io("corridors.csv", e))?;
+        corridors
+            .flush()
+            .map_err(|e| Error::io("corridors.csv", e))?;
         rails.flush().map_err(|e| Error::io("rails.csv", e))?;
         Ok((n_corr, n_rails))
     }
 }
 
 fn group_fields(a: &Agg) -> Vec<String> {
-    let f = |x: f64| if x.is_finite() { format!("{x:.6}") } else { String::new() };
+    let f = |x: f64| {
+        if x.is_finite() {
+            format!("{x:.6}")
+        } else {
+            String::new()
+        }
+    };
     vec![
         a.payments.to_string(),
         a.settled.to_string(),
@@ -240,15 +333,21 @@ fn group_fields(a: &Agg) -> Vec<String> {
 impl Sink for RunWriter<'_> {
     fn payment(&mut self, r: &PaymentRecord) -> Result<()> {
         self.metrics.add(r);
-        let Some(w) = &mut self.payments else { return Ok(()) };
+        let Some(w) = &mut self.payments else {
+            return Ok(());
+        };
         self.rows_payments += 1;
         let s = self.s;
         let b = &mut self.buf;
         let epoch = self.epoch_unix;
         let c = &s.trade.corridors[r.corridor as usize];
-        Self::field(w, b, |b| { let _ = write!(b, "{}", r.replication); })?;
+        Self::field(w, b, |b| {
+            let _ = write!(b, "{}", r.replication);
+        })?;
         w.write_field(self.variant.as_bytes())?;
-        Self::field(w, b, |b| { let _ = write!(b, "{}", r.payment_id); })?;
+        Self::field(w, b, |b| {
+            let _ = write!(b, "{}", r.payment_id);
+        })?;
         w.write_field(c.code.as_bytes())?;
         w.write_field(s.members[r.exporter as usize].code.as_bytes())?;
         w.write_field(s.members[r.importer as usize].code.as_bytes())?;
@@ -256,22 +355,46 @@ impl Sink for RunWriter<'_> {
         w.write_field(if r.fallback { "true" } else { "false" })?;
         w.write_field(r.bearer.as_str())?;
         w.write_field(s.currencies.code(r.invoice_ccy).as_bytes())?;
-        Self::field(w, b, |b| { let _ = write!(b, "{}", r.invoice_amount); })?;
-        Self::field(w, b, |b| { let _ = write!(b, "{}", cents(r.value_usd)); })?;
+        Self::field(w, b, |b| {
+            let _ = write!(b, "{}", r.invoice_amount);
+        })?;
+        Self::field(w, b, |b| {
+            let _ = write!(b, "{}", cents(r.value_usd));
+        })?;
         Self::field(w, b, |b| push_iso_time(b, epoch + r.invoiced_at))?;
         Self::field(w, b, |b| push_iso_time(b, epoch + r.initiated_at))?;
-        Self::field(w, b, |b| if let Some(t) = r.settled_at { push_iso_time(b, epoch + t) })?;
-        Self::field(w, b, |b| if let Some(l) = r.latency_s { let _ = write!(b, "{:.4}", l as f64 / 3_600.0); })?;
+        Self::field(w, b, |b| {
+            if let Some(t) = r.settled_at {
+                push_iso_time(b, epoch + t)
+            }
+        })?;
+        Self::field(w, b, |b| {
+            if let Some(l) = r.latency_s {
+                let _ = write!(b, "{:.4}", l as f64 / 3_600.0);
+            }
+        })?;
         w.write_field(if r.within_1h { "true" } else { "false" })?;
         w.write_field(if r.within_1bd { "true" } else { "false" })?;
-        Self::field(w, b, |b| { let _ = write!(b, "{}", r.hops); })?;
-        for x in [r.fees_usd, r.spread_usd, r.drift_usd, r.liquidity_usd, r.total_cost_usd] {
-            Self::field(w, b, |b| { let _ = write!(b, "{}", cents(x)); })?;
+        Self::field(w, b, |b| {
+            let _ = write!(b, "{}", r.hops);
+        })?;
+        for x in [
+            r.fees_usd,
+            r.spread_usd,
+            r.drift_usd,
+            r.liquidity_usd,
+            r.total_cost_usd,
+        ] {
+            Self::field(w, b, |b| {
+                let _ = write!(b, "{}", cents(x));
+            })?;
         }
         let bps = r.cost_bps();
         Self::field(w, b, |b| float(b, bps))?;
         for x in [r.usd_bought, r.usd_sold] {
-            Self::field(w, b, |b| { let _ = write!(b, "{}", cents(x)); })?;
+            Self::field(w, b, |b| {
+                let _ = write!(b, "{}", cents(x));
+            })?;
         }
         w.write_field(r.status.as_str())?;
         w.write_record(None::<&[u8]>)?;

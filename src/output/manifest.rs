@@ -44,7 +44,8 @@ pub struct Checks {
 
 impl Manifest {
     pub fn write(&self, path: &std::path::Path) -> Result<()> {
-        let text = toml::to_string_pretty(self).map_err(|e| Error::Invariant(format!("manifest: {e}")))?;
+        let text =
+            toml::to_string_pretty(self).map_err(|e| Error::Invariant(format!("manifest: {e}")))?;
         std::fs::write(path, text).map_err(|e| Error::io(path, e))
     }
 }

@@ -68,17 +68,27 @@ impl Agg {
         if self.value_usd.is_zero() {
             return f64::NAN;
         }
-        ((self.total_cost_usd + self.liquidity_usd) / self.value_usd * Decimal::from(10_000)).to_f64().unwrap_or(f64::NAN)
+        ((self.total_cost_usd + self.liquidity_usd) / self.value_usd * Decimal::from(10_000))
+            .to_f64()
+            .unwrap_or(f64::NAN)
     }
 
     pub fn share(&self, count: u64) -> f64 {
-        if self.payments == 0 { f64::NAN } else { count as f64 / self.payments as f64 }
+        if self.payments == 0 {
+            f64::NAN
+        } else {
+            count as f64 / self.payments as f64
+        }
     }
 }
 
 /// Mean of a sample (NaN when empty).
 pub fn mean(xs: &[f64]) -> f64 {
-    if xs.is_empty() { f64::NAN } else { xs.iter().sum::<f64>() / xs.len() as f64 }
+    if xs.is_empty() {
+        f64::NAN
+    } else {
+        xs.iter().sum::<f64>() / xs.len() as f64
+    }
 }
 
 /// Quantile `q` with linear interpolation between order statistics (numpy's and R's default,
@@ -108,8 +118,14 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn add(&mut self, r: &PaymentRecord) {
-        self.groups.entry((r.replication, Some(r.corridor), r.rail)).or_default().add(r);
-        self.groups.entry((r.replication, None, r.rail)).or_default().add(r);
+        self.groups
+            .entry((r.replication, Some(r.corridor), r.rail))
+            .or_default()
+            .add(r);
+        self.groups
+            .entry((r.replication, None, r.rail))
+            .or_default()
+            .add(r);
         self.pooled.entry(r.rail).or_default().add(r);
     }
 }

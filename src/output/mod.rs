@@ -65,7 +65,12 @@ impl PaymentRecord {
 
 /// Row counts for the manifest.
 pub fn manifest_rows(payments: u64, corridors: u64, rails: u64, fx: u64) -> Rows {
-    Rows { payments, corridors, rails, fx }
+    Rows {
+        payments,
+        corridors,
+        rails,
+        fx,
+    }
 }
 
 /// Checks for the manifest; a run only gets this far when conservation held.
@@ -100,7 +105,13 @@ pub fn push_iso_time(out: &mut String, unix_s: i64) {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    let _ = write!(out, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3_600, secs / 60 % 60, secs % 60);
+    let _ = write!(
+        out,
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3_600,
+        secs / 60 % 60,
+        secs % 60
+    );
 }
 
 #[cfg(test)]
@@ -111,10 +122,22 @@ mod tests {
     #[test]
     fn iso_time_matches_chrono() {
         let epoch = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
-        for t in [0i64, 59, 3_600 * 24 * 59 + 1, 86_400 * 365 + 12_345, 86_400 * 790 - 1, -86_400] {
-            let expected = (epoch + chrono::Duration::seconds(t)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        for t in [
+            0i64,
+            59,
+            3_600 * 24 * 59 + 1,
+            86_400 * 365 + 12_345,
+            86_400 * 790 - 1,
+            -86_400,
+        ] {
+            let expected = (epoch + chrono::Duration::seconds(t))
+                .format("%Y-%m-%dT%H:%M:%SZ")
+                .to_string();
             assert_eq!(iso_time(epoch, t), expected);
         }
-        assert_eq!(iso_time(epoch, 5 * 86_400 + 9 * 3_600), "2025-01-06T09:00:00Z");
+        assert_eq!(
+            iso_time(epoch, 5 * 86_400 + 9 * 3_600),
+            "2025-01-06T09:00:00Z"
+        );
     }
 }

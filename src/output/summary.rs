@@ -10,17 +10,34 @@ fn usd_m(d: rust_decimal::Decimal) -> f64 {
 }
 
 fn num(x: f64, decimals: usize) -> String {
-    if x.is_finite() { format!("{x:.decimals$}") } else { "-".to_string() }
+    if x.is_finite() {
+        format!("{x:.decimals$}")
+    } else {
+        "-".to_string()
+    }
 }
 
 fn pct(x: f64) -> String {
-    if x.is_finite() { format!("{:.1}%", x * 100.0) } else { "-".to_string() }
+    if x.is_finite() {
+        format!("{:.1}%", x * 100.0)
+    } else {
+        "-".to_string()
+    }
 }
 
 /// The summary table, as printed after a run.
 pub fn summary_table(s: &Scenario, m: &Metrics) -> String {
     let header = [
-        "rail", "payments", "value $m", "bps mean", "bps med", "bps p95", "lat h med", "lat h p95", "<=1h", "<=1bd",
+        "rail",
+        "payments",
+        "value $m",
+        "bps mean",
+        "bps med",
+        "bps p95",
+        "lat h med",
+        "lat h p95",
+        "<=1h",
+        "<=1bd",
         "USD bought $m",
     ];
     let mut rows: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
@@ -39,13 +56,21 @@ pub fn summary_table(s: &Scenario, m: &Metrics) -> String {
             num(usd_m(a.usd_bought), 1),
         ]);
     }
-    let widths: Vec<usize> = (0..header.len()).map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
     let mut out = String::new();
     for (n, row) in rows.iter().enumerate() {
         let line: Vec<String> = row
             .iter()
             .enumerate()
-            .map(|(i, cell)| if i == 0 { format!("{cell:<w$}", w = widths[i]) } else { format!("{cell:>w$}", w = widths[i]) })
+            .map(|(i, cell)| {
+                if i == 0 {
+                    format!("{cell:<w$}", w = widths[i])
+                } else {
+                    format!("{cell:>w$}", w = widths[i])
+                }
+            })
             .collect();
         out.push_str(line.join("  ").trim_end());
         out.push('\n');

@@ -81,7 +81,9 @@ pub struct Bilateral {
 }
 
 fn post(ledger: &mut Ledger, from: AccountId, to: AccountId, amount: Decimal) -> Result<()> {
-    ledger.post(from, to, amount).map_err(|e| Error::Invariant(e.to_string()))
+    ledger
+        .post(from, to, amount)
+        .map_err(|e| Error::Invariant(e.to_string()))
 }
 
 fn to_f64(d: Decimal) -> f64 {
@@ -91,7 +93,13 @@ fn to_f64(d: Decimal) -> f64 {
 impl Bilateral {
     /// Opens a nostro for every member pair the rail serves, funded at the start with its
     /// target: `nostro_days` of the annual value routed to this rail for the pair.
-    pub fn new(p: Params, index: usize, world: &World, ledger: &mut Ledger, expected_flow_usd: &[Vec<f64>]) -> Result<Self> {
+    pub fn new(
+        p: Params,
+        index: usize,
+        world: &World,
+        ledger: &mut Ledger,
+        expected_flow_usd: &[Vec<f64>],
+    ) -> Result<Self> {
         let n = world.members.len();
         let mut nostro_of = vec![None; n * n];
         let mut nostros = Vec::new();
@@ -101,10 +109,26 @@ impl Bilateral {
                     continue;
                 }
                 let ccy = me.currency;
-                let account = ledger.open(&format!("rail{index}:nostro:{}@{}:{}", mi.code, me.code, world.currencies.code(ccy)), ccy, true);
-                let flow_usd = expected_flow_usd.get(i).and_then(|r| r.get(e)).copied().unwrap_or(0.0);
+                let account = ledger.open(
+                    &format!(
+                        "rail{index}:nostro:{}@{}:{}",
+                        mi.code,
+                        me.code,
+                        world.currencies.code(ccy)
+                    ),
+                    ccy,
+                    true,
+                );
+                let flow_usd = expected_flow_usd
+                    .get(i)
+                    .and_then(|r| r.get(e))
+                    .copied()
+                    .unwrap_or(0.0);
                 let target_usd = (flow_usd / 365.0 * p.nostro_days).max(p.nostro_min_usd);
-                let target = world.currencies.round(ccy, crate::money::minor_from_f64(target_usd, 2) * world.fx.mid(ccy, 0));
+                let target = world.currencies.round(
+                    ccy,
+                    crate::money::minor_from_f64(target_usd, 2) * world.fx.mid(ccy, 0),
+                );
                 if !target.is_zero() {
                     ledger.issue(account, target);
                 }
@@ -122,7 +146,16 @@ impl Bilateral {
                 });
             }
         }
-        Ok(Self { p, n_members: n, nostro_of, nostros, carry_total_usd: 0.0, samples: 0, sum_usd: 0.0, peak_usd: 0.0 })
+        Ok(Self {
+            p,
+            n_members: n,
+            nostro_of,
+            nostros,
+            carry_total_usd: 0.0,
+            samples: 0,
+            sum_usd: 0.0,
+            peak_usd: 0.0,
+        })
     }
 
     /// Adds the carry of nostro `k` from its last accrual to `now`.
@@ -157,19 +190,32 @@ impl Bilateral {
             1 => {
                 let (ci, ce, inv) = (importer.currency, exporter.currency, p.invoice_ccy);
                 let conv = if inv == ci {
-                    w.fx.convert_from(&w.currencies, ci, ce, p.invoice_amount, ctx.now, p.ticket_usd)
+                    w.fx.convert_from(
+                        &w.currencies,
+                        ci,
+                        ce,
+                        p.invoice_amount,
+                        ctx.now,
+                        p.ticket_usd,
+                    )
                 } else {
                     let target = if inv == ce {
                         p.invoice_amount
                     } else {
                         // Invoiced in USD (or another currency): deliver its value in the
                         // exporter's currency at today's mid.
-                        w.currencies.round(ce, p.invoice_amount * w.fx.cross_mid(inv, ce, ctx.now))
+                        w.currencies
+                            .round(ce, p.invoice_amount * w.fx.cross_mid(inv, ce, ctx.now))
                     };
                     w.fx.convert_to(&w.currencies, ci, ce, target, ctx.now, p.ticket_usd)
                 };
-                let k = self.nostro_of[p.importer * self.n_members + p.exporter]
-                    .ok_or_else(|| Error::Invariant(format!("bilateral rail has no nostro for {}→{}", importer.code, exporter.code)))?;
+                let k =
+                    self.nostro_of[p.importer * self.n_members + p.exporter].ok_or_else(|| {
+                        Error::Invariant(format!(
+                            "bilateral rail has no nostro for {}→{}",
+                            importer.code, exporter.code
+                        ))
+                    })?;
                 let need = conv.received;
                 let balance = ctx.ledger.balance(self.nostros[k].account);
                 let queue_busy = !self.nostros[k].waiting.is_empty();
@@ -189,7 +235,12 @@ impl Bilateral {
                 p.debited += conv.given;
                 // The payer's bank is the dealer: it keeps the lira and pays out of its nostro.
                 p.account_conversion(w, &conv);
-                post(ctx.ledger, self.nostros[k].account, exporter.bank_home, need)?;
+                post(
+                    ctx.ledger,
+                    self.nostros[k].account,
+                    exporter.bank_home,
+                    need,
+                )?;
                 let mut credit = need;
                 match p.bearer {
                     Bearer::Our | Bearer::Sha => {
@@ -197,7 +248,11 @@ impl Bilateral {
                         p.charge_importer(w, ctx.ledger, importer.fees_home, fee)?;
                     }
                     Bearer::Ben => {
-                        let fee = self.p.fee.in_currency(w, ce, p.value_usd, ctx.now).min(credit);
+                        let fee = self
+                            .p
+                            .fee
+                            .in_currency(w, ce, p.value_usd, ctx.now)
+                            .min(credit);
                         p.fee(w, ctx.ledger, exporter.bank_home, exporter.fees_home, fee)?;
                         credit -= fee;
                     }
@@ -215,7 +270,9 @@ impl Bilateral {
                 }
                 Ok(Next::Done)
             }
-            other => Err(Error::Invariant(format!("bilateral: unknown stage {other}"))),
+            other => Err(Error::Invariant(format!(
+                "bilateral: unknown stage {other}"
+            ))),
         }
     }
 
@@ -227,10 +284,15 @@ impl Bilateral {
             return;
         }
         n.topup_pending = true;
-        let (ci, ce) = (&ctx.world.members[n.importer].calendar, &ctx.world.members[n.exporter].calendar);
+        let (ci, ce) = (
+            &ctx.world.members[n.importer].calendar,
+            &ctx.world.members[n.exporter].calendar,
+        );
         // Top-up timing draws nothing random: it is the same in every replication.
         let work = (self.p.topup_min.median * 60.0).round() as Time;
-        let at = next_joint_open(ci, ce, ctx.now).and_then(|t| ce.process(t, work)).unwrap_or(Time::MAX);
+        let at = next_joint_open(ci, ce, ctx.now)
+            .and_then(|t| ce.process(t, work))
+            .unwrap_or(Time::MAX);
         ctx.timers.push((at, k as u32));
     }
 
@@ -247,8 +309,14 @@ impl Bilateral {
         if amount > Decimal::ZERO {
             let (ci, ce) = (w.members[n.importer].currency, n.ccy);
             let ticket_usd = to_f64(amount) / to_f64(w.fx.mid(ce, ctx.now));
-            let conv = w.fx.convert_to(&w.currencies, ci, ce, amount, ctx.now, ticket_usd);
-            post(ctx.ledger, w.members[n.importer].bank_home, w.dealer[ci.index()], conv.given)?;
+            let conv =
+                w.fx.convert_to(&w.currencies, ci, ce, amount, ctx.now, ticket_usd);
+            post(
+                ctx.ledger,
+                w.members[n.importer].bank_home,
+                w.dealer[ci.index()],
+                conv.given,
+            )?;
             post(ctx.ledger, w.dealer[ce.index()], n.account, conv.received)?;
         }
         ctx.wake.extend(n.waiting.drain(..).map(|(slot, _)| slot));
@@ -283,12 +351,20 @@ impl Bilateral {
         self.peak_usd = self.peak_usd.max(total);
     }
 
-    pub fn balances(&self, world: &World, ledger: &Ledger, now: Time) -> Vec<(String, CurrencyId, Decimal, Decimal)> {
+    pub fn balances(
+        &self,
+        world: &World,
+        ledger: &Ledger,
+        now: Time,
+    ) -> Vec<(String, CurrencyId, Decimal, Decimal)> {
         self.nostros
             .iter()
             .map(|n| {
                 let bal = ledger.balance(n.account);
-                let holder = format!("{}@{}", world.members[n.importer].code, world.members[n.exporter].code);
+                let holder = format!(
+                    "{}@{}",
+                    world.members[n.importer].code, world.members[n.exporter].code
+                );
                 (holder, n.ccy, bal, world.fx.to_usd(n.ccy, bal, now))
             })
             .collect()
@@ -297,7 +373,11 @@ impl Bilateral {
     pub fn liquidity(&self) -> LiquidityStats {
         LiquidityStats {
             peak_usd: self.peak_usd,
-            mean_usd: if self.samples > 0 { self.sum_usd / self.samples as f64 } else { 0.0 },
+            mean_usd: if self.samples > 0 {
+                self.sum_usd / self.samples as f64
+            } else {
+                0.0
+            },
             carry_usd: self.carry_total_usd,
         }
     }

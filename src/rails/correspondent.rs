@@ -6,7 +6,7 @@
 use rand::RngExt;
 use rust_decimal::Decimal;
 
-use super::{Bearer, Ctx, CountChoice, Delay, FeeSchedule, Next, Payment, Status};
+use super::{Bearer, CountChoice, Ctx, Delay, FeeSchedule, Next, Payment, Status};
 use crate::calendar::{Calendar, CalendarSpec};
 use crate::engine::{HOUR_S, Time};
 use crate::ledger::{AccountId, Ledger};
@@ -52,7 +52,9 @@ const STAGE_BENEFICIARY: u8 = 3;
 const STAGE_RETURNED: u8 = 4;
 
 fn post(ledger: &mut Ledger, from: AccountId, to: AccountId, amount: Decimal) -> Result<()> {
-    ledger.post(from, to, amount).map_err(|e| Error::Invariant(e.to_string()))
+    ledger
+        .post(from, to, amount)
+        .map_err(|e| Error::Invariant(e.to_string()))
 }
 
 /// Where a calendar has no opening left in its precomputed range, the step never happens: the
@@ -79,7 +81,14 @@ impl Correspondent {
             .collect();
         let chain = ledger.open(&format!("rail{index}:correspondents:{code}"), s, false);
         let chain_fees = ledger.open(&format!("rail{index}:correspondents-fees:{code}"), s, false);
-        Ok(Self { p, hop_calendar, bank_settle, fees_settle, chain, chain_fees })
+        Ok(Self {
+            p,
+            hop_calendar,
+            bank_settle,
+            fees_settle,
+            chain,
+            chain_fees,
+        })
     }
 
     fn work(&self, p: &mut Payment) -> Time {
@@ -103,13 +112,34 @@ impl Correspondent {
             STAGE_ORIGINATE => {
                 let (ci, inv) = (importer.currency, p.invoice_ccy);
                 let conv = if inv == ci {
-                    w.fx.convert_from(&w.currencies, ci, s, p.invoice_amount, ctx.now, p.ticket_usd)
+                    w.fx.convert_from(
+                        &w.currencies,
+                        ci,
+                        s,
+                        p.invoice_amount,
+                        ctx.now,
+                        p.ticket_usd,
+                    )
                 } else if inv == s {
-                    w.fx.convert_to(&w.currencies, ci, s, p.invoice_amount, ctx.now, p.ticket_usd)
+                    w.fx.convert_to(
+                        &w.currencies,
+                        ci,
+                        s,
+                        p.invoice_amount,
+                        ctx.now,
+                        p.ticket_usd,
+                    )
                 } else {
                     // Invoiced in a third currency (the exporter's): send what buys the invoice
                     // amount at today's payee-side quote; the payee converts it later.
-                    let need = w.fx.convert_to(&w.currencies, s, inv, p.invoice_amount, ctx.now, p.ticket_usd);
+                    let need = w.fx.convert_to(
+                        &w.currencies,
+                        s,
+                        inv,
+                        p.invoice_amount,
+                        ctx.now,
+                        p.ticket_usd,
+                    );
                     w.fx.convert_to(&w.currencies, ci, s, need.given, ctx.now, p.ticket_usd)
                 };
                 post(ctx.ledger, importer.clients, importer.bank_home, conv.given)?;
@@ -120,14 +150,21 @@ impl Correspondent {
                 p.ccy = s;
                 match p.bearer {
                     Bearer::Our | Bearer::Sha => {
-                        let mut fee = self.p.originator_fee.in_currency(w, ci, p.value_usd, ctx.now);
+                        let mut fee =
+                            self.p
+                                .originator_fee
+                                .in_currency(w, ci, p.value_usd, ctx.now);
                         if p.bearer == Bearer::Our {
                             fee += self.p.our_fee.in_currency(w, ci, p.value_usd, ctx.now);
                         }
                         p.charge_importer(w, ctx.ledger, importer.fees_home, fee)?;
                     }
                     Bearer::Ben => {
-                        let fee = self.p.originator_fee.in_currency(w, s, p.value_usd, ctx.now).min(p.amount);
+                        let fee = self
+                            .p
+                            .originator_fee
+                            .in_currency(w, s, p.value_usd, ctx.now)
+                            .min(p.amount);
                         p.fee(w, ctx.ledger, settle, self.fees_settle[p.importer], fee)?;
                         p.amount -= fee;
                     }
@@ -144,7 +181,11 @@ impl Correspondent {
             }
             STAGE_HOP => {
                 if p.bearer != Bearer::Our {
-                    let fee = self.p.intermediary_fee.in_currency(w, s, p.value_usd, ctx.now).min(p.amount);
+                    let fee = self
+                        .p
+                        .intermediary_fee
+                        .in_currency(w, s, p.value_usd, ctx.now)
+                        .min(p.amount);
                     p.fee(w, ctx.ledger, self.chain, self.chain_fees, fee)?;
                     p.amount -= fee;
                 }
@@ -153,7 +194,12 @@ impl Correspondent {
                     let work = self.work(p);
                     Ok(when(self.hop_calendar.process(ctx.now, work)))
                 } else {
-                    post(ctx.ledger, self.chain, self.bank_settle[p.exporter], p.amount)?;
+                    post(
+                        ctx.ledger,
+                        self.chain,
+                        self.bank_settle[p.exporter],
+                        p.amount,
+                    )?;
                     self.to_beneficiary(ctx, p)
                 }
             }
@@ -166,16 +212,34 @@ impl Correspondent {
                     let back = self.work(p);
                     let at_hub = self.hop_calendar.process(ctx.now, back);
                     let work = self.work(p);
-                    return Ok(when(at_hub.and_then(|t| importer.calendar.process(t, work))));
+                    return Ok(when(
+                        at_hub.and_then(|t| importer.calendar.process(t, work)),
+                    ));
                 }
                 if p.bearer != Bearer::Our {
-                    let fee = self.p.beneficiary_fee.in_currency(w, s, p.value_usd, ctx.now).min(p.amount);
+                    let fee = self
+                        .p
+                        .beneficiary_fee
+                        .in_currency(w, s, p.value_usd, ctx.now)
+                        .min(p.amount);
                     p.fee(w, ctx.ledger, settle, self.fees_settle[p.exporter], fee)?;
                     p.amount -= fee;
                 }
-                let conv = w.fx.convert_from(&w.currencies, s, exporter.currency, p.amount, ctx.now, p.ticket_usd);
+                let conv = w.fx.convert_from(
+                    &w.currencies,
+                    s,
+                    exporter.currency,
+                    p.amount,
+                    ctx.now,
+                    p.ticket_usd,
+                );
                 p.convert(w, ctx.ledger, &conv, settle, exporter.bank_home)?;
-                post(ctx.ledger, exporter.bank_home, exporter.clients, conv.received)?;
+                post(
+                    ctx.ledger,
+                    exporter.bank_home,
+                    exporter.clients,
+                    conv.received,
+                )?;
                 p.credited = conv.received;
                 p.credited_ccy = exporter.currency;
                 p.amount = Decimal::ZERO;
@@ -185,9 +249,21 @@ impl Correspondent {
             }
             STAGE_RETURNED => {
                 let settle = self.bank_settle[p.importer];
-                let conv = w.fx.convert_from(&w.currencies, s, importer.currency, p.amount, ctx.now, p.ticket_usd);
+                let conv = w.fx.convert_from(
+                    &w.currencies,
+                    s,
+                    importer.currency,
+                    p.amount,
+                    ctx.now,
+                    p.ticket_usd,
+                );
                 p.convert(w, ctx.ledger, &conv, settle, importer.bank_home)?;
-                post(ctx.ledger, importer.bank_home, importer.clients, conv.received)?;
+                post(
+                    ctx.ledger,
+                    importer.bank_home,
+                    importer.clients,
+                    conv.received,
+                )?;
                 p.credited = conv.received;
                 p.credited_ccy = importer.currency;
                 p.amount = Decimal::ZERO;
@@ -195,7 +271,9 @@ impl Correspondent {
                 p.settled_at = ctx.now;
                 Ok(Next::Done)
             }
-            other => Err(Error::Invariant(format!("correspondent: unknown stage {other}"))),
+            other => Err(Error::Invariant(format!(
+                "correspondent: unknown stage {other}"
+            ))),
         }
     }
 
@@ -206,6 +284,10 @@ impl Correspondent {
         if self.p.hold_probability > 0.0 && p.rng.random::<f64>() < self.p.hold_probability {
             work += (self.p.hold_h.draw(&mut p.rng) * HOUR_S as f64).round() as Time;
         }
-        Ok(when(ctx.world.members[p.exporter].calendar.process(ctx.now, work)))
+        Ok(when(
+            ctx.world.members[p.exporter]
+                .calendar
+                .process(ctx.now, work),
+        ))
     }
 }

@@ -14,11 +14,11 @@ use rust_decimal::Decimal;
 
 pub use payment::{Bearer, Payment, Status};
 
+use crate::Result;
 use crate::engine::Time;
 use crate::ledger::Ledger;
 use crate::money::{CurrencyId, minor_from_f64};
 use crate::world::World;
-use crate::Result;
 
 /// A fee schedule in USD: `flat + bps × amount`, clamped to `[min, max]`.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -51,12 +51,22 @@ impl FeeSchedule {
     }
 
     /// The fee in `ccy`, at the mid of `t`, rounded to the currency's minor units.
-    pub fn in_currency(&self, world: &World, ccy: CurrencyId, amount_usd: Decimal, t: Time) -> Decimal {
+    pub fn in_currency(
+        &self,
+        world: &World,
+        ccy: CurrencyId,
+        amount_usd: Decimal,
+        t: Time,
+    ) -> Decimal {
         let usd = self.usd(amount_usd);
         if usd.is_zero() {
             return Decimal::ZERO;
         }
-        let local = if ccy == CurrencyId::USD { usd } else { usd * world.fx.mid(ccy, t) };
+        let local = if ccy == CurrencyId::USD {
+            usd
+        } else {
+            usd * world.fx.mid(ccy, t)
+        };
         world.currencies.round(ccy, local)
     }
 }
@@ -103,7 +113,10 @@ impl CountChoice {
             return self.values[0];
         }
         let u: f64 = rng.random();
-        let i = self.cumulative.partition_point(|&c| c <= u).min(self.values.len() - 1);
+        let i = self
+            .cumulative
+            .partition_point(|&c| c <= u)
+            .min(self.values.len() - 1);
         self.values[i]
     }
 }
@@ -194,8 +207,19 @@ impl Rail {
         expected_flow_usd: &[Vec<f64>],
     ) -> Result<Rail> {
         Ok(match &spec.params {
-            RailParams::Correspondent(p) => Rail::Correspondent(correspondent::Correspondent::new(p.clone(), index, world, ledger)?),
-            RailParams::Bilateral(p) => Rail::Bilateral(bilateral::Bilateral::new(p.clone(), index, world, ledger, expected_flow_usd)?),
+            RailParams::Correspondent(p) => Rail::Correspondent(correspondent::Correspondent::new(
+                p.clone(),
+                index,
+                world,
+                ledger,
+            )?),
+            RailParams::Bilateral(p) => Rail::Bilateral(bilateral::Bilateral::new(
+                p.clone(),
+                index,
+                world,
+                ledger,
+                expected_flow_usd,
+            )?),
         })
     }
 
@@ -228,7 +252,12 @@ impl Rail {
     }
 
     /// Prefunded balances by holder and currency at `now`: (holder, currency, balance, balance_usd).
-    pub fn balances(&self, world: &World, ledger: &Ledger, now: Time) -> Vec<(String, CurrencyId, Decimal, Decimal)> {
+    pub fn balances(
+        &self,
+        world: &World,
+        ledger: &Ledger,
+        now: Time,
+    ) -> Vec<(String, CurrencyId, Decimal, Decimal)> {
         match self {
             Rail::Correspondent(_) => Vec::new(),
             Rail::Bilateral(r) => r.balances(world, ledger, now),
@@ -259,7 +288,12 @@ mod tests {
     #[test]
     fn fee_schedule_clamps_to_min_and_max() {
         // 0.15 %, min $35, max $300 (KICB OUR tariff)
-        let f = FeeSchedule { flat_usd: d("0"), rate: d("0.0015"), min_usd: d("35"), max_usd: Some(d("300")) };
+        let f = FeeSchedule {
+            flat_usd: d("0"),
+            rate: d("0.0015"),
+            min_usd: d("35"),
+            max_usd: Some(d("300")),
+        };
         assert_eq!(f.usd(d("10000")), d("35"));
         assert_eq!(f.usd(d("100000")), d("150.0000"));
         assert_eq!(f.usd(d("1000000")), d("300"));
@@ -268,13 +302,22 @@ mod tests {
 
     #[test]
     fn count_choice_draws_by_weight() {
-        let c = CountChoice { values: vec![0, 1, 2], cumulative: vec![0.2, 0.7, 1.0] };
+        let c = CountChoice {
+            values: vec![0, 1, 2],
+            cumulative: vec![0.2, 0.7, 1.0],
+        };
         let mut rng = crate::experiment::streams::from_seed(5);
         let mut counts = [0u32; 3];
         for _ in 0..20_000 {
             counts[c.draw(&mut rng) as usize] += 1;
         }
-        assert!((counts[0] as f64 / 20_000.0 - 0.2).abs() < 0.015, "{counts:?}");
-        assert!((counts[1] as f64 / 20_000.0 - 0.5).abs() < 0.015, "{counts:?}");
+        assert!(
+            (counts[0] as f64 / 20_000.0 - 0.2).abs() < 0.015,
+            "{counts:?}"
+        );
+        assert!(
+            (counts[1] as f64 / 20_000.0 - 0.5).abs() < 0.015,
+            "{counts:?}"
+        );
     }
 }

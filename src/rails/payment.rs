@@ -5,13 +5,13 @@
 
 use rust_decimal::Decimal;
 
+use crate::Result;
 use crate::engine::Time;
 use crate::experiment::streams::Stream;
 use crate::fx::Conversion;
 use crate::ledger::{AccountId, Ledger};
 use crate::money::CurrencyId;
 use crate::world::World;
-use crate::Result;
 
 /// Who pays the fees (SWIFT field 71A).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,18 +112,33 @@ impl Payment {
 
     /// Books a fee of `amount` (in the currency of both accounts) from `from` to `to` and adds
     /// it to `fees_usd`. Zero fees book nothing.
-    pub fn fee(&mut self, world: &World, ledger: &mut Ledger, from: AccountId, to: AccountId, amount: Decimal) -> Result<()> {
+    pub fn fee(
+        &mut self,
+        world: &World,
+        ledger: &mut Ledger,
+        from: AccountId,
+        to: AccountId,
+        amount: Decimal,
+    ) -> Result<()> {
         if amount.is_zero() {
             return Ok(());
         }
-        ledger.post(from, to, amount).map_err(|e| crate::Error::Invariant(e.to_string()))?;
+        ledger
+            .post(from, to, amount)
+            .map_err(|e| crate::Error::Invariant(e.to_string()))?;
         let ccy = ledger.currency(from);
         self.fees_usd += self.usd0(world, ccy, amount);
         Ok(())
     }
 
     /// Charges the importer a fee in its own currency (OUR/SHA fees at the originating bank).
-    pub fn charge_importer(&mut self, world: &World, ledger: &mut Ledger, to: AccountId, amount: Decimal) -> Result<()> {
+    pub fn charge_importer(
+        &mut self,
+        world: &World,
+        ledger: &mut Ledger,
+        to: AccountId,
+        amount: Decimal,
+    ) -> Result<()> {
         let from = world.members[self.importer].clients;
         self.fee(world, ledger, from, to, amount)?;
         self.debited += amount;
@@ -133,13 +148,25 @@ impl Payment {
     /// Books a conversion: `from_acct` gives `given` to the dealer of `c.from`; the dealer of
     /// `c.to` pays `received` into `to_acct`. Adds its spread (quote against the mid of the
     /// moment) and drift (mid of the moment against the t0 mid) to the payment.
-    pub fn convert(&mut self, world: &World, ledger: &mut Ledger, c: &Conversion, from_acct: AccountId, to_acct: AccountId) -> Result<()> {
+    pub fn convert(
+        &mut self,
+        world: &World,
+        ledger: &mut Ledger,
+        c: &Conversion,
+        from_acct: AccountId,
+        to_acct: AccountId,
+    ) -> Result<()> {
         if c.from != c.to {
-            let post = |l: &mut Ledger, a, b, x| l.post(a, b, x).map_err(|e| crate::Error::Invariant(e.to_string()));
+            let post = |l: &mut Ledger, a, b, x| {
+                l.post(a, b, x)
+                    .map_err(|e| crate::Error::Invariant(e.to_string()))
+            };
             post(ledger, from_acct, world.dealer[c.from.index()], c.given)?;
             post(ledger, world.dealer[c.to.index()], to_acct, c.received)?;
         } else if from_acct != to_acct {
-            ledger.post(from_acct, to_acct, c.given).map_err(|e| crate::Error::Invariant(e.to_string()))?;
+            ledger
+                .post(from_acct, to_acct, c.given)
+                .map_err(|e| crate::Error::Invariant(e.to_string()))?;
         }
         self.account_conversion(world, c);
         Ok(())
@@ -167,7 +194,8 @@ impl Payment {
     /// yet lost, valued at the t0 mid of its currency).
     pub fn total_cost_usd(&self, world: &World) -> Decimal {
         let importer_ccy = world.members[self.importer].currency;
-        let mut total = self.usd0(world, importer_ccy, self.debited) - self.usd0(world, self.credited_ccy, self.credited);
+        let mut total = self.usd0(world, importer_ccy, self.debited)
+            - self.usd0(world, self.credited_ccy, self.credited);
         if matches!(self.status, Status::Unsettled | Status::Pending) {
             total -= self.usd0(world, self.ccy, self.amount);
         }

@@ -35,12 +35,18 @@ pub struct Loaded {
 
 /// Bundled files, compiled into the binary: (file name, text).
 pub const BUNDLED: &[(&str, &str)] = &[
-    ("ots-baseline.toml", include_str!("../../scenarios/ots-baseline.toml")),
+    (
+        "ots-baseline.toml",
+        include_str!("../../scenarios/ots-baseline.toml"),
+    ),
     (
         "ots-local-bilateral.toml",
         include_str!("../../scenarios/ots-local-bilateral.toml"),
     ),
-    ("ots-trade-2024.csv", include_str!("../../scenarios/ots-trade-2024.csv")),
+    (
+        "ots-trade-2024.csv",
+        include_str!("../../scenarios/ots-trade-2024.csv"),
+    ),
 ];
 
 /// The bundled file called `name` (with or without `scenarios/` and `.toml`).
@@ -60,10 +66,14 @@ fn bundled_display(name: &str) -> PathBuf {
 pub fn read_source(arg: &str) -> Result<SourceFile, Error> {
     let path = Path::new(arg);
     if path.is_file() {
-        let text = std::fs::read_to_string(path).map_err(|e| scenario_error(path, None, None, &format!("cannot read: {e}")))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| scenario_error(path, None, None, &format!("cannot read: {e}")))?;
         return Ok(SourceFile {
             display: path.to_path_buf(),
-            dir: Some(path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)),
+            dir: Some(
+                path.parent()
+                    .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+            ),
             text,
         });
     }
@@ -102,7 +112,12 @@ pub fn read_data(from: &SourceFile, name: &str) -> Option<(PathBuf, String)> {
     bundled(base).map(|(n, t)| (bundled_display(n), t.to_string()))
 }
 
-pub fn scenario_error(file: &Path, line_col: Option<(usize, usize)>, key: Option<String>, message: &str) -> Error {
+pub fn scenario_error(
+    file: &Path,
+    line_col: Option<(usize, usize)>,
+    key: Option<String>,
+    message: &str,
+) -> Error {
     Error::Scenario {
         location: Location {
             file: file.to_path_buf(),
@@ -125,7 +140,12 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 fn parse_table(file: &SourceFile) -> Result<toml::Table, Error> {
     file.text.parse::<toml::Table>().map_err(|e| {
         let lc = e.span().map(|s| line_col(&file.text, s.start));
-        scenario_error(&file.display, lc, None, &format!("TOML syntax: {}", e.message()))
+        scenario_error(
+            &file.display,
+            lc,
+            None,
+            &format!("TOML syntax: {}", e.message()),
+        )
     })
 }
 
@@ -135,37 +155,83 @@ pub fn load(arg: &str) -> Result<Loaded, Error> {
     let mut chain = vec![first];
     let mut tables = vec![parse_table(&chain[0])?];
     loop {
-        let (child, table) = (chain.last().expect("non-empty"), tables.last().expect("non-empty"));
-        let Some(ext) = table.get("extends") else { break };
+        let (child, table) = (
+            chain.last().expect("non-empty"),
+            tables.last().expect("non-empty"),
+        );
+        let Some(ext) = table.get("extends") else {
+            break;
+        };
         let Some(name) = ext.as_str() else {
-            return Err(locate_error(&chain, &tables, &[Seg::Key("extends".into())], "expected a file name (string)"));
+            return Err(locate_error(
+                &chain,
+                &tables,
+                &[Seg::Key("extends".into())],
+                "expected a file name (string)",
+            ));
         };
         let next = match &child.dir {
             Some(dir) if dir.join(name).is_file() => {
                 let p = dir.join(name);
                 let text = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
-                SourceFile { display: p.clone(), dir: p.parent().map(Path::to_path_buf), text }
+                SourceFile {
+                    display: p.clone(),
+                    dir: p.parent().map(Path::to_path_buf),
+                    text,
+                }
             }
             _ => match bundled(name).filter(|(n, _)| n.ends_with(".toml")) {
-                Some((n, text)) => SourceFile { display: bundled_display(n), dir: None, text: text.to_string() },
+                Some((n, text)) => SourceFile {
+                    display: bundled_display(n),
+                    dir: None,
+                    text: text.to_string(),
+                },
                 None => {
-                    let (file, lc) = key_location(&chain[chain.len() - 1..], &tables[tables.len() - 1..], &[Seg::Key("extends".into())]);
-                    return Err(scenario_error(&file, lc, Some("extends".into()), &format!("cannot find `{name}` to extend")));
+                    let (file, lc) = key_location(
+                        &chain[chain.len() - 1..],
+                        &tables[tables.len() - 1..],
+                        &[Seg::Key("extends".into())],
+                    );
+                    return Err(scenario_error(
+                        &file,
+                        lc,
+                        Some("extends".into()),
+                        &format!("cannot find `{name}` to extend"),
+                    ));
                 }
             },
         };
-        let canon = |f: &SourceFile| std::fs::canonicalize(&f.display).unwrap_or_else(|_| f.display.clone());
+        let canon = |f: &SourceFile| {
+            std::fs::canonicalize(&f.display).unwrap_or_else(|_| f.display.clone())
+        };
         if chain.iter().any(|f| canon(f) == canon(&next)) {
-            let mut names: Vec<String> = chain.iter().map(|f| f.display.display().to_string()).collect();
+            let mut names: Vec<String> = chain
+                .iter()
+                .map(|f| f.display.display().to_string())
+                .collect();
             names.push(next.display.display().to_string());
-            let (file, lc) = key_location(&chain[chain.len() - 1..], &tables[tables.len() - 1..], &[Seg::Key("extends".into())]);
-            return Err(scenario_error(&file, lc, Some("extends".into()), &format!("`extends` loop: {}", names.join(" → "))));
+            let (file, lc) = key_location(
+                &chain[chain.len() - 1..],
+                &tables[tables.len() - 1..],
+                &[Seg::Key("extends".into())],
+            );
+            return Err(scenario_error(
+                &file,
+                lc,
+                Some("extends".into()),
+                &format!("`extends` loop: {}", names.join(" → ")),
+            ));
         }
         let t = parse_table(&next)?;
         chain.push(next);
         tables.push(t);
         if chain.len() > 32 {
-            return Err(scenario_error(&chain[0].display, None, Some("extends".into()), "`extends` chain longer than 32 files"));
+            return Err(scenario_error(
+                &chain[0].display,
+                None,
+                Some("extends".into()),
+                "`extends` chain longer than 32 files",
+            ));
         }
     }
     // Merge from the base up: each child overrides what it extends.
@@ -177,11 +243,18 @@ pub fn load(arg: &str) -> Result<Loaded, Error> {
     Ok(Loaded { chain, merged })
 }
 
+/// The keys an array-of-tables element is identified by when merging and locating, in order of
+/// preference. `code` comes before `name`: a member has both, and is known by its code
+/// everywhere else (corridors, pairs), while its name is free text and may be left out.
+const IDENTITY_KEYS: [&str; 4] = ["code", "name", "corridor", "pair"];
+
 /// The key an array-of-tables element is identified by when merging and locating.
 fn identity(t: &toml::Table) -> Option<String> {
-    ["name", "code", "corridor", "pair"]
-        .iter()
-        .find_map(|k| t.get(*k).and_then(|v| v.as_str()).map(|s| format!("{k}={s}")))
+    IDENTITY_KEYS.iter().find_map(|k| {
+        t.get(*k)
+            .and_then(|v| v.as_str())
+            .map(|s| format!("{k}={s}"))
+    })
 }
 
 fn merge(base: &mut toml::Table, child: toml::Table) {
@@ -189,10 +262,15 @@ fn merge(base: &mut toml::Table, child: toml::Table) {
         match (base.get_mut(&k), v) {
             (Some(toml::Value::Table(b)), toml::Value::Table(c)) => merge(b, c),
             (Some(toml::Value::Array(b)), toml::Value::Array(c))
-                if b.iter().chain(c.iter()).all(|x| x.as_table().is_some_and(|t| identity(t).is_some())) && !c.is_empty() =>
+                if b.iter()
+                    .chain(c.iter())
+                    .all(|x| x.as_table().is_some_and(|t| identity(t).is_some()))
+                    && !c.is_empty() =>
             {
                 for item in c {
-                    let toml::Value::Table(ct) = item else { unreachable!("checked tables") };
+                    let toml::Value::Table(ct) = item else {
+                        unreachable!("checked tables")
+                    };
                     let id = identity(&ct);
                     match b.iter_mut().find(|x| x.as_table().and_then(identity) == id) {
                         Some(toml::Value::Table(bt)) => merge(bt, ct),
@@ -210,7 +288,11 @@ fn merge(base: &mut toml::Table, child: toml::Table) {
 impl Loaded {
     /// An error at `path` in the merged document, located in the file that wrote it.
     pub fn error(&self, path: &[Seg], message: &str) -> Error {
-        let tables: Vec<Option<toml::Table>> = self.chain.iter().map(|f| f.text.parse::<toml::Table>().ok()).collect();
+        let tables: Vec<Option<toml::Table>> = self
+            .chain
+            .iter()
+            .map(|f| f.text.parse::<toml::Table>().ok())
+            .collect();
         let tables: Vec<toml::Table> = tables.into_iter().map(Option::unwrap_or_default).collect();
         let key = display_path(&self.merged, path);
         let (file, lc) = key_location_merged(&self.chain, &tables, &self.merged, path);
@@ -218,12 +300,26 @@ impl Loaded {
     }
 }
 
-fn locate_error(chain: &[SourceFile], tables: &[toml::Table], path: &[Seg], message: &str) -> Error {
+fn locate_error(
+    chain: &[SourceFile],
+    tables: &[toml::Table],
+    path: &[Seg],
+    message: &str,
+) -> Error {
     let (file, lc) = key_location(chain, tables, path);
-    scenario_error(&file, lc, Some(display_path(&tables[tables.len() - 1], path)), message)
+    scenario_error(
+        &file,
+        lc,
+        Some(display_path(&tables[tables.len() - 1], path)),
+        message,
+    )
 }
 
-fn key_location(chain: &[SourceFile], tables: &[toml::Table], path: &[Seg]) -> (PathBuf, Option<(usize, usize)>) {
+fn key_location(
+    chain: &[SourceFile],
+    tables: &[toml::Table],
+    path: &[Seg],
+) -> (PathBuf, Option<(usize, usize)>) {
     key_location_merged(chain, tables, &tables[0], path)
 }
 
@@ -245,7 +341,10 @@ pub fn display_path(merged: &toml::Table, path: &[Seg]) -> String {
             Seg::Index(i) => {
                 cur = node.and_then(|n| n.as_array()).and_then(|a| a.get(*i));
                 match cur.and_then(|c| c.as_table()).and_then(identity) {
-                    Some(id) => out.push_str(&format!("[{}]", id.split_once('=').map_or(id.as_str(), |(_, v)| v))),
+                    Some(id) => out.push_str(&format!(
+                        "[{}]",
+                        id.split_once('=').map_or(id.as_str(), |(_, v)| v)
+                    )),
                     None => out.push_str(&format!("[{i}]")),
                 }
             }
@@ -263,21 +362,41 @@ fn key_location_merged(
     merged: &toml::Table,
     path: &[Seg],
 ) -> (PathBuf, Option<(usize, usize)>) {
-    // Identities of array elements along the path, from the merged document.
-    let mut ids: Vec<Option<String>> = Vec::with_capacity(path.len());
+    // Identities of array elements along the path, from the merged document, with how many
+    // earlier elements share each one: a duplicate must be found as the second of its name in
+    // the file, not the first.
+    let mut ids: Vec<Option<(String, usize)>> = Vec::with_capacity(path.len());
     let root = toml::Value::Table(merged.clone());
     let mut node = Some(&root);
     for seg in path {
-        let next = match seg {
-            Seg::Key(k) => node.and_then(|n| n.as_table()).and_then(|t| t.get(k)),
-            Seg::Index(i) => node.and_then(|n| n.as_array()).and_then(|a| a.get(*i)),
+        let (next, id) = match seg {
+            Seg::Key(k) => (node.and_then(|n| n.as_table()).and_then(|t| t.get(k)), None),
+            Seg::Index(i) => {
+                let items = node.and_then(|n| n.as_array());
+                let next = items.and_then(|a| a.get(*i));
+                let id = next
+                    .and_then(|v| v.as_table())
+                    .and_then(identity)
+                    .map(|id| {
+                        let before = items.map_or(0, |a| {
+                            a[..*i]
+                                .iter()
+                                .filter(|x| x.as_table().and_then(identity).as_ref() == Some(&id))
+                                .count()
+                        });
+                        (id, before)
+                    });
+                (next, id)
+            }
         };
-        ids.push(next.and_then(|v| v.as_table()).and_then(identity));
+        ids.push(id);
         node = next;
     }
     let mut best: Option<(usize, PathBuf, (usize, usize))> = None;
     for (file, _) in chain.iter().zip(tables) {
-        let Ok(doc) = DeTable::parse(&file.text) else { continue };
+        let Ok(doc) = DeTable::parse(&file.text) else {
+            continue;
+        };
         let mut depth = 0;
         let mut span = None;
         let mut cur_table: Option<&DeTable> = Some(doc.get_ref());
@@ -286,14 +405,28 @@ fn key_location_merged(
             match seg {
                 Seg::Key(k) => {
                     let Some(t) = cur_table else { break };
-                    let Some((key, val)) = t.iter().find(|(key, _)| key.get_ref().as_ref() == k.as_str()) else { break };
+                    let Some((key, val)) = t
+                        .iter()
+                        .find(|(key, _)| key.get_ref().as_ref() == k.as_str())
+                    else {
+                        break;
+                    };
                     span = Some(key.span());
                     (cur_table, cur_array) = (val.get_ref().as_table(), val.get_ref().as_array());
                 }
                 Seg::Index(i) => {
                     let Some(a) = cur_array else { break };
                     let item = match &ids[n] {
-                        Some(id) => a.iter().find(|v| de_identity(v.get_ref()).as_ref() == Some(id)),
+                        Some((id, before)) => {
+                            let mut same = a
+                                .iter()
+                                .filter(|v| de_identity(v.get_ref()).as_ref() == Some(id));
+                            // A file lower in the chain may hold fewer of them: take its first.
+                            let first = a
+                                .iter()
+                                .find(|v| de_identity(v.get_ref()).as_ref() == Some(id));
+                            same.nth(*before).or(first)
+                        }
                         None => a.get(*i),
                     };
                     let Some(item) = item else { break };
@@ -321,7 +454,7 @@ fn key_location_merged(
 
 fn de_identity(v: &DeValue) -> Option<String> {
     let t = v.as_table()?;
-    ["name", "code", "corridor", "pair"].iter().find_map(|k| {
+    IDENTITY_KEYS.iter().find_map(|k| {
         t.iter()
             .find(|(key, _)| key.get_ref().as_ref() == *k)
             .and_then(|(_, v)| v.get_ref().as_str().map(|s| format!("{k}={s}")))
@@ -362,8 +495,18 @@ mod tests {
             text: "[scenario]\nname = \"x\"\n\n[[rail]]\nname = \"a\"\n[[rail]]\nname = \"b\"\nfee = 3\n".into(),
         };
         let merged: toml::Table = file.text.parse().unwrap();
-        let loaded = Loaded { chain: vec![file], merged };
-        let err = loaded.error(&[Seg::Key("rail".into()), Seg::Index(1), Seg::Key("fee".into())], "bad");
+        let loaded = Loaded {
+            chain: vec![file],
+            merged,
+        };
+        let err = loaded.error(
+            &[
+                Seg::Key("rail".into()),
+                Seg::Index(1),
+                Seg::Key("fee".into()),
+            ],
+            "bad",
+        );
         assert_eq!(err.to_string(), "s.toml:8:1: key `rail[b].fee`: bad");
     }
 }

@@ -100,20 +100,26 @@ pub fn load_with(arg: &str, overrides: &Overrides) -> Result<Scenario> {
         sets.push(("scenario.seed".into(), toml::Value::Integer(seed as i64)));
     }
     if let Some(r) = overrides.replications {
-        sets.push(("scenario.replications".into(), toml::Value::Integer(r as i64)));
+        sets.push((
+            "scenario.replications".into(),
+            toml::Value::Integer(r as i64),
+        ));
     }
     if let Some(d) = overrides.days {
         sets.push(("scenario.days".into(), toml::Value::Integer(d as i64)));
     }
     for assignment in &overrides.set {
-        let (key, value) = assignment
-            .split_once('=')
-            .ok_or_else(|| Error::Usage(format!("--set {assignment}: expected KEY=VALUE, e.g. rail.swift-usd.hold_probability=0.1")))?;
+        let (key, value) = assignment.split_once('=').ok_or_else(|| {
+            Error::Usage(format!(
+                "--set {assignment}: expected KEY=VALUE, e.g. rail.swift-usd.hold_probability=0.1"
+            ))
+        })?;
         let value = parse_value(value.trim());
         sets.push((key.trim().to_string(), value));
     }
     for (key, value) in sets {
-        set_path(&mut loaded.merged, &key, value).map_err(|m| Error::Usage(format!("--set {key}: {m}")))?;
+        set_path(&mut loaded.merged, &key, value)
+            .map_err(|m| Error::Usage(format!("--set {key}: {m}")))?;
     }
     validate::validate(&loaded)
 }
@@ -129,7 +135,11 @@ fn parse_value(text: &str) -> toml::Value {
 
 /// Sets `a.b.c` in a document; an array of tables is addressed by an element's `name`, `code`,
 /// `corridor` or `pair` (`rail.swift-usd.hop_fee`).
-fn set_path(doc: &mut toml::Table, key: &str, value: toml::Value) -> std::result::Result<(), String> {
+fn set_path(
+    doc: &mut toml::Table,
+    key: &str,
+    value: toml::Value,
+) -> std::result::Result<(), String> {
     let parts: Vec<&str> = key.split('.').collect();
     if parts.iter().any(|p| p.is_empty()) {
         return Err("empty key segment".into());
@@ -138,19 +148,27 @@ fn set_path(doc: &mut toml::Table, key: &str, value: toml::Value) -> std::result
     let mut i = 0;
     while i + 1 < parts.len() {
         let part = parts[i];
-        let entry = table.entry(part.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let entry = table
+            .entry(part.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
         table = match entry {
             toml::Value::Table(t) => t,
             toml::Value::Array(items) => {
                 let id = parts[i + 1];
                 i += 1;
                 if i + 1 >= parts.len() {
-                    return Err(format!("`{part}.{id}` names an element; say which key of it to set"));
+                    return Err(format!(
+                        "`{part}.{id}` names an element; say which key of it to set"
+                    ));
                 }
                 items
                     .iter_mut()
                     .filter_map(|v| v.as_table_mut())
-                    .find(|t| ["name", "code", "corridor", "pair"].iter().any(|k| t.get(*k).and_then(|v| v.as_str()) == Some(id)))
+                    .find(|t| {
+                        ["name", "code", "corridor", "pair"]
+                            .iter()
+                            .any(|k| t.get(*k).and_then(|v| v.as_str()) == Some(id))
+                    })
                     .ok_or_else(|| format!("no `{part}` named `{id}`"))?
             }
             _ => return Err(format!("`{part}` is not a table")),
@@ -174,6 +192,10 @@ mod tests {
         assert_eq!(doc["scenario"]["seed"].as_integer(), Some(7));
         assert_eq!(doc["rail"][1]["fee"].as_float(), Some(9.5));
         assert_eq!(doc["rail"][0]["kind"].as_str(), Some("bilateral"));
-        assert!(set_path(&mut doc, "rail.zzz.fee", parse_value("1")).unwrap_err().contains("no `rail` named `zzz`"));
+        assert!(
+            set_path(&mut doc, "rail.zzz.fee", parse_value("1"))
+                .unwrap_err()
+                .contains("no `rail` named `zzz`")
+        );
     }
 }

@@ -17,7 +17,10 @@ use crate::engine::{DAY_S, HOUR_S, Time};
 use crate::fx::process::{Regime, cholesky};
 use crate::fx::{CurrencyProcess, SizeBand, SpreadTable};
 use crate::money::{Currencies, CurrencyId};
-use crate::rails::{Bearer, CountChoice, Delay as RailDelay, FeeSchedule, RailParams, RailSpec, bilateral, correspondent};
+use crate::rails::{
+    Bearer, CountChoice, Delay as RailDelay, FeeSchedule, RailParams, RailSpec, bilateral,
+    correspondent,
+};
 use crate::trade::{Corridor, Discrete, ExplicitPayment as TradePayment, SizeDist, TradeParams};
 use crate::{Error, Result};
 
@@ -86,7 +89,12 @@ impl V<'_> {
     }
 
     fn hhmm(&self, path: Vec<Seg>, s: &str) -> Result<u32> {
-        let bad = || self.err(path.clone(), format!("expected a local time \"HH:MM\", got \"{s}\""));
+        let bad = || {
+            self.err(
+                path.clone(),
+                format!("expected a local time \"HH:MM\", got \"{s}\""),
+            )
+        };
         let (h, m) = s.split_once(':').ok_or_else(bad)?;
         let (h, m): (u32, u32) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
         if h > 24 || m > 59 || (h == 24 && m > 0) {
@@ -96,11 +104,17 @@ impl V<'_> {
     }
 
     fn date(&self, path: Vec<Seg>, s: &str) -> Result<NaiveDate> {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| self.err(path, format!("expected a date \"YYYY-MM-DD\", got \"{s}\"")))
+        NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map_err(|_| self.err(path, format!("expected a date \"YYYY-MM-DD\", got \"{s}\"")))
     }
 
     fn time_zone(&self, path: Vec<Seg>, s: &str) -> Result<Tz> {
-        Tz::from_str(s).map_err(|_| self.err(path, format!("unknown IANA time zone \"{s}\" (e.g. \"Asia/Almaty\")")))
+        Tz::from_str(s).map_err(|_| {
+            self.err(
+                path,
+                format!("unknown IANA time zone \"{s}\" (e.g. \"Asia/Almaty\")"),
+            )
+        })
     }
 
     fn weekend(&self, path: Vec<Seg>, days: &Option<Vec<String>>) -> Result<Vec<Weekday>> {
@@ -120,13 +134,24 @@ impl V<'_> {
         }
     }
 
-    fn holidays(&self, path: Vec<Seg>, set: &Option<String>, default: &str) -> Result<Option<String>> {
+    fn holidays(
+        &self,
+        path: Vec<Seg>,
+        set: &Option<String>,
+        default: &str,
+    ) -> Result<Option<String>> {
         let sets = bundled_holiday_sets();
         match set.as_deref() {
             None => Ok(sets.contains(&default).then(|| default.to_string())),
             Some("none") => Ok(None),
             Some(s) if sets.contains(&s) => Ok(Some(s.to_string())),
-            Some(s) => Err(self.err(path, format!("unknown holiday set \"{s}\" (bundled: {}, or \"none\")", sets.join(", ")))),
+            Some(s) => Err(self.err(
+                path,
+                format!(
+                    "unknown holiday set \"{s}\" (bundled: {}, or \"none\")",
+                    sets.join(", ")
+                ),
+            )),
         }
     }
 
@@ -142,7 +167,14 @@ impl V<'_> {
 
     fn choice(&self, path: Vec<Seg>, c: &Choice) -> Result<(Vec<f64>, Vec<f64>)> {
         if c.values.is_empty() || c.values.len() != c.weights.len() {
-            return Err(self.err(path, format!("`values` and `weights` must be non-empty and of equal length ({} vs {})", c.values.len(), c.weights.len())));
+            return Err(self.err(
+                path,
+                format!(
+                    "`values` and `weights` must be non-empty and of equal length ({} vs {})",
+                    c.values.len(),
+                    c.weights.len()
+                ),
+            ));
         }
         let mut sub = path.clone();
         sub.push(k("weights"));
@@ -154,7 +186,14 @@ impl V<'_> {
             return Err(self.err(sub, "weights must not all be zero"));
         }
         let mut acc = 0.0;
-        let cumulative = c.weights.iter().map(|w| { acc += w / total; acc }).collect::<Vec<_>>();
+        let cumulative = c
+            .weights
+            .iter()
+            .map(|w| {
+                acc += w / total;
+                acc
+            })
+            .collect::<Vec<_>>();
         let mut cumulative = cumulative;
         if let Some(last) = cumulative.last_mut() {
             *last = 1.0;
@@ -173,7 +212,11 @@ impl V<'_> {
     }
 
     fn fee(&self, path: Vec<Seg>, f: &Fee) -> Result<FeeSchedule> {
-        let sub = |key: &str| { let mut p = path.clone(); p.push(k(key)); p };
+        let sub = |key: &str| {
+            let mut p = path.clone();
+            p.push(k(key));
+            p
+        };
         let flat = self.nonneg(sub("flat_usd"), f.flat_usd)?;
         let bps = self.nonneg(sub("bps"), f.bps)?;
         let min = self.nonneg(sub("min_usd"), f.min_usd)?;
@@ -204,14 +247,77 @@ impl V<'_> {
         }
         let total: f64 = xs.iter().sum();
         if (total - 1.0).abs() > 1e-9 {
-            return Err(self.err(path, format!("shares {} = {} sum to {total}; they must sum to 1", names.join(" + "), xs.map(|x| x.to_string()).join(" + "))));
+            let total = rounded(total);
+            return Err(self.err(
+                path,
+                format!(
+                    "shares {} = {} sum to {total}; they must sum to 1",
+                    names.join(" + "),
+                    xs.map(|x| x.to_string()).join(" + ")
+                ),
+            ));
         }
         Ok([xs[0], xs[0] + xs[1], 1.0])
     }
 }
 
+/// A sum of shares as the user would write it: 0.7 + 0.1 + 0.1 is 0.8999999999999999 in
+/// binary, which reads like a different mistake.
+fn rounded(x: f64) -> f64 {
+    (x * 1e9).round() / 1e9
+}
+
 /// Translates a serde error on the merged document into a located scenario error.
 fn serde_error(l: &Loaded, e: serde_path_to_error::Error<toml::de::Error>) -> Error {
+    let (mut path, mut message) = serde_path(&e);
+    // A [[rail]] is an internally tagged enum: serde buffers it, so an error inside one stops
+    // at the rail. Deserialise that rail alone as its kind to find the key within it.
+    if let [Seg::Key(top), Seg::Index(i)] = path.as_slice()
+        && top == "rail"
+        && let Some(rail) = l
+            .merged
+            .get("rail")
+            .and_then(|r| r.as_array())
+            .and_then(|a| a.get(*i))
+            .and_then(|r| r.as_table())
+    {
+        let mut body = rail.clone();
+        let kind = body.remove("kind");
+        let body = toml::Value::Table(body);
+        let inner = match kind.as_ref().and_then(|k| k.as_str()) {
+            Some("correspondent") => {
+                serde_path_to_error::deserialize::<_, CorrespondentSection>(body).err()
+            }
+            Some("bilateral") => {
+                serde_path_to_error::deserialize::<_, BilateralSection>(body).err()
+            }
+            _ => None,
+        };
+        if let Some(inner) = inner {
+            let (sub, m) = serde_path(&inner);
+            path.extend(sub);
+            message = m;
+        }
+    }
+    // A missing key is reported on its container, and so is an unknown key inside an internally
+    // tagged enum: point at the key itself.
+    if let Some(rest) = message
+        .strip_prefix("unknown field `")
+        .or_else(|| message.strip_prefix("missing field `"))
+        && let Some((field, _)) = rest.split_once('`')
+        && path.last() != Some(&k(field))
+    {
+        path.push(k(field));
+    }
+    let message = message.replace(
+        "data did not match any variant of untagged enum Num",
+        "expected a number (integer, float or a string such as \"12.50\")",
+    );
+    l.error(&path, &message)
+}
+
+/// The key path and message of a serde error.
+fn serde_path(e: &serde_path_to_error::Error<toml::de::Error>) -> (Vec<Seg>, String) {
     let mut path: Vec<Seg> = Vec::new();
     for seg in e.path().iter() {
         match seg {
@@ -220,19 +326,12 @@ fn serde_error(l: &Loaded, e: serde_path_to_error::Error<toml::de::Error>) -> Er
             serde_path_to_error::Segment::Enum { .. } | serde_path_to_error::Segment::Unknown => {}
         }
     }
-    let message = e.inner().message().to_string();
-    // An unknown key is reported on its container: point at the key itself.
-    if let Some(rest) = message.strip_prefix("unknown field `")
-        && let Some((field, _)) = rest.split_once('`')
-    {
-        path.push(k(field));
-    }
-    let message = message.replace("data did not match any variant of untagged enum Num", "expected a number (integer, float or a string such as \"12.50\")");
-    l.error(&path, &message)
+    (path, e.inner().message().to_string())
 }
 
 pub fn validate(l: &Loaded) -> Result<Scenario> {
-    let raw: RawScenario = serde_path_to_error::deserialize(toml::Value::Table(l.merged.clone())).map_err(|e| serde_error(l, e))?;
+    let raw: RawScenario = serde_path_to_error::deserialize(toml::Value::Table(l.merged.clone()))
+        .map_err(|e| serde_error(l, e))?;
     let v = V { l };
 
     // [scenario]
@@ -244,16 +343,30 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
         (Some(d), None) => NaiveDate::from_ymd_opt(d.year as i32, d.month as u32, d.day as u32),
         _ => None,
     }
-    .ok_or_else(|| v.err(path!["scenario", "start"], format!("expected a date such as 2025-01-01, got {}", sc.start)))?;
+    .ok_or_else(|| {
+        v.err(
+            path!["scenario", "start"],
+            format!("expected a date such as 2025-01-01, got {}", sc.start),
+        )
+    })?;
     let epoch = Utc.from_utc_datetime(&start.and_hms_opt(0, 0, 0).expect("midnight exists"));
     if sc.days == 0 || sc.days > 3_660 {
-        return Err(v.err(path!["scenario", "days"], format!("must be between 1 and 3660, got {}", sc.days)));
+        return Err(v.err(
+            path!["scenario", "days"],
+            format!("must be between 1 and 3660, got {}", sc.days),
+        ));
     }
     if sc.replications == 0 || sc.replications > 100_000 {
-        return Err(v.err(path!["scenario", "replications"], format!("must be between 1 and 100000, got {}", sc.replications)));
+        return Err(v.err(
+            path!["scenario", "replications"],
+            format!("must be between 1 and 100000, got {}", sc.replications),
+        ));
     }
     if sc.drain_days > 366 {
-        return Err(v.err(path!["scenario", "drain_days"], format!("must be at most 366, got {}", sc.drain_days)));
+        return Err(v.err(
+            path!["scenario", "drain_days"],
+            format!("must be at most 366, got {}", sc.drain_days),
+        ));
     }
     if sc.max_events == 0 {
         return Err(v.err(path!["scenario", "max_events"], "must be positive"));
@@ -267,30 +380,58 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
     for (i, c) in raw.currency.iter().enumerate() {
         let p = |key: &str| path!["currency", i, key];
         if c.code.len() != 3 || !c.code.chars().all(|ch| ch.is_ascii_uppercase()) {
-            return Err(v.err(p("code"), format!("expected an ISO 4217 code of three capital letters, got \"{}\"", c.code)));
+            return Err(v.err(
+                p("code"),
+                format!(
+                    "expected an ISO 4217 code of three capital letters, got \"{}\"",
+                    c.code
+                ),
+            ));
         }
         if c.code == "USD" {
-            return Err(v.err(p("code"), "USD is built in (the numeraire); do not declare it"));
+            return Err(v.err(
+                p("code"),
+                "USD is built in (the numeraire); do not declare it",
+            ));
         }
         if currencies.id(&c.code).is_some() {
             return Err(v.err(p("code"), format!("currency {} is declared twice", c.code)));
         }
         if c.minor_units > 8 {
-            return Err(v.err(p("minor_units"), format!("must be at most 8, got {}", c.minor_units)));
+            return Err(v.err(
+                p("minor_units"),
+                format!("must be at most 8, got {}", c.minor_units),
+            ));
         }
         let mid = v.decimal(p("mid_per_usd"), &c.mid_per_usd)?;
         if mid <= Decimal::ZERO {
             return Err(v.err(p("mid_per_usd"), format!("must be positive, got {mid}")));
         }
+        // Rates are exact decimals (at most ≈7.9e28, 28 decimal places): beyond this range
+        // converted amounts overflow or round to zero during a run.
+        if mid < Decimal::new(1, 6) || mid > Decimal::from(1_000_000_000_000_i64) {
+            return Err(v.err(
+                p("mid_per_usd"),
+                format!("must lie between 0.000001 and 1000000000000 units per USD, got {mid}"),
+            ));
+        }
         let regime = match c.regime.as_str() {
             "float" => Regime::Float,
             "crawl" => Regime::Crawl,
             "peg" => Regime::Peg,
-            other => return Err(v.err(p("regime"), format!("expected \"float\", \"crawl\" or \"peg\", got \"{other}\""))),
+            other => {
+                return Err(v.err(
+                    p("regime"),
+                    format!("expected \"float\", \"crawl\" or \"peg\", got \"{other}\""),
+                ));
+            }
         };
         let drift_pa = c.drift_pa;
         if !drift_pa.is_finite() || drift_pa.abs() > 5.0 {
-            return Err(v.err(p("drift_pa"), format!("must be a finite annual drift within ±5, got {drift_pa}")));
+            return Err(v.err(
+                p("drift_pa"),
+                format!("must be a finite annual drift within ±5, got {drift_pa}"),
+            ));
         }
         processes.push(CurrencyProcess {
             regime,
@@ -301,7 +442,10 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
             jump_mean: {
                 let x = c.jump_mean;
                 if !x.is_finite() || x <= -0.95 {
-                    return Err(v.err(p("jump_mean"), format!("must be a finite fraction above -0.95, got {x}")));
+                    return Err(v.err(
+                        p("jump_mean"),
+                        format!("must be a finite fraction above -0.95, got {x}"),
+                    ));
                 }
                 x
             },
@@ -315,13 +459,22 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
 
     // [[member]]
     if raw.member.len() < 2 {
-        return Err(v.err(path!["member"], format!("at least two members are needed, got {}", raw.member.len())));
+        return Err(v.err(
+            path!["member"],
+            format!("at least two members are needed, got {}", raw.member.len()),
+        ));
     }
     let mut members: Vec<MemberSpec> = Vec::new();
     for (i, m) in raw.member.iter().enumerate() {
         let p = |key: &str| path!["member", i, key];
         if m.code.len() != 2 || !m.code.chars().all(|ch| ch.is_ascii_uppercase()) {
-            return Err(v.err(p("code"), format!("expected an ISO 3166 code of two capital letters, got \"{}\"", m.code)));
+            return Err(v.err(
+                p("code"),
+                format!(
+                    "expected an ISO 3166 code of two capital letters, got \"{}\"",
+                    m.code
+                ),
+            ));
         }
         if members.iter().any(|x| x.code == m.code) {
             return Err(v.err(p("code"), format!("member {} is declared twice", m.code)));
@@ -329,25 +482,52 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
         let currency = currencies
             .id(&m.currency)
             .filter(|c| *c != CurrencyId::USD)
-            .ok_or_else(|| v.err(p("currency"), format!("unknown currency \"{}\": declare it in a [[currency]] table", m.currency)))?;
+            .ok_or_else(|| {
+                v.err(
+                    p("currency"),
+                    format!(
+                        "unknown currency \"{}\": declare it in a [[currency]] table",
+                        m.currency
+                    ),
+                )
+            })?;
         let time_zone = v.time_zone(p("time_zone"), &m.time_zone)?;
         let open_min = v.hhmm(p("rtgs_open"), &m.rtgs_open)?;
         let cutoff_min = v.hhmm(p("rtgs_cutoff"), &m.rtgs_cutoff)?;
         if cutoff_min <= open_min {
-            return Err(v.err(p("rtgs_cutoff"), format!("cut-off {} must be after opening {}", m.rtgs_cutoff, m.rtgs_open)));
+            return Err(v.err(
+                p("rtgs_cutoff"),
+                format!(
+                    "cut-off {} must be after opening {}",
+                    m.rtgs_cutoff, m.rtgs_open
+                ),
+            ));
         }
         let half_day_cutoff_min = match &m.half_day_cutoff {
             Some(h) => {
                 let x = v.hhmm(p("half_day_cutoff"), h)?;
                 if x <= open_min || x > cutoff_min {
-                    return Err(v.err(p("half_day_cutoff"), format!("must lie after opening and no later than the cut-off, got {h}")));
+                    return Err(v.err(
+                        p("half_day_cutoff"),
+                        format!("must lie after opening and no later than the cut-off, got {h}"),
+                    ));
                 }
                 x
             }
             None => cutoff_min,
         };
-        let extra_closed = m.extra_closed.iter().enumerate().map(|(j, d)| v.date(path!["member", i, "extra_closed", j], d)).collect::<Result<_>>()?;
-        let extra_half = m.extra_half_days.iter().enumerate().map(|(j, d)| v.date(path!["member", i, "extra_half_days", j], d)).collect::<Result<_>>()?;
+        let extra_closed = m
+            .extra_closed
+            .iter()
+            .enumerate()
+            .map(|(j, d)| v.date(path!["member", i, "extra_closed", j], d))
+            .collect::<Result<_>>()?;
+        let extra_half = m
+            .extra_half_days
+            .iter()
+            .enumerate()
+            .map(|(j, d)| v.date(path!["member", i, "extra_half_days", j], d))
+            .collect::<Result<_>>()?;
         members.push(MemberSpec {
             code: m.code.clone(),
             name: m.name.clone(),
@@ -371,7 +551,10 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
     // [fx]
     let fx = &raw.fx;
     if fx.tick_h == 0 || fx.tick_h > 24 {
-        return Err(v.err(path!["fx", "tick_h"], format!("must be between 1 and 24 hours, got {}", fx.tick_h)));
+        return Err(v.err(
+            path!["fx", "tick_h"],
+            format!("must be between 1 and 24 hours, got {}", fx.tick_h),
+        ));
     }
     if fx.sample_h == 0 {
         return Err(v.err(path!["fx", "sample_h"], "must be at least 1 hour"));
@@ -382,8 +565,20 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
         row[i] = 1.0;
     }
     let pair = |path: Vec<Seg>, s: &str| -> Result<(CurrencyId, CurrencyId)> {
-        let (a, b) = s.split_once('/').ok_or_else(|| v.err(path.clone(), format!("expected a pair \"AAA/BBB\", got \"{s}\"")))?;
-        let id = |c: &str| currencies.id(c).ok_or_else(|| v.err(path.clone(), format!("unknown currency \"{c}\" in pair \"{s}\"")));
+        let (a, b) = s.split_once('/').ok_or_else(|| {
+            v.err(
+                path.clone(),
+                format!("expected a pair \"AAA/BBB\", got \"{s}\""),
+            )
+        })?;
+        let id = |c: &str| {
+            currencies.id(c).ok_or_else(|| {
+                v.err(
+                    path.clone(),
+                    format!("unknown currency \"{c}\" in pair \"{s}\""),
+                )
+            })
+        };
         let (a, b) = (id(a)?, id(b)?);
         if a == b {
             return Err(v.err(path, format!("pair \"{s}\" names the same currency twice")));
@@ -393,21 +588,33 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
     for (i, c) in fx.correlation.iter().enumerate() {
         let (a, b) = pair(path!["fx", "correlation", i, "pair"], &c.pair)?;
         if a == CurrencyId::USD || b == CurrencyId::USD {
-            return Err(v.err(path!["fx", "correlation", i, "pair"], "correlations are between non-USD currencies (each rate is per USD)"));
+            return Err(v.err(
+                path!["fx", "correlation", i, "pair"],
+                "correlations are between non-USD currencies (each rate is per USD)",
+            ));
         }
         if !c.rho.is_finite() || !(-1.0..=1.0).contains(&c.rho) {
-            return Err(v.err(path!["fx", "correlation", i, "rho"], format!("must lie in [-1, 1], got {}", c.rho)));
+            return Err(v.err(
+                path!["fx", "correlation", i, "rho"],
+                format!("must lie in [-1, 1], got {}", c.rho),
+            ));
         }
         corr[a.index() - 1][b.index() - 1] = c.rho;
         corr[b.index() - 1][a.index() - 1] = c.rho;
     }
     if let Err(e) = cholesky(&corr) {
-        return Err(v.err(path!["fx", "correlation"], format!("{e}: the listed correlations cannot hold together")));
+        return Err(v.err(
+            path!["fx", "correlation"],
+            format!("{e}: the listed correlations cannot hold together"),
+        ));
     }
     let mut cross_half_bps = BTreeMap::new();
     for (i, c) in fx.cross.iter().enumerate() {
         let (a, b) = pair(path!["fx", "cross", i, "pair"], &c.pair)?;
-        let bps = v.nonneg(path!["fx", "cross", i, "half_spread_bps"], c.half_spread_bps)?;
+        let bps = v.nonneg(
+            path!["fx", "cross", i, "half_spread_bps"],
+            c.half_spread_bps,
+        )?;
         cross_half_bps.insert(if a < b { (a, b) } else { (b, a) }, bps);
     }
     let mut size_curve = Vec::new();
@@ -416,10 +623,19 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
             Some(x) => v.positive(path!["fx", "size_curve", i, "up_to_usd"], x)?,
             None => f64::INFINITY,
         };
-        if size_curve.last().is_some_and(|last: &SizeBand| last.up_to_usd >= up_to) {
-            return Err(v.err(path!["fx", "size_curve", i, "up_to_usd"], "bands must be in ascending order of up_to_usd"));
+        if size_curve
+            .last()
+            .is_some_and(|last: &SizeBand| last.up_to_usd >= up_to)
+        {
+            return Err(v.err(
+                path!["fx", "size_curve", i, "up_to_usd"],
+                "bands must be in ascending order of up_to_usd",
+            ));
         }
-        size_curve.push(SizeBand { up_to_usd: up_to, multiplier: v.nonneg(path!["fx", "size_curve", i, "multiplier"], b.multiplier)? });
+        size_curve.push(SizeBand {
+            up_to_usd: up_to,
+            multiplier: v.nonneg(path!["fx", "size_curve", i, "multiplier"], b.multiplier)?,
+        });
     }
     let spreads = SpreadTable {
         usd_half_bps,
@@ -437,8 +653,18 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
         let (a, b) = s
             .split_once("->")
             .ok_or_else(|| v.err(path.clone(), format!("expected a corridor \"EXPORTER->IMPORTER\" such as \"TR->AZ\", or \"*\"; got \"{s}\"")))?;
-        let a = member_ix(a.trim()).ok_or_else(|| v.err(path.clone(), format!("unknown member \"{}\" in corridor \"{s}\"", a.trim())))?;
-        let b = member_ix(b.trim()).ok_or_else(|| v.err(path.clone(), format!("unknown member \"{}\" in corridor \"{s}\"", b.trim())))?;
+        let a = member_ix(a.trim()).ok_or_else(|| {
+            v.err(
+                path.clone(),
+                format!("unknown member \"{}\" in corridor \"{s}\"", a.trim()),
+            )
+        })?;
+        let b = member_ix(b.trim()).ok_or_else(|| {
+            v.err(
+                path.clone(),
+                format!("unknown member \"{}\" in corridor \"{s}\"", b.trim()),
+            )
+        })?;
         if a == b {
             return Err(v.err(path, format!("corridor \"{s}\" joins a member to itself")));
         }
@@ -446,7 +672,12 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
     };
     let mut matrix: Vec<(usize, usize, f64, String)> = Vec::new();
     if let Some(name) = &t.matrix {
-        let (file, text) = read_data(&l.chain[0], name).ok_or_else(|| v.err(path!["trade", "matrix"], format!("cannot find the trade matrix \"{name}\"")))?;
+        let (file, text) = read_data(&l.chain[0], name).ok_or_else(|| {
+            v.err(
+                path!["trade", "matrix"],
+                format!("cannot find the trade matrix \"{name}\""),
+            )
+        })?;
         matrix = read_matrix(&file, &text, &members)?;
     }
     let scale = v.nonneg(path!["trade", "scale"], t.scale)?;
@@ -454,12 +685,25 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
         row.2 *= scale;
     }
     if t.matrix.is_none() && t.payment.is_empty() {
-        return Err(v.err(path!["trade"], "give a `matrix` file or at least one [[trade.payment]]"));
+        return Err(v.err(
+            path!["trade"],
+            "give a `matrix` file or at least one [[trade.payment]]",
+        ));
     }
     let size = match &t.size {
         Some(sz) => {
             let p = |key: &str| path!["trade", "size", key];
-            let need = |key: &str, x: Option<f64>| x.ok_or_else(|| v.err(p(key), format!("`{key}` is required for the {} distribution", sz.distribution)));
+            let need = |key: &str, x: Option<f64>| {
+                x.ok_or_else(|| {
+                    v.err(
+                        p(key),
+                        format!(
+                            "`{key}` is required for the {} distribution",
+                            sz.distribution
+                        ),
+                    )
+                })
+            };
             match sz.distribution.as_str() {
                 "lognormal" => SizeDist::LogNormal {
                     median_usd: v.positive(p("median_usd"), need("median_usd", sz.median_usd)?)?,
@@ -468,14 +712,28 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
                 "pareto" => {
                     let alpha = need("alpha", sz.alpha)?;
                     if !alpha.is_finite() || alpha <= 1.0 {
-                        return Err(v.err(p("alpha"), format!("must be above 1 (a finite mean), got {alpha}")));
+                        return Err(v.err(
+                            p("alpha"),
+                            format!("must be above 1 (a finite mean), got {alpha}"),
+                        ));
                     }
-                    SizeDist::Pareto { min_usd: v.positive(p("min_usd"), need("min_usd", sz.min_usd)?)?, alpha }
+                    SizeDist::Pareto {
+                        min_usd: v.positive(p("min_usd"), need("min_usd", sz.min_usd)?)?,
+                        alpha,
+                    }
                 }
-                other => return Err(v.err(p("distribution"), format!("expected \"lognormal\" or \"pareto\", got \"{other}\""))),
+                other => {
+                    return Err(v.err(
+                        p("distribution"),
+                        format!("expected \"lognormal\" or \"pareto\", got \"{other}\""),
+                    ));
+                }
             }
         }
-        None if matrix.is_empty() => SizeDist::LogNormal { median_usd: 1.0, sigma: 0.0 },
+        None if matrix.is_empty() => SizeDist::LogNormal {
+            median_usd: 1.0,
+            sigma: 0.0,
+        },
         None => return Err(v.err(path!["trade"], "`size` is required with a trade matrix")),
     };
     let max_usd = match t.size.as_ref().and_then(|s| s.max_usd) {
@@ -490,35 +748,66 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
             }
             Discrete { values, cumulative }
         }
-        None => Discrete { values: vec![0.0], cumulative: vec![1.0] },
+        None => Discrete {
+            values: vec![0.0],
+            cumulative: vec![1.0],
+        },
     };
     let hours_min = match &t.hours {
         Some(h) if h.len() == 2 => {
             let a = v.hhmm(path!["trade", "hours", 0], &h[0])?;
             let b = v.hhmm(path!["trade", "hours", 1], &h[1])?;
             if b <= a {
-                return Err(v.err(path!["trade", "hours"], "the second time must be after the first"));
+                return Err(v.err(
+                    path!["trade", "hours"],
+                    "the second time must be after the first",
+                ));
             }
             (a, b)
         }
-        Some(_) => return Err(v.err(path!["trade", "hours"], "expected two local times, e.g. [\"09:00\", \"18:00\"]")),
+        Some(_) => {
+            return Err(v.err(
+                path!["trade", "hours"],
+                "expected two local times, e.g. [\"09:00\", \"18:00\"]",
+            ));
+        }
         None => (9 * 60, 18 * 60),
     };
     let bearer_cumulative = match &t.charge_bearer {
-        Some(b) => v.shares(path!["trade", "charge_bearer"], ["our", "sha", "ben"], [b.our, b.sha, b.ben])?,
+        Some(b) => v.shares(
+            path!["trade", "charge_bearer"],
+            ["our", "sha", "ben"],
+            [b.our, b.sha, b.ben],
+        )?,
         None => [0.0, 1.0, 1.0],
     };
     let growth_pa = t.growth_pa;
     if !growth_pa.is_finite() || growth_pa <= -1.0 {
-        return Err(v.err(path!["trade", "growth_pa"], format!("must be a finite rate above -1, got {growth_pa}")));
+        return Err(v.err(
+            path!["trade", "growth_pa"],
+            format!("must be a finite rate above -1, got {growth_pa}"),
+        ));
     }
     let mut invoice_rules: Vec<(CorridorKey, [f64; 3])> = Vec::new();
     for (i, rule) in t.invoice_currency.iter().enumerate() {
-        let key = corridor_key(path!["trade", "invoice_currency", i, "corridor"], &rule.corridor)?;
+        let key = corridor_key(
+            path!["trade", "invoice_currency", i, "corridor"],
+            &rule.corridor,
+        )?;
         if invoice_rules.iter().any(|(k2, _)| *k2 == key) {
-            return Err(v.err(path!["trade", "invoice_currency", i, "corridor"], format!("corridor \"{}\" has two invoice-currency rules", rule.corridor)));
+            return Err(v.err(
+                path!["trade", "invoice_currency", i, "corridor"],
+                format!(
+                    "corridor \"{}\" has two invoice-currency rules",
+                    rule.corridor
+                ),
+            ));
         }
-        let shares = v.shares(path!["trade", "invoice_currency", i], ["usd", "exporter", "importer"], [rule.usd, rule.exporter, rule.importer])?;
+        let shares = v.shares(
+            path!["trade", "invoice_currency", i],
+            ["usd", "exporter", "importer"],
+            [rule.usd, rule.exporter, rule.importer],
+        )?;
         invoice_rules.push((key, shares));
     }
     let invoice_for = |e: usize, im: usize| {
@@ -543,30 +832,71 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
     let mut explicit = Vec::new();
     for (i, pay) in t.payment.iter().enumerate() {
         let p = |key: &str| path!["trade", "payment", i, key];
-        let at = datetime_to_time(&pay.at, epoch).ok_or_else(|| v.err(p("at"), format!("expected an instant such as 2025-01-06T09:00:00Z, got {}", pay.at)))?;
+        let at = datetime_to_time(&pay.at, epoch).ok_or_else(|| {
+            v.err(
+                p("at"),
+                format!(
+                    "expected an instant such as 2025-01-06T09:00:00Z, got {}",
+                    pay.at
+                ),
+            )
+        })?;
         if at < 0 || at >= sc.days as Time * DAY_S {
-            return Err(v.err(p("at"), format!("{} lies outside the simulated days", pay.at)));
+            return Err(v.err(
+                p("at"),
+                format!("{} lies outside the simulated days", pay.at),
+            ));
         }
-        let e = member_ix(&pay.exporter).ok_or_else(|| v.err(p("exporter"), format!("unknown member \"{}\"", pay.exporter)))?;
-        let im = member_ix(&pay.importer).ok_or_else(|| v.err(p("importer"), format!("unknown member \"{}\"", pay.importer)))?;
+        let e = member_ix(&pay.exporter).ok_or_else(|| {
+            v.err(
+                p("exporter"),
+                format!("unknown member \"{}\"", pay.exporter),
+            )
+        })?;
+        let im = member_ix(&pay.importer).ok_or_else(|| {
+            v.err(
+                p("importer"),
+                format!("unknown member \"{}\"", pay.importer),
+            )
+        })?;
         if e == im {
             return Err(v.err(p("importer"), "exporter and importer must differ"));
         }
-        let currency = currencies.id(&pay.currency).ok_or_else(|| v.err(p("currency"), format!("unknown currency \"{}\"", pay.currency)))?;
+        let currency = currencies.id(&pay.currency).ok_or_else(|| {
+            v.err(
+                p("currency"),
+                format!("unknown currency \"{}\"", pay.currency),
+            )
+        })?;
         let amount = v.decimal(p("amount"), &pay.amount)?;
         if amount <= Decimal::ZERO {
             return Err(v.err(p("amount"), format!("must be positive, got {amount}")));
         }
         if currencies.round(currency, amount) != amount {
-            return Err(v.err(p("amount"), format!("{amount} has more decimals than {} allows ({})", pay.currency, currencies.minor_units(currency))));
+            return Err(v.err(
+                p("amount"),
+                format!(
+                    "{amount} has more decimals than {} allows ({})",
+                    pay.currency,
+                    currencies.minor_units(currency)
+                ),
+            ));
         }
         let bearer = match pay.charge_bearer.as_deref() {
             None | Some("SHA") => Bearer::Sha,
             Some("OUR") => Bearer::Our,
             Some("BEN") => Bearer::Ben,
-            Some(other) => return Err(v.err(p("charge_bearer"), format!("expected \"OUR\", \"SHA\" or \"BEN\", got \"{other}\""))),
+            Some(other) => {
+                return Err(v.err(
+                    p("charge_bearer"),
+                    format!("expected \"OUR\", \"SHA\" or \"BEN\", got \"{other}\""),
+                ));
+            }
         };
-        let corridor = match corridors.iter().position(|c| c.exporter == e && c.importer == im) {
+        let corridor = match corridors
+            .iter()
+            .position(|c| c.exporter == e && c.importer == im)
+        {
             Some(c) => c,
             None => {
                 corridors.push(Corridor {
@@ -580,7 +910,13 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
                 corridors.len() - 1
             }
         };
-        explicit.push(TradePayment { at, corridor, amount, currency, bearer });
+        explicit.push(TradePayment {
+            at,
+            corridor,
+            amount,
+            currency,
+            bearer,
+        });
     }
     // Explicit payments in time order; equal times keep the order written.
     explicit.sort_by_key(|p| p.at);
@@ -600,14 +936,22 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
             RailSection::Correspondent(c) => {
                 let settlement_ccy = match &c.settlement_currency {
                     None => CurrencyId::USD,
-                    Some(code) => currencies.id(code).ok_or_else(|| v.err(p("settlement_currency"), format!("unknown currency \"{code}\"")))?,
+                    Some(code) => currencies.id(code).ok_or_else(|| {
+                        v.err(
+                            p("settlement_currency"),
+                            format!("unknown currency \"{code}\""),
+                        )
+                    })?,
                 };
                 let (values, cumulative) = v.choice(p("intermediaries"), &c.intermediaries)?;
                 let values = values
                     .iter()
                     .map(|&x| {
                         if x.fract() != 0.0 || !(0.0..=8.0).contains(&x) {
-                            Err(v.err(path!["rail", i, "intermediaries", "values"], format!("must be whole numbers from 0 to 8, got {x}")))
+                            Err(v.err(
+                                path!["rail", i, "intermediaries", "values"],
+                                format!("must be whole numbers from 0 to 8, got {x}"),
+                            ))
                         } else {
                             Ok(x as u8)
                         }
@@ -635,7 +979,9 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
                         // An opening after the cut-off means "the evening before" (Fedwire).
                         let open_previous_evening = open_min > cutoff_min;
                         if cutoff_min == open_min {
-                            return Err(v.err(hp("cutoff"), "the cut-off must differ from the opening"));
+                            return Err(
+                                v.err(hp("cutoff"), "the cut-off must differ from the opening")
+                            );
                         }
                         CalendarSpec {
                             name: format!("{name} hops"),
@@ -654,7 +1000,11 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
                 let hold_probability = v.probability(p("hold_probability"), c.hold_probability)?;
                 let hold_h = match &c.hold_h {
                     Some(d) => v.delay(p("hold_h"), d)?,
-                    None if hold_probability > 0.0 => return Err(v.err(p("hold_h"), "is required when hold_probability is above 0")),
+                    None if hold_probability > 0.0 => {
+                        return Err(
+                            v.err(p("hold_h"), "is required when hold_probability is above 0")
+                        );
+                    }
                     None => RailDelay::fixed(0.0),
                 };
                 RailParams::Correspondent(correspondent::Params {
@@ -668,7 +1018,8 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
                     our_fee: v.fee(p("our_fee"), &c.our_fee)?,
                     hold_probability,
                     hold_h,
-                    return_probability: v.probability(p("return_probability"), c.return_probability)?,
+                    return_probability: v
+                        .probability(p("return_probability"), c.return_probability)?,
                 })
             }
             RailSection::Bilateral(b) => {
@@ -681,7 +1032,10 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
                         let (x, y) = s.split_once('-').ok_or_else(|| v.err(pp.clone(), format!("expected a member pair such as \"TR-AZ\", or \"*\"; got \"{s}\"")))?;
                         for code in [x, y] {
                             if member_ix(code).is_none() {
-                                return Err(v.err(pp.clone(), format!("unknown member \"{code}\" in pair \"{s}\"")));
+                                return Err(v.err(
+                                    pp.clone(),
+                                    format!("unknown member \"{code}\" in pair \"{s}\""),
+                                ));
                             }
                         }
                         out.push((x.to_string(), y.to_string()));
@@ -705,12 +1059,20 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
                     on_short: match b.on_short.as_deref() {
                         None | Some("wait") => bilateral::OnShort::Wait,
                         Some("fallback") => bilateral::OnShort::Fallback,
-                        Some(other) => return Err(v.err(p("on_short"), format!("expected \"wait\" or \"fallback\", got \"{other}\""))),
+                        Some(other) => {
+                            return Err(v.err(
+                                p("on_short"),
+                                format!("expected \"wait\" or \"fallback\", got \"{other}\""),
+                            ));
+                        }
                     },
                 })
             }
         };
-        rails.push(RailSpec { name: name.to_string(), params });
+        rails.push(RailSpec {
+            name: name.to_string(),
+            params,
+        });
     }
     if rails.is_empty() {
         return Err(v.err(path!["rail"], "declare at least one [[rail]]"));
@@ -720,7 +1082,10 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
     let rail_ix = |path: Vec<Seg>, name: &str| -> Result<usize> {
         rails.iter().position(|r| r.name == name).ok_or_else(|| {
             let names: Vec<&str> = rails.iter().map(|r| r.name.as_str()).collect();
-            v.err(path, format!("unknown rail \"{name}\" (declared: {})", names.join(", ")))
+            v.err(
+                path,
+                format!("unknown rail \"{name}\" (declared: {})", names.join(", ")),
+            )
         })
     };
     let mut route_rules: Vec<(CorridorKey, usize, Route)> = Vec::new();
@@ -728,7 +1093,10 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
     for (i, r) in raw.route.iter().enumerate() {
         let key = corridor_key(path!["route", i, "corridor"], &r.corridor)?;
         if !seen.insert(key) {
-            return Err(v.err(path!["route", i, "corridor"], format!("corridor \"{}\" has two routes", r.corridor)));
+            return Err(v.err(
+                path!["route", i, "corridor"],
+                format!("corridor \"{}\" has two routes", r.corridor),
+            ));
         }
         if r.rails.is_empty() {
             return Err(v.err(path!["route", i, "rails"], "list at least one rail"));
@@ -741,9 +1109,17 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
         }
         let total: f64 = shares.iter().map(|s| s.1).sum();
         if (total - 1.0).abs() > 1e-9 {
-            return Err(v.err(path!["route", i, "rails"], format!("shares sum to {total}; they must sum to 1")));
+            return Err(v.err(
+                path!["route", i, "rails"],
+                format!("shares sum to {}; they must sum to 1", rounded(total)),
+            ));
         }
-        let fallback = r.fallback.iter().enumerate().map(|(j, f)| rail_ix(path!["route", i, "fallback", j], f)).collect::<Result<Vec<_>>>()?;
+        let fallback = r
+            .fallback
+            .iter()
+            .enumerate()
+            .map(|(j, f)| rail_ix(path!["route", i, "fallback", j], f))
+            .collect::<Result<Vec<_>>>()?;
         route_rules.push((key, i, Route { shares, fallback }));
     }
     let mut routes = Vec::with_capacity(corridors.len());
@@ -753,7 +1129,15 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
             .iter()
             .find(|(key, _, _)| *key == Some((c.exporter, c.importer)))
             .or_else(|| route_rules.iter().find(|(key, _, _)| key.is_none()))
-            .ok_or_else(|| v.err(path!["route"], format!("corridor {} has trade but no route: add a [[route]] for \"{}\" or \"*\"", c.code, c.code)))?;
+            .ok_or_else(|| {
+                v.err(
+                    path!["route"],
+                    format!(
+                        "corridor {} has trade but no route: add a [[route]] for \"{}\" or \"*\"",
+                        c.code, c.code
+                    ),
+                )
+            })?;
         for (j, &(rail, share)) in rule.shares.iter().enumerate() {
             if share > 0.0 && !rails[rail].serves(exp, imp) {
                 return Err(v.err(path!["route", *i, "rails", j, "rail"], format!("rail \"{}\" cannot serve corridor {} (it does not list the pair {exp}-{imp})", rails[rail].name, c.code)));
@@ -761,14 +1145,24 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
         }
         for (j, &rail) in rule.fallback.iter().enumerate() {
             if !rails[rail].serves(exp, imp) {
-                return Err(v.err(path!["route", *i, "fallback", j], format!("fallback rail \"{}\" cannot serve corridor {}", rails[rail].name, c.code)));
+                return Err(v.err(
+                    path!["route", *i, "fallback", j],
+                    format!(
+                        "fallback rail \"{}\" cannot serve corridor {}",
+                        rails[rail].name, c.code
+                    ),
+                ));
             }
         }
         routes.push(rule.clone());
     }
 
-    let resolved = toml::to_string(&l.merged).map_err(|e| Error::Invariant(format!("re-serialising the scenario: {e}")))?;
-    let sha256 = sha2::Sha256::digest(resolved.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    let resolved = toml::to_string(&l.merged)
+        .map_err(|e| Error::Invariant(format!("re-serialising the scenario: {e}")))?;
+    let sha256 = sha2::Sha256::digest(resolved.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     Ok(Scenario {
         name: sc.name.clone(),
         description: sc.description.clone(),
@@ -789,7 +1183,16 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
             spreads,
             sample_s: fx.sample_h as i64 * HOUR_S,
         },
-        trade: TradeParams { corridors, size, max_usd, terms_days, hours_min, bearer_cumulative, growth_pa, explicit },
+        trade: TradeParams {
+            corridors,
+            size,
+            max_usd,
+            terms_days,
+            hours_min,
+            bearer_cumulative,
+            growth_pa,
+            explicit,
+        },
         rails,
         routes,
         write_payments: raw.output.payments,
@@ -803,7 +1206,9 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
 fn datetime_to_time(dt: &toml::value::Datetime, epoch: chrono::DateTime<Utc>) -> Option<Time> {
     let d = dt.date?;
     let date = NaiveDate::from_ymd_opt(d.year as i32, d.month as u32, d.day as u32)?;
-    let (h, m, s) = dt.time.map_or((0, 0, 0), |t| (t.hour as u32, t.minute as u32, t.second.unwrap_or(0) as u32));
+    let (h, m, s) = dt.time.map_or((0, 0, 0), |t| {
+        (t.hour as u32, t.minute as u32, t.second.unwrap_or(0) as u32)
+    });
     let naive = date.and_hms_opt(h, m, s)?;
     let offset_min = match dt.offset {
         Some(toml::value::Offset::Custom { minutes }) => minutes as i64,
@@ -814,32 +1219,78 @@ fn datetime_to_time(dt: &toml::value::Datetime, epoch: chrono::DateTime<Utc>) ->
 
 /// Reads the trade matrix: `exporter,importer,annual_usd[,...]`. Rows naming a non-member
 /// (an observer not in this scenario) are skipped.
-fn read_matrix(file: &std::path::Path, text: &str, members: &[MemberSpec]) -> Result<Vec<(usize, usize, f64, String)>> {
-    let err = |line: Option<usize>, msg: String| super::load::scenario_error(file, line.map(|l| (l, 1)), None, &msg);
-    let mut reader = csv::ReaderBuilder::new().comment(Some(b'#')).trim(csv::Trim::All).from_reader(text.as_bytes());
-    let headers = reader.headers().map_err(|e| err(Some(1), format!("cannot read the header: {e}")))?.clone();
-    let col = |name: &str| headers.iter().position(|h| h == name).ok_or_else(|| err(Some(1), format!("missing column `{name}` (need exporter, importer, annual_usd)")));
+fn read_matrix(
+    file: &std::path::Path,
+    text: &str,
+    members: &[MemberSpec],
+) -> Result<Vec<(usize, usize, f64, String)>> {
+    let err = |line: Option<usize>, msg: String| {
+        super::load::scenario_error(file, line.map(|l| (l, 1)), None, &msg)
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .comment(Some(b'#'))
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| err(Some(1), format!("cannot read the header: {e}")))?
+        .clone();
+    let col = |name: &str| {
+        headers.iter().position(|h| h == name).ok_or_else(|| {
+            err(
+                Some(1),
+                format!("missing column `{name}` (need exporter, importer, annual_usd)"),
+            )
+        })
+    };
     let (ce, ci, cv) = (col("exporter")?, col("importer")?, col("annual_usd")?);
     let cs = headers.iter().position(|h| h == "source");
     let mut rows: Vec<(usize, usize, f64, String)> = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|e| err(e.position().map(|p| p.line() as usize), format!("malformed row: {e}")))?;
+        let record = record.map_err(|e| {
+            err(
+                e.position().map(|p| p.line() as usize),
+                format!("malformed row: {e}"),
+            )
+        })?;
         let line = record.position().map(|p| p.line() as usize);
         let field = |i: usize| record.get(i).unwrap_or("");
-        let value: f64 = field(cv).parse().map_err(|_| err(line, format!("annual_usd \"{}\" is not a number", field(cv))))?;
+        let value: f64 = field(cv).parse().map_err(|_| {
+            err(
+                line,
+                format!("annual_usd \"{}\" is not a number", field(cv)),
+            )
+        })?;
         if !value.is_finite() || value < 0.0 {
-            return Err(err(line, format!("annual_usd must be a non-negative finite number, got {value}")));
+            return Err(err(
+                line,
+                format!("annual_usd must be a non-negative finite number, got {value}"),
+            ));
         }
-        let (Some(e), Some(i)) = (members.iter().position(|m| m.code == field(ce)), members.iter().position(|m| m.code == field(ci))) else {
+        let (Some(e), Some(i)) = (
+            members.iter().position(|m| m.code == field(ce)),
+            members.iter().position(|m| m.code == field(ci)),
+        ) else {
             continue;
         };
         if e == i {
-            return Err(err(line, format!("{}->{} joins a member to itself", field(ce), field(ci))));
+            return Err(err(
+                line,
+                format!("{}->{} joins a member to itself", field(ce), field(ci)),
+            ));
         }
         if rows.iter().any(|r| r.0 == e && r.1 == i) {
-            return Err(err(line, format!("{}->{} appears twice", field(ce), field(ci))));
+            return Err(err(
+                line,
+                format!("{}->{} appears twice", field(ce), field(ci)),
+            ));
         }
-        rows.push((e, i, value, cs.map(|c| field(c).to_string()).unwrap_or_default()));
+        rows.push((
+            e,
+            i,
+            value,
+            cs.map(|c| field(c).to_string()).unwrap_or_default(),
+        ));
     }
     Ok(rows)
 }

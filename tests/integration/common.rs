@@ -42,7 +42,11 @@ pub fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
     r.records()
         .map(|rec| {
             let rec = rec.expect("row");
-            headers.iter().zip(rec.iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect()
+            headers
+                .iter()
+                .zip(rec.iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
         })
         .collect()
 }

@@ -7,7 +7,13 @@ use std::path::Path;
 
 use super::common::{kervan, read_csv, stderr};
 
-const FILES: &[&str] = &["payments.csv", "corridors.csv", "rails.csv", "fx.csv", "manifest.toml"];
+const FILES: &[&str] = &[
+    "payments.csv",
+    "corridors.csv",
+    "rails.csv",
+    "fx.csv",
+    "manifest.toml",
+];
 
 fn run(cwd: &Path, args: &[&str]) {
     let out = kervan(cwd, args);
@@ -18,7 +24,17 @@ fn run(cwd: &Path, args: &[&str]) {
 fn same_seed_same_bytes_with_replications() {
     let a = tempfile::tempdir().unwrap();
     let b = tempfile::tempdir().unwrap();
-    let args = ["run", "ots-local-bilateral", "--days", "40", "--replications", "3", "--out", "o", "--quiet"];
+    let args = [
+        "run",
+        "ots-local-bilateral",
+        "--days",
+        "40",
+        "--replications",
+        "3",
+        "--out",
+        "o",
+        "--quiet",
+    ];
     run(a.path(), &args);
     run(b.path(), &args);
     for f in FILES {
@@ -31,7 +47,10 @@ fn same_seed_same_bytes_with_replications() {
     let reps: Vec<&str> = rows.iter().map(|r| r["replication"].as_str()).collect();
     assert_eq!(reps.first(), Some(&"0"));
     assert_eq!(reps.last(), Some(&"2"));
-    assert!(reps.windows(2).all(|w| w[0] <= w[1]), "rows grouped by replication");
+    assert!(
+        reps.windows(2).all(|w| w[0] <= w[1]),
+        "rows grouped by replication"
+    );
     let count = |rep: &str| rows.iter().filter(|r| r["replication"] == rep).count();
     assert!(count("0") > 1000 && count("1") > 1000 && count("0") != count("1"));
 }
@@ -39,8 +58,16 @@ fn same_seed_same_bytes_with_replications() {
 #[test]
 fn another_seed_gives_another_run() {
     let dir = tempfile::tempdir().unwrap();
-    run(dir.path(), &["run", "--days", "20", "--out", "s1", "--quiet"]);
-    run(dir.path(), &["run", "--days", "20", "--seed", "7", "--out", "s7", "--quiet"]);
+    run(
+        dir.path(),
+        &["run", "--days", "20", "--out", "s1", "--quiet"],
+    );
+    run(
+        dir.path(),
+        &[
+            "run", "--days", "20", "--seed", "7", "--out", "s7", "--quiet",
+        ],
+    );
     let x = std::fs::read(dir.path().join("s1/payments.csv")).unwrap();
     let y = std::fs::read(dir.path().join("s7/payments.csv")).unwrap();
     assert_ne!(x, y);
@@ -53,8 +80,30 @@ fn designs_see_the_same_invoices_and_rates() {
     // Common random numbers: the baseline and the bilateral design draw the same payments
     // (id, corridor, time, invoice currency and amount) and the same rate path.
     let dir = tempfile::tempdir().unwrap();
-    run(dir.path(), &["run", "ots-baseline", "--days", "30", "--out", "base", "--quiet"]);
-    run(dir.path(), &["run", "ots-local-bilateral", "--days", "30", "--out", "bil", "--quiet"]);
+    run(
+        dir.path(),
+        &[
+            "run",
+            "ots-baseline",
+            "--days",
+            "30",
+            "--out",
+            "base",
+            "--quiet",
+        ],
+    );
+    run(
+        dir.path(),
+        &[
+            "run",
+            "ots-local-bilateral",
+            "--days",
+            "30",
+            "--out",
+            "bil",
+            "--quiet",
+        ],
+    );
     let key = |r: &BTreeMap<String, String>| {
         (
             r["payment_id"].clone(),
@@ -65,14 +114,30 @@ fn designs_see_the_same_invoices_and_rates() {
             r["charge_bearer"].clone(),
         )
     };
-    let mut base: Vec<_> = read_csv(&dir.path().join("base/payments.csv")).iter().map(key).collect();
-    let mut bil: Vec<_> = read_csv(&dir.path().join("bil/payments.csv")).iter().map(key).collect();
+    let mut base: Vec<_> = read_csv(&dir.path().join("base/payments.csv"))
+        .iter()
+        .map(key)
+        .collect();
+    let mut bil: Vec<_> = read_csv(&dir.path().join("bil/payments.csv"))
+        .iter()
+        .map(key)
+        .collect();
     base.sort();
     bil.sort();
     assert!(base.len() > 1000);
     assert_eq!(base, bil);
     let fx_base = read_csv(&dir.path().join("base/fx.csv"));
     let fx_bil = read_csv(&dir.path().join("bil/fx.csv"));
-    let mids = |rows: &[BTreeMap<String, String>]| rows.iter().map(|r| (r["time"].clone(), r["currency"].clone(), r["mid_per_usd"].clone())).collect::<Vec<_>>();
+    let mids = |rows: &[BTreeMap<String, String>]| {
+        rows.iter()
+            .map(|r| {
+                (
+                    r["time"].clone(),
+                    r["currency"].clone(),
+                    r["mid_per_usd"].clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
     assert_eq!(mids(&fx_base), mids(&fx_bil));
 }

@@ -30,10 +30,17 @@ fn check_payments(path: &std::path::Path) -> (usize, BTreeMap<String, Decimal>) 
         if r["status"] == "settled" {
             assert!(value > Decimal::ZERO);
             let bps: f64 = r["cost_bps"].parse().unwrap();
-            let from_parts: f64 = ((total + liq) / value * Decimal::from(10_000)).to_string().parse().unwrap();
+            let from_parts: f64 = ((total + liq) / value * Decimal::from(10_000))
+                .to_string()
+                .parse()
+                .unwrap();
             // cost_bps is computed from unrounded parts; the printed cents move it by at most 1 cent.
             let slack = 0.011 / value.to_string().parse::<f64>().unwrap() * 1e4;
-            assert!((bps - from_parts).abs() <= slack + 1e-6, "payment {}: {bps} vs {from_parts}", r["payment_id"]);
+            assert!(
+                (bps - from_parts).abs() <= slack + 1e-6,
+                "payment {}: {bps} vs {from_parts}",
+                r["payment_id"]
+            );
             assert!(!r["settled_at"].is_empty() && !r["latency_h"].is_empty());
             // Fees and spreads cost the parties; they are never negative.
             assert!(dec(r, "fees_usd") >= Decimal::ZERO && dec(r, "spread_usd") >= -cent);
@@ -41,7 +48,10 @@ fn check_payments(path: &std::path::Path) -> (usize, BTreeMap<String, Decimal>) 
             assert!(r["settled_at"].is_empty());
         }
     }
-    assert!(statuses.get("settled").copied().unwrap_or(0) * 100 > rows.len() * 95, "{statuses:?}");
+    assert!(
+        statuses.get("settled").copied().unwrap_or(0) * 100 > rows.len() * 95,
+        "{statuses:?}"
+    );
     (rows.len(), liquidity)
 }
 
@@ -56,27 +66,51 @@ fn every_payment_of_the_default_run_decomposes_to_the_cent() {
     let manifest = std::fs::read_to_string(dir.path().join("base/manifest.toml")).unwrap();
     let m: toml::Table = manifest.parse().unwrap();
     assert_eq!(m["rows"]["payments"].as_integer(), Some(n as i64));
-    assert!(m["checks"]["conservation"].as_str().unwrap().starts_with("ok"));
-    let residual: Decimal = m["checks"]["max_identity_residual_usd"].as_str().unwrap().parse().unwrap();
-    assert!(residual < Decimal::new(1, 12), "full-precision residual {residual}");
+    assert!(
+        m["checks"]["conservation"]
+            .as_str()
+            .unwrap()
+            .starts_with("ok")
+    );
+    let residual: Decimal = m["checks"]["max_identity_residual_usd"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        residual < Decimal::new(1, 12),
+        "full-precision residual {residual}"
+    );
 }
 
 #[test]
 fn bilateral_run_decomposes_and_allocates_all_carry() {
     let dir = tempfile::tempdir().unwrap();
-    let out = kervan(dir.path(), &["run", "ots-local-bilateral", "--out", "bil", "--quiet"]);
+    let out = kervan(
+        dir.path(),
+        &["run", "ots-local-bilateral", "--out", "bil", "--quiet"],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let (_, liquidity) = check_payments(&dir.path().join("bil/payments.csv"));
     // The carry cost of the nostros (rails.csv) is handed out to payments, day by day, to the
     // cent (each row's share is printed rounded: allow half a cent per row is far too loose, so
     // compare to a dollar on a total in the millions).
     let rails = read_csv(&dir.path().join("bil/rails.csv"));
-    let bil = rails.iter().find(|r| r["rail"] == "local-bilateral").unwrap();
+    let bil = rails
+        .iter()
+        .find(|r| r["rail"] == "local-bilateral")
+        .unwrap();
     let carry = dec(bil, "carry_usd");
     assert!(carry > Decimal::from(100_000), "carry {carry}");
     let allocated = liquidity["local-bilateral"];
-    assert!((carry - allocated).abs() < Decimal::from(5), "carry {carry} vs allocated {allocated}");
-    assert_eq!(liquidity.get("swift-usd").copied().unwrap_or_default(), Decimal::ZERO);
+    assert!(
+        (carry - allocated).abs() < Decimal::from(5),
+        "carry {carry} vs allocated {allocated}"
+    );
+    assert_eq!(
+        liquidity.get("swift-usd").copied().unwrap_or_default(),
+        Decimal::ZERO
+    );
     // Local-currency settlement buys no dollars on the bilateral rail.
     assert_eq!(dec(bil, "usd_bought"), Decimal::ZERO);
 }

@@ -2,6 +2,7 @@
 //! the bad-input corpus, identities on every payment, and byte-identical reruns.
 
 mod bad_input;
+mod behaviour;
 mod common;
 mod determinism;
 mod identities;

@@ -127,13 +127,18 @@ fn d(s: &str) -> Decimal {
 }
 
 fn by_id(rows: &[BTreeMap<String, String>]) -> BTreeMap<String, BTreeMap<String, String>> {
-    rows.iter().map(|r| (r["payment_id"].clone(), r.clone())).collect()
+    rows.iter()
+        .map(|r| (r["payment_id"].clone(), r.clone()))
+        .collect()
 }
 
 #[test]
 fn costs_and_latencies_match_the_hand_computation() {
     let dir = scratch(&[("worked.toml", SCENARIO)]);
-    let out = kervan(dir.path(), &["run", "worked.toml", "--out", "out", "--quiet"]);
+    let out = kervan(
+        dir.path(),
+        &["run", "worked.toml", "--out", "out", "--quiet"],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let rows = read_csv(&dir.path().join("out/payments.csv"));
     assert_eq!(rows.len(), 4);
@@ -255,7 +260,11 @@ fn balances_match_the_hand_computation() {
         }
     }
     let report = kervan::sim::run(&s, 0, &mut Discard).unwrap();
-    let bal: BTreeMap<&str, Decimal> = report.final_balances.iter().map(|(a, _, b)| (a.as_str(), *b)).collect();
+    let bal: BTreeMap<&str, Decimal> = report
+        .final_balances
+        .iter()
+        .map(|(a, _, b)| (a.as_str(), *b))
+        .collect();
     // The nostro is back at its 20 M floor after both top-ups (10 M at 06:50, 30 M at 07:50).
     assert_eq!(bal["rail1:nostro:TR@KZ:KZT"], d("20000000.00"));
     // The other direction was never used: still its floor, USD 40,000 = TRY 1,600,000.
@@ -274,6 +283,10 @@ fn balances_match_the_hand_computation() {
     assert_eq!(bal["clients:TR"], d("2785411.92"));
     // Unallocated carry: Wednesday to the end of trade (Saturday 00:00 UTC), 3 days × 44.00,
     // with no nostro payment left to carry it. The drain day costs nothing.
-    assert!((report.unallocated_carry_usd - 132.0).abs() < 1e-9, "{}", report.unallocated_carry_usd);
+    assert!(
+        (report.unallocated_carry_usd - 132.0).abs() < 1e-9,
+        "{}",
+        report.unallocated_carry_usd
+    );
     assert_eq!(report.payments, 4);
 }
