@@ -238,10 +238,19 @@ impl FxPath {
     }
 }
 
+/// The range a simulated rate is held to, units per USD (the same bounds the scenario puts
+/// on opening rates). An extreme path (volatility 50, say) would otherwise reach rates that
+/// round to zero or overflow exact arithmetic; clamped, it stays absurd but computable.
+pub const MID_RANGE: (f64, f64) = (1e-6, 1e12);
+
 /// A rate as an exact Decimal with 10 significant digits: enough for UZS (≈12 600 per USD)
 /// and AZN (1.70) alike, and short enough to keep products cheap.
 fn to_decimal_rate(x: f64) -> Decimal {
-    let x = if x.is_finite() && x > 0.0 { x } else { 1e-9 };
+    let x = if x.is_finite() {
+        x.clamp(MID_RANGE.0, MID_RANGE.1)
+    } else {
+        MID_RANGE.1
+    };
     let digits = 9 - x.log10().floor() as i32;
     let scale = digits.clamp(0, 20) as u32;
     Decimal::from_f64(x).map_or(Decimal::ONE, |d| d.round_dp(scale))
@@ -368,5 +377,20 @@ mod tests {
         let b =
             FxPath::simulate(&ps, &corr, &[], 3600, 500, &mut Pcg64Mcg::seed_from_u64(9)).unwrap();
         assert_eq!(a.mids, b.mids);
+    }
+
+    #[test]
+    fn extreme_paths_stay_within_the_rate_range() {
+        // Volatility 50 (5,000 %) drives the log rate far out within hours.
+        let p = float(1.0, 0.0, 50.0);
+        let mut rng = Pcg64Mcg::seed_from_u64(5);
+        let path = FxPath::simulate(&[p], &[vec![1.0]], &[], 3600, 2000, &mut rng).unwrap();
+        let lo = Decimal::from_f64(MID_RANGE.0).unwrap();
+        let hi = Decimal::from_f64(MID_RANGE.1).unwrap();
+        for i in 0..2000i64 {
+            let m = path.mid(CurrencyId(1), i * 3600);
+            assert!(m >= lo.round_dp(20) && m <= hi, "tick {i}: {m}");
+            assert!(!m.is_zero());
+        }
     }
 }

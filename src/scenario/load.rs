@@ -31,6 +31,10 @@ pub struct Loaded {
     /// The files, the one asked for first, then what it extends, and so on.
     pub chain: Vec<SourceFile>,
     pub merged: toml::Table,
+    /// Keys set on the command line (`--set`, `--seed`, …), as dotted paths
+    /// (`rail.swift-usd.hold_probability`): an error about one of them points at the command
+    /// line, not at the file's old value.
+    pub overridden: Vec<String>,
 }
 
 /// Bundled files, compiled into the binary: (file name, text).
@@ -240,7 +244,11 @@ pub fn load(arg: &str) -> Result<Loaded, Error> {
         merge(&mut merged, child);
     }
     merged.remove("extends");
-    Ok(Loaded { chain, merged })
+    Ok(Loaded {
+        chain,
+        merged,
+        overridden: Vec::new(),
+    })
 }
 
 /// The keys an array-of-tables element is identified by when merging and locating, in order of
@@ -295,6 +303,20 @@ impl Loaded {
             .collect();
         let tables: Vec<toml::Table> = tables.into_iter().map(Option::unwrap_or_default).collect();
         let key = display_path(&self.merged, path);
+        // `rail[swift-usd].fee` is `rail.swift-usd.fee` on the command line.
+        let dotted = key.replace('[', ".").replace(']', "");
+        if let Some(set) = self
+            .overridden
+            .iter()
+            .find(|o| dotted == **o || dotted.starts_with(&format!("{o}.")))
+        {
+            return scenario_error(
+                Path::new("command line"),
+                None,
+                Some(key),
+                &format!("{message} (set by `{set}=…`)"),
+            );
+        }
         let (file, lc) = key_location_merged(&self.chain, &tables, &self.merged, path);
         scenario_error(&file, lc, Some(key), message)
     }
@@ -495,9 +517,10 @@ mod tests {
             text: "[scenario]\nname = \"x\"\n\n[[rail]]\nname = \"a\"\n[[rail]]\nname = \"b\"\nfee = 3\n".into(),
         };
         let merged: toml::Table = file.text.parse().unwrap();
-        let loaded = Loaded {
+        let mut loaded = Loaded {
             chain: vec![file],
             merged,
+            overridden: Vec::new(),
         };
         let err = loaded.error(
             &[
@@ -508,5 +531,19 @@ mod tests {
             "bad",
         );
         assert_eq!(err.to_string(), "s.toml:8:1: key `rail[b].fee`: bad");
+        // A key set on the command line is blamed on the command line.
+        loaded.overridden.push("rail.b.fee".into());
+        let err = loaded.error(
+            &[
+                Seg::Key("rail".into()),
+                Seg::Index(1),
+                Seg::Key("fee".into()),
+            ],
+            "bad",
+        );
+        assert_eq!(
+            err.to_string(),
+            "command line: key `rail[b].fee`: bad (set by `rail.b.fee=…`)"
+        );
     }
 }

@@ -120,6 +120,7 @@ pub fn load_with(arg: &str, overrides: &Overrides) -> Result<Scenario> {
     for (key, value) in sets {
         set_path(&mut loaded.merged, &key, value)
             .map_err(|m| Error::Usage(format!("--set {key}: {m}")))?;
+        loaded.overridden.push(key);
     }
     validate::validate(&loaded)
 }

@@ -24,6 +24,9 @@ use crate::rails::{
 use crate::trade::{Corridor, Discrete, ExplicitPayment as TradePayment, SizeDist, TradeParams};
 use crate::{Error, Result};
 
+/// The most payments one replication may be expected to generate.
+const MAX_PAYMENTS_PER_REPLICATION: f64 = 5e7;
+
 /// A corridor (exporter, importer) as member indices; None is "*".
 type CorridorKey = Option<(usize, usize)>;
 
@@ -920,6 +923,23 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
     }
     // Explicit payments in time order; equal times keep the order written.
     explicit.sort_by_key(|p| p.at);
+    // A size in the wrong unit (cents, or a typo) would make a run generate billions of
+    // payments: refuse it up front rather than after minutes.
+    let mean_size = size.mean_capped(max_usd);
+    let growth = (1.0 + growth_pa).powf(sc.days as f64 / 365.0).max(1.0);
+    let expected_payments: f64 = corridors
+        .iter()
+        .map(|c| c.annual_usd * sc.days as f64 / 365.0 / mean_size)
+        .sum::<f64>()
+        * growth;
+    if !expected_payments.is_finite() || expected_payments > MAX_PAYMENTS_PER_REPLICATION {
+        return Err(v.err(
+            path!["trade", "size"],
+            format!(
+                "the trade matrix and a mean invoice of ${mean_size:.3e} imply {expected_payments:.3e} payments per replication (at most {MAX_PAYMENTS_PER_REPLICATION:.0e}); are the sizes in USD?"
+            ),
+        ));
+    }
 
     // [[rail]]
     let mut rails: Vec<RailSpec> = Vec::new();

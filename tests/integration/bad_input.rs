@@ -289,6 +289,19 @@ fn negative_fee() {
 }
 
 #[test]
+fn invoice_sizes_in_the_wrong_unit() {
+    // A median of $0.04 (cents typed as dollars) would mean billions of payments.
+    let text = edited("median_usd = 40000,", "median_usd = 0.0004,");
+    let want = Want::in_s(
+        &text,
+        "size = {",
+        "trade.size",
+        "payments per replication (at most 5e7); are the sizes in USD?",
+    );
+    rejects_s(&text, want, true);
+}
+
+#[test]
 fn nan_volatility() {
     let text = edited("vol_pa = 0.088", "vol_pa = nan");
     rejects_s(
@@ -601,7 +614,7 @@ fn bad_set_values_are_refused_before_anything_is_written() {
     let cases: [(&str, &str); 3] = [
         (
             "rail.swift-usd.return_probability=2",
-            "key `rail[swift-usd].return_probability`: must be a probability in [0, 1], got 2",
+            "error: command line: key `rail[swift-usd].return_probability`: must be a probability in [0, 1], got 2 (set by `rail.swift-usd.return_probability=…`)",
         ),
         (
             "rail.swift-usd.return_probability",
