@@ -473,7 +473,8 @@ impl RunState<'_> {
     fn finish(&mut self, p: Payment) -> Result<()> {
         self.in_flight -= 1;
         let w = self.world;
-        let residual = p.residual_usd(w).abs();
+        let total_cost_usd = p.total_cost_usd(w);
+        let residual = (total_cost_usd - (p.fees_usd + p.spread_usd + p.drift_usd)).abs();
         // Decimal division keeps 28 significant digits: anything near a cent is a bug.
         if residual > Decimal::new(1, 6) {
             return Err(Error::Invariant(format!(
@@ -513,10 +514,11 @@ impl RunState<'_> {
             spread_usd: p.spread_usd,
             drift_usd: p.drift_usd,
             liquidity_usd: Decimal::ZERO,
-            total_cost_usd: p.total_cost_usd(w),
+            total_cost_usd,
             usd_bought: p.usd_bought,
             usd_sold: p.usd_sold,
             status: p.status,
+            cost_bps: Decimal::ZERO,
         });
         Ok(())
     }
@@ -554,6 +556,10 @@ impl RunState<'_> {
         }
         if last {
             self.report.unallocated_carry_usd = self.carry_left.iter().sum();
+        }
+        for row in &mut self.day_rows {
+            row.cost_bps =
+                crate::output::cost_bps(row.total_cost_usd, row.liquidity_usd, row.value_usd);
         }
         for row in self.day_rows.drain(..) {
             sink.payment(&row)?;

@@ -2,15 +2,15 @@
 //! `rails.csv` are written from the aggregates at the end. Everything goes into a temporary
 //! folder that is renamed into place only when the whole run succeeded.
 
-use std::fmt::Write as _;
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 
 use rust_decimal::Decimal;
 
+use super::PaymentRecord;
+use super::fmt::{csv_field, push_decimal, push_hours_4dp, push_iso_time, push_u64};
 use super::metrics::{Agg, Metrics, mean, quantile};
-use super::{PaymentRecord, push_iso_time};
 use crate::engine::Time;
 use crate::money::{CurrencyId, cents};
 use crate::rails::LiquidityStats;
@@ -165,27 +165,37 @@ pub struct RunWriter<'a> {
     s: &'a Scenario,
     variant: String,
     epoch_unix: i64,
-    payments: Option<Csv>,
+    /// payments.csv rows are assembled in `row` and written with one call.
+    payments: Option<BufWriter<File>>,
     fx: Csv,
     replication: u32,
     pub metrics: Metrics,
     pub rows_payments: u64,
     pub rows_fx: u64,
-    buf: String,
+    row: Vec<u8>,
+    /// Names as CSV fields (quoted if they need it), prepared once.
+    names: Names,
 }
 
-/// Formats a float for CSV: empty for NaN (pandas and R read it as missing), else 6 decimals.
-fn float(buf: &mut String, x: f64) {
-    buf.clear();
-    if x.is_finite() {
-        let _ = write!(buf, "{x:.6}");
-    }
+/// Every name a payments row may contain, already CSV-escaped.
+struct Names {
+    variant: String,
+    corridors: Vec<String>,
+    members: Vec<String>,
+    rails: Vec<String>,
+    currencies: Vec<String>,
 }
 
 impl<'a> RunWriter<'a> {
     pub fn new(dir: &OutputDir, s: &'a Scenario, write_payments: bool) -> Result<Self> {
         let payments = if write_payments {
-            Some(csv_file(dir.path(), "payments.csv", PAYMENT_COLUMNS)?)
+            let path = dir.path().join("payments.csv");
+            let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
+            let mut w = BufWriter::with_capacity(1 << 20, file);
+            w.write_all(PAYMENT_COLUMNS.join(",").as_bytes())
+                .and_then(|()| w.write_all(b"\n"))
+                .map_err(|e| Error::io(&path, e))?;
+            Some(w)
         } else {
             None
         };
@@ -194,6 +204,22 @@ impl<'a> RunWriter<'a> {
             "fx.csv",
             &["replication", "variant", "time", "currency", "mid_per_usd"],
         )?;
+        let names = Names {
+            variant: csv_field(&s.name),
+            corridors: s
+                .trade
+                .corridors
+                .iter()
+                .map(|c| csv_field(&c.code))
+                .collect(),
+            members: s.members.iter().map(|m| csv_field(&m.code)).collect(),
+            rails: s.rails.iter().map(|r| csv_field(&r.name)).collect(),
+            currencies: s
+                .currencies
+                .ids()
+                .map(|c| csv_field(s.currencies.code(c)))
+                .collect(),
+        };
         Ok(Self {
             s,
             variant: s.name.clone(),
@@ -204,20 +230,14 @@ impl<'a> RunWriter<'a> {
             metrics: Metrics::default(),
             rows_payments: 0,
             rows_fx: 0,
-            buf: String::with_capacity(64),
+            row: Vec::with_capacity(512),
+            names,
         })
     }
 
     /// The replication whose rows follow.
     pub fn set_replication(&mut self, r: u32) {
         self.replication = r;
-    }
-
-    fn field(w: &mut Csv, buf: &mut String, f: impl FnOnce(&mut String)) -> Result<()> {
-        buf.clear();
-        f(buf);
-        w.write_field(buf.as_bytes())?;
-        Ok(())
     }
 
     /// Flushes the streamed files.
@@ -247,50 +267,55 @@ impl<'a> RunWriter<'a> {
         ];
         head.extend_from_slice(GROUP_COLUMNS);
         let mut corridors = csv_file(dir.path(), "corridors.csv", &head)?;
-        let mut head: Vec<&str> = vec!["replication", "variant", "rail", "kind"];
-        head.extend_from_slice(GROUP_COLUMNS);
-        head.extend_from_slice(&["liquidity_peak_usd", "liquidity_mean_usd", "carry_usd"]);
-        let mut rails = csv_file(dir.path(), "rails.csv", &head)?;
-        let (mut n_corr, mut n_rails) = (0, 0);
+        let mut n_corr = 0;
         for ((rep, corridor, rail), agg) in &self.metrics.groups {
             let spec = &s.rails[*rail as usize];
-            let mut row: Vec<String> = vec![rep.to_string(), self.variant.clone()];
-            match corridor {
-                Some(c) => {
-                    let c = &s.trade.corridors[*c as usize];
-                    row.extend([
-                        c.code.clone(),
-                        s.members[c.exporter].code.clone(),
-                        s.members[c.importer].code.clone(),
-                        spec.name.clone(),
-                        spec.kind().to_string(),
-                        format!("{:.2}", c.annual_usd * s.days as f64 / 365.0),
-                    ]);
-                    row.extend(group_fields(agg));
-                    corridors.write_record(&row)?;
-                    n_corr += 1;
-                }
-                None => {
-                    row.extend([spec.name.clone(), spec.kind().to_string()]);
-                    row.extend(group_fields(agg));
-                    let l = liquidity
-                        .get(*rep as usize)
-                        .and_then(|v| v.get(*rail as usize))
-                        .cloned()
-                        .unwrap_or_default();
-                    row.extend([
-                        format!("{:.2}", l.peak_usd),
-                        format!("{:.2}", l.mean_usd),
-                        format!("{:.2}", l.carry_usd),
-                    ]);
-                    rails.write_record(&row)?;
-                    n_rails += 1;
-                }
-            }
+            let c = &s.trade.corridors[*corridor as usize];
+            let mut row: Vec<String> = vec![
+                rep.to_string(),
+                self.variant.clone(),
+                c.code.clone(),
+                s.members[c.exporter].code.clone(),
+                s.members[c.importer].code.clone(),
+                spec.name.clone(),
+                spec.kind().to_string(),
+                format!("{:.2}", c.annual_usd * s.days as f64 / 365.0),
+            ];
+            row.extend(group_fields(agg));
+            corridors.write_record(&row)?;
+            n_corr += 1;
         }
         corridors
             .flush()
             .map_err(|e| Error::io("corridors.csv", e))?;
+
+        let mut head: Vec<&str> = vec!["replication", "variant", "rail", "kind"];
+        head.extend_from_slice(GROUP_COLUMNS);
+        head.extend_from_slice(&["liquidity_peak_usd", "liquidity_mean_usd", "carry_usd"]);
+        let mut rails = csv_file(dir.path(), "rails.csv", &head)?;
+        let mut n_rails = 0;
+        for ((rep, rail), agg) in &self.metrics.by_rail() {
+            let spec = &s.rails[*rail as usize];
+            let mut row: Vec<String> = vec![
+                rep.to_string(),
+                self.variant.clone(),
+                spec.name.clone(),
+                spec.kind().to_string(),
+            ];
+            row.extend(group_fields(agg));
+            let l = liquidity
+                .get(*rep as usize)
+                .and_then(|v| v.get(*rail as usize))
+                .cloned()
+                .unwrap_or_default();
+            row.extend([
+                format!("{:.2}", l.peak_usd),
+                format!("{:.2}", l.mean_usd),
+                format!("{:.2}", l.carry_usd),
+            ]);
+            rails.write_record(&row)?;
+            n_rails += 1;
+        }
         rails.flush().map_err(|e| Error::io("rails.csv", e))?;
         Ok((n_corr, n_rails))
     }
@@ -337,47 +362,49 @@ impl Sink for RunWriter<'_> {
             return Ok(());
         };
         self.rows_payments += 1;
-        let s = self.s;
-        let b = &mut self.buf;
-        let epoch = self.epoch_unix;
-        let c = &s.trade.corridors[r.corridor as usize];
-        Self::field(w, b, |b| {
-            let _ = write!(b, "{}", r.replication);
-        })?;
-        w.write_field(self.variant.as_bytes())?;
-        Self::field(w, b, |b| {
-            let _ = write!(b, "{}", r.payment_id);
-        })?;
-        w.write_field(c.code.as_bytes())?;
-        w.write_field(s.members[r.exporter as usize].code.as_bytes())?;
-        w.write_field(s.members[r.importer as usize].code.as_bytes())?;
-        w.write_field(s.rails[r.rail as usize].name.as_bytes())?;
-        w.write_field(if r.fallback { "true" } else { "false" })?;
-        w.write_field(r.bearer.as_str())?;
-        w.write_field(s.currencies.code(r.invoice_ccy).as_bytes())?;
-        Self::field(w, b, |b| {
-            let _ = write!(b, "{}", r.invoice_amount);
-        })?;
-        Self::field(w, b, |b| {
-            let _ = write!(b, "{}", cents(r.value_usd));
-        })?;
-        Self::field(w, b, |b| push_iso_time(b, epoch + r.invoiced_at))?;
-        Self::field(w, b, |b| push_iso_time(b, epoch + r.initiated_at))?;
-        Self::field(w, b, |b| {
-            if let Some(t) = r.settled_at {
-                push_iso_time(b, epoch + t)
-            }
-        })?;
-        Self::field(w, b, |b| {
-            if let Some(l) = r.latency_s {
-                let _ = write!(b, "{:.4}", l as f64 / 3_600.0);
-            }
-        })?;
-        w.write_field(if r.within_1h { "true" } else { "false" })?;
-        w.write_field(if r.within_1bd { "true" } else { "false" })?;
-        Self::field(w, b, |b| {
-            let _ = write!(b, "{}", r.hops);
-        })?;
+        let (n, epoch, b) = (&self.names, self.epoch_unix, &mut self.row);
+        let text = |b: &mut Vec<u8>, s: &str| {
+            b.extend_from_slice(s.as_bytes());
+            b.push(b',');
+        };
+        let boolean =
+            |b: &mut Vec<u8>, x: bool| b.extend_from_slice(if x { b"true," } else { b"false," });
+        let usd = |b: &mut Vec<u8>, x: Decimal| {
+            push_decimal(b, cents(x));
+            b.push(b',');
+        };
+        b.clear();
+        push_u64(b, u64::from(r.replication));
+        b.push(b',');
+        text(b, &n.variant);
+        push_u64(b, r.payment_id);
+        b.push(b',');
+        text(b, &n.corridors[r.corridor as usize]);
+        text(b, &n.members[r.exporter as usize]);
+        text(b, &n.members[r.importer as usize]);
+        text(b, &n.rails[r.rail as usize]);
+        boolean(b, r.fallback);
+        text(b, r.bearer.as_str());
+        text(b, &n.currencies[r.invoice_ccy.index()]);
+        push_decimal(b, r.invoice_amount);
+        b.push(b',');
+        usd(b, r.value_usd);
+        push_iso_time(b, epoch + r.invoiced_at);
+        b.push(b',');
+        push_iso_time(b, epoch + r.initiated_at);
+        b.push(b',');
+        if let Some(t) = r.settled_at {
+            push_iso_time(b, epoch + t);
+        }
+        b.push(b',');
+        if let Some(l) = r.latency_s {
+            push_hours_4dp(b, l);
+        }
+        b.push(b',');
+        boolean(b, r.within_1h);
+        boolean(b, r.within_1bd);
+        push_u64(b, u64::from(r.hops));
+        b.push(b',');
         for x in [
             r.fees_usd,
             r.spread_usd,
@@ -385,26 +412,20 @@ impl Sink for RunWriter<'_> {
             r.liquidity_usd,
             r.total_cost_usd,
         ] {
-            Self::field(w, b, |b| {
-                let _ = write!(b, "{}", cents(x));
-            })?;
+            usd(b, x);
         }
-        let bps = r.cost_bps();
-        Self::field(w, b, |b| float(b, bps))?;
-        for x in [r.usd_bought, r.usd_sold] {
-            Self::field(w, b, |b| {
-                let _ = write!(b, "{}", cents(x));
-            })?;
-        }
-        w.write_field(r.status.as_str())?;
-        w.write_record(None::<&[u8]>)?;
-        Ok(())
+        push_decimal(b, r.cost_bps);
+        b.push(b',');
+        usd(b, r.usd_bought);
+        usd(b, r.usd_sold);
+        b.extend_from_slice(r.status.as_str().as_bytes());
+        b.push(b'\n');
+        w.write_all(b).map_err(|e| Error::io("payments.csv", e))
     }
 
     fn fx(&mut self, t: Time, ccy: CurrencyId, mid_per_usd: Decimal) -> Result<()> {
         self.rows_fx += 1;
-        let mut time = String::with_capacity(20);
-        push_iso_time(&mut time, self.epoch_unix + t);
+        let time = super::iso_time(self.s.epoch, t);
         self.fx.write_record([
             self.replication.to_string().as_str(),
             &self.variant,

@@ -56,11 +56,34 @@ impl Agg {
         self.within_1bd += u64::from(r.within_1bd);
         if r.status == Status::Settled {
             self.settled_value_usd += r.value_usd;
-            self.cost_bps.push(r.cost_bps());
+            self.cost_bps.push(r.cost_bps.to_f64().unwrap_or(f64::NAN));
             if let Some(l) = r.latency_s {
                 self.latency_h.push(l as f64 / 3_600.0);
             }
         }
+    }
+
+    /// Adds another group's payments to this one.
+    pub fn merge(&mut self, o: &Agg) {
+        self.payments += o.payments;
+        self.settled += o.settled;
+        self.returned += o.returned;
+        self.failed += o.failed;
+        self.unsettled += o.unsettled;
+        self.fallback += o.fallback;
+        self.value_usd += o.value_usd;
+        self.settled_value_usd += o.settled_value_usd;
+        self.fees_usd += o.fees_usd;
+        self.spread_usd += o.spread_usd;
+        self.drift_usd += o.drift_usd;
+        self.liquidity_usd += o.liquidity_usd;
+        self.total_cost_usd += o.total_cost_usd;
+        self.usd_bought += o.usd_bought;
+        self.usd_sold += o.usd_sold;
+        self.within_1h += o.within_1h;
+        self.within_1bd += o.within_1bd;
+        self.cost_bps.extend_from_slice(&o.cost_bps);
+        self.latency_h.extend_from_slice(&o.latency_h);
     }
 
     /// Value-weighted cost of settled and returned payments: Σ(total + liquidity) / Σ value.
@@ -105,28 +128,40 @@ pub fn quantile(xs: &[f64], q: f64) -> f64 {
     v[lo] + (h - lo as f64) * (v[hi] - v[lo])
 }
 
-/// Group key: replication, corridor (None = all corridors), rail.
-pub type Key = (u32, Option<u16>, u16);
+/// Group key: replication, corridor, rail.
+pub type Key = (u32, u16, u16);
 
-/// All aggregates of a run.
+/// All aggregates of a run. Each payment is added to one corridor × rail group; the per-rail
+/// and pooled views are merged from those when asked for.
 #[derive(Debug, Clone, Default)]
 pub struct Metrics {
     pub groups: BTreeMap<Key, Agg>,
-    /// Per rail over every replication.
-    pub pooled: BTreeMap<u16, Agg>,
 }
 
 impl Metrics {
     pub fn add(&mut self, r: &PaymentRecord) {
         self.groups
-            .entry((r.replication, Some(r.corridor), r.rail))
+            .entry((r.replication, r.corridor, r.rail))
             .or_default()
             .add(r);
-        self.groups
-            .entry((r.replication, None, r.rail))
-            .or_default()
-            .add(r);
-        self.pooled.entry(r.rail).or_default().add(r);
+    }
+
+    /// Per replication × rail.
+    pub fn by_rail(&self) -> BTreeMap<(u32, u16), Agg> {
+        let mut out: BTreeMap<(u32, u16), Agg> = BTreeMap::new();
+        for ((rep, _, rail), a) in &self.groups {
+            out.entry((*rep, *rail)).or_default().merge(a);
+        }
+        out
+    }
+
+    /// Per rail over every replication.
+    pub fn pooled(&self) -> BTreeMap<u16, Agg> {
+        let mut out: BTreeMap<u16, Agg> = BTreeMap::new();
+        for ((_, _, rail), a) in &self.groups {
+            out.entry(*rail).or_default().merge(a);
+        }
+        out
     }
 }
 

@@ -3,6 +3,7 @@
 //! terminal summary.
 
 mod csvout;
+pub mod fmt;
 mod manifest;
 pub mod metrics;
 mod summary;
@@ -48,19 +49,19 @@ pub struct PaymentRecord {
     pub usd_bought: Decimal,
     pub usd_sold: Decimal,
     pub status: Status,
+    /// Set when the payment's day closes (it needs `liquidity_usd`): see [`cost_bps`].
+    pub cost_bps: Decimal,
 }
 
-impl PaymentRecord {
-    /// `(total_cost_usd + liquidity_usd) / value_usd × 10 000`.
-    pub fn cost_bps(&self) -> f64 {
-        use rust_decimal::prelude::ToPrimitive;
-        if self.value_usd.is_zero() {
-            return 0.0;
-        }
-        ((self.total_cost_usd + self.liquidity_usd) / self.value_usd * Decimal::from(10_000))
-            .to_f64()
-            .unwrap_or(f64::NAN)
+/// `(total_cost_usd + liquidity_usd) / value_usd × 10 000`, to 6 decimals (0 for a zero value).
+pub fn cost_bps(total_cost_usd: Decimal, liquidity_usd: Decimal, value_usd: Decimal) -> Decimal {
+    if value_usd.is_zero() {
+        return Decimal::ZERO;
     }
+    let mut bps =
+        ((total_cost_usd + liquidity_usd) * Decimal::from(10_000) / value_usd).round_dp(6);
+    bps.rescale(6);
+    bps
 }
 
 /// Row counts for the manifest.
@@ -85,33 +86,9 @@ pub fn manifest_checks(max_residual_usd: Decimal, events: u64, ledger_postings: 
 
 /// `epoch + t` as ISO 8601 UTC, e.g. `2025-01-06T09:00:00Z`.
 pub fn iso_time(epoch: DateTime<Utc>, t: Time) -> String {
-    let mut s = String::with_capacity(20);
-    push_iso_time(&mut s, epoch.timestamp() + t);
-    s
-}
-
-/// Appends a Unix time as ISO 8601 UTC without going through chrono (hot path: two per row).
-pub fn push_iso_time(out: &mut String, unix_s: i64) {
-    use std::fmt::Write;
-    let days = unix_s.div_euclid(86_400);
-    let secs = unix_s.rem_euclid(86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    let _ = write!(
-        out,
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        secs / 3_600,
-        secs / 60 % 60,
-        secs % 60
-    );
+    let mut v = Vec::with_capacity(20);
+    fmt::push_iso_time(&mut v, epoch.timestamp() + t);
+    String::from_utf8(v).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -41,7 +41,7 @@ pub fn summary_table(s: &Scenario, m: &Metrics) -> String {
         "USD bought $m",
     ];
     let mut rows: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
-    for (rail, a) in &m.pooled {
+    for (rail, a) in &m.pooled() {
         rows.push(vec![
             s.rails[*rail as usize].name.clone(),
             a.payments.to_string(),

@@ -201,9 +201,4 @@ impl Payment {
         }
         total
     }
-
-    /// `total − (fees + spread + drift)`: zero up to Decimal's division precision.
-    pub fn residual_usd(&self, world: &World) -> Decimal {
-        self.total_cost_usd(world) - (self.fees_usd + self.spread_usd + self.drift_usd)
-    }
 }

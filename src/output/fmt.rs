@@ -1,0 +1,182 @@
+//! Fast text for the hot output path: decimals from their mantissa and scale, integers,
+//! ISO 8601 timestamps and fixed-point hours, written byte by byte into a row buffer. A year of
+//! payments is hundreds of thousands of rows of 28 fields: `write!` and `Display` cost more
+//! than the simulation itself.
+
+use rust_decimal::Decimal;
+
+/// Appends an unsigned integer.
+pub fn push_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
+}
+
+/// Appends a decimal exactly as `Display` would: sign, integer part, and `scale` fractional
+/// digits (trailing zeros kept).
+pub fn push_decimal(out: &mut Vec<u8>, d: Decimal) {
+    let scale = d.scale() as usize;
+    let m = d.mantissa();
+    if m < 0 {
+        out.push(b'-');
+    }
+    let mut n = m.unsigned_abs();
+    let mut digits = [0u8; 40];
+    let mut i = digits.len();
+    let mut written = 0;
+    // At least scale + 1 digits, so 0.05 prints its leading zero.
+    while n > 0 || written <= scale {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        written += 1;
+    }
+    let all = &digits[i..];
+    let int_len = all.len() - scale;
+    out.extend_from_slice(&all[..int_len]);
+    if scale > 0 {
+        out.push(b'.');
+        out.extend_from_slice(&all[int_len..]);
+    }
+}
+
+fn push_2(out: &mut Vec<u8>, n: i64) {
+    out.push(b'0' + (n / 10) as u8);
+    out.push(b'0' + (n % 10) as u8);
+}
+
+/// Appends a Unix time as ISO 8601 UTC, `2025-01-06T09:00:00Z`, for years 0 to 9999.
+pub fn push_iso_time(out: &mut Vec<u8>, unix_s: i64) {
+    let days = unix_s.div_euclid(86_400);
+    let secs = unix_s.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = (yoe + era * 400 + i64::from(m <= 2)).clamp(0, 9_999);
+    push_2(out, y / 100);
+    push_2(out, y % 100);
+    out.push(b'-');
+    push_2(out, m);
+    out.push(b'-');
+    push_2(out, d);
+    out.push(b'T');
+    push_2(out, secs / 3_600);
+    out.push(b':');
+    push_2(out, secs / 60 % 60);
+    out.push(b':');
+    push_2(out, secs % 60);
+    out.push(b'Z');
+}
+
+/// Appends `seconds` as hours with four decimals, rounded to nearest. (`s × 10⁴ / 3600` is
+/// `s × 25 / 9`, which is never exactly half-way, so no tie rule is needed.)
+pub fn push_hours_4dp(out: &mut Vec<u8>, seconds: i64) {
+    if seconds < 0 {
+        out.push(b'-');
+    }
+    let s = seconds.unsigned_abs() as u128;
+    let ten_thousandths = (s * 50 + 9) / 18;
+    push_decimal(
+        out,
+        Decimal::from_i128_with_scale(ten_thousandths as i128, 4),
+    );
+}
+
+/// A field as CSV needs it: quoted, with inner quotes doubled, when it holds a comma, a quote or
+/// a line break. Names from scenarios go through this once, not per row.
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    fn s(f: impl FnOnce(&mut Vec<u8>)) -> String {
+        let mut v = Vec::new();
+        f(&mut v);
+        String::from_utf8(v).unwrap()
+    }
+
+    #[test]
+    fn decimals_print_like_display() {
+        for text in [
+            "0",
+            "0.00",
+            "0.05",
+            "-0.05",
+            "12.5",
+            "-1234.5678",
+            "100000.00",
+            "7.958333",
+            "-0.000001",
+            "79228162514264337593543950335",
+        ] {
+            let d: Decimal = text.parse().unwrap();
+            assert_eq!(s(|v| push_decimal(v, d)), d.to_string(), "{text}");
+        }
+        let mut d = Decimal::new(5, 0);
+        d.rescale(2);
+        assert_eq!(s(|v| push_decimal(v, d)), "5.00");
+    }
+
+    #[test]
+    fn integers_and_hours() {
+        for n in [0u64, 7, 10, 12_345, u64::MAX] {
+            assert_eq!(s(|v| push_u64(v, n)), n.to_string());
+        }
+        for secs in [0i64, 1, 2, 5_400, 3_000, 1_645, 86_399, 237_599, 1_000_003] {
+            assert_eq!(
+                s(|v| push_hours_4dp(v, secs)),
+                format!("{:.4}", secs as f64 / 3_600.0),
+                "{secs}"
+            );
+        }
+    }
+
+    #[test]
+    fn timestamps_match_chrono() {
+        for unix in [
+            0i64,
+            1_735_689_600,
+            1_736_154_000,
+            1_767_225_599,
+            1_709_251_199,
+            951_782_400,
+            -86_400,
+        ] {
+            let expected = Utc
+                .timestamp_opt(unix, 0)
+                .unwrap()
+                .format("%Y-%m-%dT%H:%M:%SZ")
+                .to_string();
+            assert_eq!(s(|v| push_iso_time(v, unix)), expected);
+        }
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_only_when_needed() {
+        assert_eq!(csv_field("TR->AZ"), "TR->AZ");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+}
