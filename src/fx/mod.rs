@@ -56,13 +56,14 @@ impl Fx {
         }
     }
 
-    /// Values `amount` of `ccy` in USD at the mid of `t` (full precision, not rounded).
+    /// Values `amount` of `ccy` in USD at the mid of `t`: amount × (1 / mid), the reciprocal
+    /// taken to 16 significant digits (not rounded further).
     #[inline]
     pub fn to_usd(&self, ccy: CurrencyId, amount: Decimal, t: Time) -> Decimal {
         if ccy == CurrencyId::USD {
             amount
         } else {
-            amount / self.mid(ccy, t)
+            amount * self.path.usd_per_unit(ccy, t)
         }
     }
 

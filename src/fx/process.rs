@@ -125,6 +125,22 @@ pub struct FxPath {
     n_ccy: usize,
     n_ticks: usize,
     mids: Vec<Decimal>,
+    /// USD per unit of each currency (1 / mid) to 16 significant digits. Valuing amounts in
+    /// USD is then a multiplication that is exact for ordinary amounts, instead of a 28-digit
+    /// division per booking; every USD figure of a payment uses the same reciprocal, so the
+    /// cost identity still telescopes exactly.
+    inv: Vec<Decimal>,
+}
+
+/// 1 / `mid`, rounded to 16 significant digits.
+fn reciprocal(mid: Decimal) -> Decimal {
+    if mid == Decimal::ONE {
+        return Decimal::ONE;
+    }
+    let inv = Decimal::ONE / mid;
+    let log10 = rust_decimal::prelude::ToPrimitive::to_f64(&inv).map_or(0.0, f64::log10);
+    let scale = (15 - log10.floor() as i32).clamp(0, 28) as u32;
+    inv.round_dp(scale).normalize()
 }
 
 impl FxPath {
@@ -197,11 +213,13 @@ impl FxPath {
                 mids.push(to_decimal_rate(log_mid.exp()));
             }
         }
+        let inv = mids.iter().map(|m| reciprocal(*m)).collect();
         Ok(FxPath {
             tick_s,
             n_ccy,
             n_ticks,
             mids,
+            inv,
         })
     }
 
@@ -213,6 +231,7 @@ impl FxPath {
             tick_s,
             n_ccy: mids.len(),
             n_ticks: 1,
+            inv: mids.iter().map(|m| reciprocal(*m)).collect(),
             mids,
         }
     }
@@ -223,6 +242,14 @@ impl FxPath {
         let tick = (t.max(0) / self.tick_s) as usize;
         let tick = tick.min(self.n_ticks - 1);
         self.mids[tick * self.n_ccy + ccy.index()]
+    }
+
+    /// USD per unit of `ccy` at `t`: the reciprocal of [`FxPath::mid`] to 16 significant digits.
+    #[inline]
+    pub fn usd_per_unit(&self, ccy: CurrencyId, t: Time) -> Decimal {
+        let tick = (t.max(0) / self.tick_s) as usize;
+        let tick = tick.min(self.n_ticks - 1);
+        self.inv[tick * self.n_ccy + ccy.index()]
     }
 
     pub fn tick_s(&self) -> Time {
@@ -392,5 +419,17 @@ mod tests {
             assert!(m >= lo.round_dp(20) && m <= hi, "tick {i}: {m}");
             assert!(!m.is_zero());
         }
+    }
+
+    #[test]
+    fn reciprocals_keep_sixteen_significant_digits() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        assert_eq!(reciprocal(d("500")), d("0.002"));
+        assert_eq!(reciprocal(d("40")), d("0.025"));
+        assert_eq!(reciprocal(Decimal::ONE), Decimal::ONE);
+        // 1 / 35.3585 = 0.02828174272098646718… → 16 significant digits.
+        assert_eq!(reciprocal(d("35.3585")), d("0.02828174272098647"));
+        let r = reciprocal(d("12904.9"));
+        assert!((r * d("12904.9") - Decimal::ONE).abs() < d("1e-15"), "{r}");
     }
 }

@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 
 use super::PaymentRecord;
 use super::fmt::{csv_field, push_decimal, push_hours_4dp, push_iso_time, push_u64};
-use super::metrics::{Agg, Metrics, mean, quantile};
+use super::metrics::{Agg, Metrics, mean, quantiles};
 use crate::engine::Time;
 use crate::money::{CurrencyId, cents};
 use crate::rails::LiquidityStats;
@@ -322,6 +322,8 @@ impl<'a> RunWriter<'a> {
 }
 
 fn group_fields(a: &Agg) -> Vec<String> {
+    let bps = quantiles(&a.cost_bps, &[0.5, 0.95]);
+    let lat = quantiles(&a.latency_h, &[0.5, 0.95]);
     let f = |x: f64| {
         if x.is_finite() {
             format!("{x:.6}")
@@ -344,10 +346,10 @@ fn group_fields(a: &Agg) -> Vec<String> {
         cents(a.total_cost_usd).to_string(),
         f(a.cost_bps_weighted()),
         f(mean(&a.cost_bps)),
-        f(quantile(&a.cost_bps, 0.5)),
-        f(quantile(&a.cost_bps, 0.95)),
-        f(quantile(&a.latency_h, 0.5)),
-        f(quantile(&a.latency_h, 0.95)),
+        f(bps[0]),
+        f(bps[1]),
+        f(lat[0]),
+        f(lat[1]),
         f(a.share(a.within_1h)),
         f(a.share(a.within_1bd)),
         cents(a.usd_bought).to_string(),

@@ -28,16 +28,27 @@ pub fn push_decimal(out: &mut Vec<u8>, d: Decimal) {
     if m < 0 {
         out.push(b'-');
     }
-    let mut n = m.unsigned_abs();
+    let n = m.unsigned_abs();
     let mut digits = [0u8; 40];
     let mut i = digits.len();
     let mut written = 0;
-    // At least scale + 1 digits, so 0.05 prints its leading zero.
-    while n > 0 || written <= scale {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        written += 1;
+    // At least scale + 1 digits, so 0.05 prints its leading zero. Amounts almost always fit in
+    // 64 bits, where division by 10 is a multiplication; 128-bit division is a library call.
+    if let Ok(mut n) = u64::try_from(n) {
+        while n > 0 || written <= scale {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            written += 1;
+        }
+    } else {
+        let mut n = n;
+        while n > 0 || written <= scale {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            written += 1;
+        }
     }
     let all = &digits[i..];
     let int_len = all.len() - scale;

@@ -117,11 +117,21 @@ pub fn mean(xs: &[f64]) -> f64 {
 /// Quantile `q` with linear interpolation between order statistics (numpy's and R's default,
 /// type 7), so analysts can reproduce it. NaN when empty.
 pub fn quantile(xs: &[f64], q: f64) -> f64 {
-    if xs.is_empty() {
+    quantiles(xs, &[q])[0]
+}
+
+/// Several quantiles of one sample, sorting it once.
+pub fn quantiles(xs: &[f64], qs: &[f64]) -> Vec<f64> {
+    let mut v: Vec<f64> = xs.to_vec();
+    v.sort_unstable_by(f64::total_cmp);
+    qs.iter().map(|&q| sorted_quantile(&v, q)).collect()
+}
+
+/// Quantile `q` of an ascending sample.
+pub fn sorted_quantile(v: &[f64], q: f64) -> f64 {
+    if v.is_empty() {
         return f64::NAN;
     }
-    let mut v: Vec<f64> = xs.to_vec();
-    v.sort_by(f64::total_cmp);
     let h = (v.len() - 1) as f64 * q;
     let lo = h.floor() as usize;
     let hi = h.ceil() as usize;

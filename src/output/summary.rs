@@ -2,7 +2,7 @@
 
 use rust_decimal::prelude::ToPrimitive;
 
-use super::metrics::{Metrics, mean, quantile};
+use super::metrics::{Metrics, mean, quantiles};
 use crate::scenario::Scenario;
 
 fn usd_m(d: rust_decimal::Decimal) -> f64 {
@@ -42,15 +42,17 @@ pub fn summary_table(s: &Scenario, m: &Metrics) -> String {
     ];
     let mut rows: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
     for (rail, a) in &m.pooled() {
+        let bps = quantiles(&a.cost_bps, &[0.5, 0.95]);
+        let lat = quantiles(&a.latency_h, &[0.5, 0.95]);
         rows.push(vec![
             s.rails[*rail as usize].name.clone(),
             a.payments.to_string(),
             num(usd_m(a.value_usd), 1),
             num(mean(&a.cost_bps), 1),
-            num(quantile(&a.cost_bps, 0.5), 1),
-            num(quantile(&a.cost_bps, 0.95), 1),
-            num(quantile(&a.latency_h, 0.5), 2),
-            num(quantile(&a.latency_h, 0.95), 2),
+            num(bps[0], 1),
+            num(bps[1], 1),
+            num(lat[0], 2),
+            num(lat[1], 2),
             pct(a.share(a.within_1h)),
             pct(a.share(a.within_1bd)),
             num(usd_m(a.usd_bought), 1),

@@ -35,12 +35,14 @@ impl FeeSchedule {
         self.flat_usd.is_zero() && self.rate.is_zero() && self.min_usd.is_zero()
     }
 
-    /// The fee in USD on a principal worth `amount_usd`.
+    /// The fee in USD on a principal worth `amount_usd`, in whole cents: tariffs are priced
+    /// in cents, and a fee that is a clean decimal does not flip at a half-cent tie when the
+    /// principal's USD value carries noise in its 20th digit.
     pub fn usd(&self, amount_usd: Decimal) -> Decimal {
         if self.is_zero() {
             return Decimal::ZERO;
         }
-        let mut fee = self.flat_usd + self.rate * amount_usd.abs();
+        let mut fee = crate::money::round_minor(self.flat_usd + self.rate * amount_usd.abs(), 2);
         if fee < self.min_usd {
             fee = self.min_usd;
         }
@@ -295,7 +297,9 @@ mod tests {
             max_usd: Some(d("300")),
         };
         assert_eq!(f.usd(d("10000")), d("35"));
-        assert_eq!(f.usd(d("100000")), d("150.0000"));
+        assert_eq!(f.usd(d("100000")), d("150.00"));
+        // 0.15 % of 74,938.2899… = 112.4074… → 112.41 (whole cents).
+        assert_eq!(f.usd(d("74938.2899874920")), d("112.41"));
         assert_eq!(f.usd(d("1000000")), d("300"));
         assert_eq!(FeeSchedule::default().usd(d("1000")), d("0"));
     }
