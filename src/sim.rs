@@ -221,7 +221,7 @@ pub fn run(s: &Scenario, replication: u32, sink: &mut dyn Sink) -> Result<RunRep
     for slot in 0..state.slots.len() {
         if let Some(mut p) = state.slots[slot].take() {
             p.status = Status::Unsettled;
-            state.finish(p)?;
+            state.finish(&p)?;
         }
     }
     state.close_day(stop_at, sink, true)?;
@@ -411,33 +411,31 @@ impl RunState<'_> {
 
     fn step(&mut self, sched: &mut Scheduler<Event>, slot: u32) -> Result<()> {
         let now = sched.now();
-        let mut p = self.slots[slot as usize]
-            .take()
-            .ok_or_else(|| Error::Invariant(format!("step of empty slot {slot}")))?;
+        let missing = || Error::Invariant(format!("step of empty slot {slot}"));
         loop {
+            // The payment stays in its slot while the rail works on it: moving a payment
+            // (a few hundred bytes) out and back on every step showed up in profiles.
+            let p = self.slots[slot as usize].as_mut().ok_or_else(missing)?;
             let rail = p.rail;
             let mut ctx = Ctx {
                 now,
                 world: self.world,
-                ledger: self.ledger,
+                ledger: &mut *self.ledger,
                 timers: &mut self.timers,
                 wake: &mut self.wake,
             };
-            let next = self.rails[rail].step(&mut ctx, slot, &mut p)?;
+            let next = self.rails[rail].step(&mut ctx, slot, p)?;
             self.flush_requests(sched, rail);
             match next {
                 Next::At(t) => {
                     if t != Time::MAX {
                         sched.schedule(t, Event::Step(slot));
                     }
-                    self.slots[slot as usize] = Some(p);
                 }
-                Next::Park => self.slots[slot as usize] = Some(p),
-                Next::Done => {
-                    self.free.push(slot);
-                    self.finish(p)?;
-                }
+                Next::Park => {}
+                Next::Done => self.retire(slot)?,
                 Next::Fallback => {
+                    let p = self.slots[slot as usize].as_mut().ok_or_else(missing)?;
                     let fallback = &self.routing.fallback[p.corridor as usize];
                     let next_rail = match fallback.iter().position(|&r| r == rail) {
                         Some(i) => fallback.get(i + 1).copied(),
@@ -459,8 +457,7 @@ impl RunState<'_> {
                         }
                         None => {
                             p.status = Status::Failed;
-                            self.free.push(slot);
-                            self.finish(p)?;
+                            self.retire(slot)?;
                         }
                     }
                 }
@@ -469,8 +466,17 @@ impl RunState<'_> {
         }
     }
 
+    /// Frees a finished payment's slot and records it.
+    fn retire(&mut self, slot: u32) -> Result<()> {
+        let p = self.slots[slot as usize]
+            .take()
+            .ok_or_else(|| Error::Invariant(format!("retire of empty slot {slot}")))?;
+        self.free.push(slot);
+        self.finish(&p)
+    }
+
     /// Records a finished payment; its liquidity cost is added when its day closes.
-    fn finish(&mut self, p: Payment) -> Result<()> {
+    fn finish(&mut self, p: &Payment) -> Result<()> {
         self.in_flight -= 1;
         let w = self.world;
         let total_cost_usd = p.total_cost_usd(w);

@@ -137,10 +137,15 @@ fn reciprocal(mid: Decimal) -> Decimal {
     if mid == Decimal::ONE {
         return Decimal::ONE;
     }
-    let inv = Decimal::ONE / mid;
-    let log10 = rust_decimal::prelude::ToPrimitive::to_f64(&inv).map_or(0.0, f64::log10);
-    let scale = (15 - log10.floor() as i32).clamp(0, 28) as u32;
-    inv.round_dp(scale).normalize()
+    // A mid with k integer digits has a reciprocal below 10^(1-k): 15 + k decimals keep 16
+    // significant digits.
+    let int_digits = decimal_digits(mid.mantissa().unsigned_abs()) as i32 - mid.scale() as i32;
+    let scale = (15 + int_digits).clamp(0, 28) as u32;
+    (Decimal::ONE / mid).round_dp(scale)
+}
+
+fn decimal_digits(n: u128) -> u32 {
+    if n == 0 { 1 } else { n.ilog10() + 1 }
 }
 
 impl FxPath {
