@@ -125,12 +125,36 @@ pub fn minor_from_f64(amount: f64, minor_units: u32) -> Decimal {
     Decimal::new(minor, minor_units)
 }
 
-/// Rounds a USD amount to the cent (half to even), for printing: always two decimals, so
-/// zero prints as `0.00`.
-pub fn cents(amount: Decimal) -> Decimal {
-    let mut x = round_minor(amount, 2);
-    x.rescale(2);
-    x
+/// A USD amount in whole cents. Printed amounts and every aggregate are sums of these, so a
+/// column of corridors.csv is exactly the sum of the same column of payments.csv.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Cents(pub i64);
+
+impl Cents {
+    /// Rounds a USD amount to the cent, half to even.
+    pub fn of(amount: Decimal) -> Cents {
+        let c = round_minor(amount, 2);
+        // |amount| < 9.2e16 USD: far beyond any trade figure.
+        Cents(i64::try_from(c.mantissa() * 10i128.pow(2 - c.scale().min(2))).unwrap_or(i64::MAX))
+    }
+
+    pub fn to_f64(self) -> f64 {
+        self.0 as f64 / 100.0
+    }
+}
+
+impl std::ops::AddAssign for Cents {
+    fn add_assign(&mut self, o: Cents) {
+        self.0 += o.0;
+    }
+}
+
+impl std::fmt::Display for Cents {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let a = self.0.unsigned_abs();
+        write!(f, "{sign}{}.{:02}", a / 100, a % 100)
+    }
 }
 
 #[cfg(test)]
@@ -162,6 +186,17 @@ mod tests {
         assert_eq!(c.round(CurrencyId::USD, d("-2.345")), d("-2.34"));
         assert_eq!(c.round(uzs, d("12.5")), d("12"));
         assert_eq!(c.round(uzs, d("13.5")), d("14"));
+    }
+
+    #[test]
+    fn cents_round_half_even_and_print_two_decimals() {
+        assert_eq!(Cents::of(d("1.005")), Cents(100));
+        assert_eq!(Cents::of(d("1.015")), Cents(102));
+        assert_eq!(Cents::of(d("-0.5")), Cents(-50));
+        assert_eq!(Cents::of(d("7")), Cents(700));
+        assert_eq!(Cents::of(d("-0.004")).to_string(), "0.00");
+        assert_eq!(Cents(-5).to_string(), "-0.05");
+        assert_eq!(Cents(12_345_678).to_string(), "123456.78");
     }
 
     #[test]

@@ -525,6 +525,7 @@ impl RunState<'_> {
             usd_sold: p.usd_sold,
             status: p.status,
             cost_bps: Decimal::ZERO,
+            cents: Default::default(),
         });
         Ok(())
     }
@@ -564,8 +565,7 @@ impl RunState<'_> {
             self.report.unallocated_carry_usd = self.carry_left.iter().sum();
         }
         for row in &mut self.day_rows {
-            row.cost_bps =
-                crate::output::cost_bps(row.total_cost_usd, row.liquidity_usd, row.value_usd);
+            row.close();
         }
         for row in self.day_rows.drain(..) {
             sink.payment(&row)?;

@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 use rust_decimal::Decimal;
 
 use super::PaymentRecord;
-use super::fmt::{csv_field, push_decimal, push_hours_4dp, push_iso_time, push_u64};
+use super::fmt::{csv_field, push_cents, push_decimal, push_hours_4dp, push_iso_time, push_u64};
 use super::metrics::{Agg, Metrics, mean, quantiles};
 use crate::engine::Time;
-use crate::money::{CurrencyId, cents};
+use crate::money::{Cents, CurrencyId};
 use crate::rails::LiquidityStats;
 use crate::scenario::Scenario;
 use crate::sim::Sink;
@@ -338,12 +338,12 @@ fn group_fields(a: &Agg) -> Vec<String> {
         a.failed.to_string(),
         a.unsettled.to_string(),
         a.fallback.to_string(),
-        cents(a.value_usd).to_string(),
-        cents(a.fees_usd).to_string(),
-        cents(a.spread_usd).to_string(),
-        cents(a.drift_usd).to_string(),
-        cents(a.liquidity_usd).to_string(),
-        cents(a.total_cost_usd).to_string(),
+        a.value_usd.to_string(),
+        a.fees_usd.to_string(),
+        a.spread_usd.to_string(),
+        a.drift_usd.to_string(),
+        a.liquidity_usd.to_string(),
+        a.total_cost_usd.to_string(),
         f(a.cost_bps_weighted()),
         f(mean(&a.cost_bps)),
         f(bps[0]),
@@ -352,8 +352,8 @@ fn group_fields(a: &Agg) -> Vec<String> {
         f(lat[1]),
         f(a.share(a.within_1h)),
         f(a.share(a.within_1bd)),
-        cents(a.usd_bought).to_string(),
-        cents(a.usd_sold).to_string(),
+        a.usd_bought.to_string(),
+        a.usd_sold.to_string(),
     ]
 }
 
@@ -371,8 +371,8 @@ impl Sink for RunWriter<'_> {
         };
         let boolean =
             |b: &mut Vec<u8>, x: bool| b.extend_from_slice(if x { b"true," } else { b"false," });
-        let usd = |b: &mut Vec<u8>, x: Decimal| {
-            push_decimal(b, cents(x));
+        let usd = |b: &mut Vec<u8>, x: Cents| {
+            push_cents(b, x);
             b.push(b',');
         };
         b.clear();
@@ -390,7 +390,8 @@ impl Sink for RunWriter<'_> {
         text(b, &n.currencies[r.invoice_ccy.index()]);
         push_decimal(b, r.invoice_amount);
         b.push(b',');
-        usd(b, r.value_usd);
+        let c = &r.cents;
+        usd(b, c.value);
         push_iso_time(b, epoch + r.invoiced_at);
         b.push(b',');
         push_iso_time(b, epoch + r.initiated_at);
@@ -407,19 +408,13 @@ impl Sink for RunWriter<'_> {
         boolean(b, r.within_1bd);
         push_u64(b, u64::from(r.hops));
         b.push(b',');
-        for x in [
-            r.fees_usd,
-            r.spread_usd,
-            r.drift_usd,
-            r.liquidity_usd,
-            r.total_cost_usd,
-        ] {
+        for x in [c.fees, c.spread, c.drift, c.liquidity, c.total] {
             usd(b, x);
         }
         push_decimal(b, r.cost_bps);
         b.push(b',');
-        usd(b, r.usd_bought);
-        usd(b, r.usd_sold);
+        usd(b, c.usd_bought);
+        usd(b, c.usd_sold);
         b.extend_from_slice(r.status.as_str().as_bytes());
         b.push(b'\n');
         w.write_all(b).map_err(|e| Error::io("payments.csv", e))

@@ -59,6 +59,18 @@ pub fn push_decimal(out: &mut Vec<u8>, d: Decimal) {
     }
 }
 
+/// Appends whole cents as `-1234.05`.
+pub fn push_cents(out: &mut Vec<u8>, c: crate::money::Cents) {
+    if c.0 < 0 {
+        out.push(b'-');
+    }
+    let a = c.0.unsigned_abs();
+    push_u64(out, a / 100);
+    out.push(b'.');
+    out.push(b'0' + (a % 100 / 10) as u8);
+    out.push(b'0' + (a % 10) as u8);
+}
+
 fn push_2(out: &mut Vec<u8>, n: i64) {
     out.push(b'0' + (n / 10) as u8);
     out.push(b'0' + (n % 10) as u8);

@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
 use super::PaymentRecord;
+use crate::money::Cents;
 use crate::rails::Status;
 
 /// Sums and distributions over a group of payments.
@@ -18,15 +18,15 @@ pub struct Agg {
     pub failed: u64,
     pub unsettled: u64,
     pub fallback: u64,
-    pub value_usd: Decimal,
-    pub settled_value_usd: Decimal,
-    pub fees_usd: Decimal,
-    pub spread_usd: Decimal,
-    pub drift_usd: Decimal,
-    pub liquidity_usd: Decimal,
-    pub total_cost_usd: Decimal,
-    pub usd_bought: Decimal,
-    pub usd_sold: Decimal,
+    pub value_usd: Cents,
+    pub settled_value_usd: Cents,
+    pub fees_usd: Cents,
+    pub spread_usd: Cents,
+    pub drift_usd: Cents,
+    pub liquidity_usd: Cents,
+    pub total_cost_usd: Cents,
+    pub usd_bought: Cents,
+    pub usd_sold: Cents,
     pub within_1h: u64,
     pub within_1bd: u64,
     /// Per settled payment.
@@ -44,18 +44,19 @@ impl Agg {
             Status::Unsettled | Status::Pending => self.unsettled += 1,
         }
         self.fallback += u64::from(r.fallback);
-        self.value_usd += r.value_usd;
-        self.fees_usd += r.fees_usd;
-        self.spread_usd += r.spread_usd;
-        self.drift_usd += r.drift_usd;
-        self.liquidity_usd += r.liquidity_usd;
-        self.total_cost_usd += r.total_cost_usd;
-        self.usd_bought += r.usd_bought;
-        self.usd_sold += r.usd_sold;
+        let c = &r.cents;
+        self.value_usd += c.value;
+        self.fees_usd += c.fees;
+        self.spread_usd += c.spread;
+        self.drift_usd += c.drift;
+        self.liquidity_usd += c.liquidity;
+        self.total_cost_usd += c.total;
+        self.usd_bought += c.usd_bought;
+        self.usd_sold += c.usd_sold;
         self.within_1h += u64::from(r.within_1h);
         self.within_1bd += u64::from(r.within_1bd);
         if r.status == Status::Settled {
-            self.settled_value_usd += r.value_usd;
+            self.settled_value_usd += c.value;
             self.cost_bps.push(r.cost_bps.to_f64().unwrap_or(f64::NAN));
             if let Some(l) = r.latency_s {
                 self.latency_h.push(l as f64 / 3_600.0);
@@ -86,14 +87,12 @@ impl Agg {
         self.latency_h.extend_from_slice(&o.latency_h);
     }
 
-    /// Value-weighted cost of settled and returned payments: Σ(total + liquidity) / Σ value.
+    /// Value-weighted cost of the group's payments: Σ(total + liquidity) / Σ value, from cents.
     pub fn cost_bps_weighted(&self) -> f64 {
-        if self.value_usd.is_zero() {
+        if self.value_usd.0 == 0 {
             return f64::NAN;
         }
-        ((self.total_cost_usd + self.liquidity_usd) / self.value_usd * Decimal::from(10_000))
-            .to_f64()
-            .unwrap_or(f64::NAN)
+        (self.total_cost_usd.0 + self.liquidity_usd.0) as f64 / self.value_usd.0 as f64 * 1e4
     }
 
     pub fn share(&self, count: u64) -> f64 {

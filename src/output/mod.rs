@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use crate::engine::Time;
-use crate::money::CurrencyId;
+use crate::money::{Cents, CurrencyId};
 use crate::rails::{Bearer, Status};
 
 pub use csvout::{OutputDir, RunWriter};
@@ -51,6 +51,38 @@ pub struct PaymentRecord {
     pub status: Status,
     /// Set when the payment's day closes (it needs `liquidity_usd`): see [`cost_bps`].
     pub cost_bps: Decimal,
+    /// The USD columns in whole cents, as printed and aggregated; set when the day closes.
+    pub cents: UsdCents,
+}
+
+/// A payment's USD columns rounded to the cent, once.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UsdCents {
+    pub value: Cents,
+    pub fees: Cents,
+    pub spread: Cents,
+    pub drift: Cents,
+    pub liquidity: Cents,
+    pub total: Cents,
+    pub usd_bought: Cents,
+    pub usd_sold: Cents,
+}
+
+impl PaymentRecord {
+    /// Computes `cost_bps` and the cents from the full-precision amounts.
+    pub fn close(&mut self) {
+        self.cost_bps = cost_bps(self.total_cost_usd, self.liquidity_usd, self.value_usd);
+        self.cents = UsdCents {
+            value: Cents::of(self.value_usd),
+            fees: Cents::of(self.fees_usd),
+            spread: Cents::of(self.spread_usd),
+            drift: Cents::of(self.drift_usd),
+            liquidity: Cents::of(self.liquidity_usd),
+            total: Cents::of(self.total_cost_usd),
+            usd_bought: Cents::of(self.usd_bought),
+            usd_sold: Cents::of(self.usd_sold),
+        };
+    }
 }
 
 /// `(total_cost_usd + liquidity_usd) / value_usd × 10 000`, to 6 decimals (0 for a zero value).

@@ -1,12 +1,10 @@
 //! The terminal summary: one line per rail over all replications.
 
-use rust_decimal::prelude::ToPrimitive;
-
 use super::metrics::{Metrics, mean, quantiles};
 use crate::scenario::Scenario;
 
-fn usd_m(d: rust_decimal::Decimal) -> f64 {
-    d.to_f64().unwrap_or(f64::NAN) / 1e6
+fn usd_m(c: crate::money::Cents) -> f64 {
+    c.to_f64() / 1e6
 }
 
 fn num(x: f64, decimals: usize) -> String {

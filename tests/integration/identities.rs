@@ -61,6 +61,24 @@ fn every_payment_of_the_default_run_decomposes_to_the_cent() {
     let out = kervan(dir.path(), &["run", "--out", "base", "--quiet"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let (n, _) = check_payments(&dir.path().join("base/payments.csv"));
+    // Aggregates are sums of the printed cents: rails.csv equals the column sums of
+    // payments.csv exactly.
+    let rows = read_csv(&dir.path().join("base/payments.csv"));
+    let rails = read_csv(&dir.path().join("base/rails.csv"));
+    assert_eq!(rails.len(), 1);
+    for col in [
+        "value_usd",
+        "fees_usd",
+        "spread_usd",
+        "drift_usd",
+        "liquidity_usd",
+        "total_cost_usd",
+        "usd_bought",
+        "usd_sold",
+    ] {
+        let sum: Decimal = rows.iter().map(|r| dec(r, col)).sum();
+        assert_eq!(sum, dec(&rails[0], col), "{col}");
+    }
     // A year of the ≈$24 bn matrix at a mean ticket of ≈$143k: well over 100,000 payments.
     assert!(n > 100_000, "{n} payments");
     let manifest = std::fs::read_to_string(dir.path().join("base/manifest.toml")).unwrap();
