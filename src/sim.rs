@@ -9,11 +9,13 @@ use rust_decimal::prelude::ToPrimitive;
 use crate::calendar::Calendar;
 use crate::engine::{DAY_S, HOUR_S, Scheduler, StopReason, Time};
 use crate::experiment::streams::{self, Purpose};
+use crate::fx::depth::Depth;
 use crate::fx::{Fx, FxPath};
 use crate::ledger::Ledger;
 use crate::money::CurrencyId;
 use crate::output::PaymentRecord;
-use crate::rails::{Ctx, Next, Payment, Rail, Status};
+use crate::rails::liquidity::Balance;
+use crate::rails::{Ctx, Next, Payment, Rail, RailReport, Status};
 use crate::scenario::Scenario;
 use crate::trade::{Generator, Invoice};
 use crate::world::{Member, World};
@@ -27,6 +29,24 @@ pub trait Sink {
     fn fx(&mut self, t: Time, ccy: CurrencyId, mid_per_usd: Decimal) -> Result<()>;
     /// The end of a simulated day (for progress).
     fn day(&mut self, _t: Time) {}
+    /// A prefunded balance of rail `rail`, sampled at the end of each day.
+    fn liquidity(&mut self, _t: Time, _rail: usize, _b: &Balance) -> Result<()> {
+        Ok(())
+    }
+    /// Something a rail reports (a netting cycle).
+    fn report(&mut self, _r: &RailReport) -> Result<()> {
+        Ok(())
+    }
+    /// A pair's rolling volume and depth-adjusted half-spread, sampled each day (depth on).
+    fn depth(
+        &mut self,
+        _t: Time,
+        _pair: (CurrencyId, CurrencyId),
+        _volume_usd_per_day: f64,
+        _half_spread_bps: f64,
+    ) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// The model's events.
@@ -197,12 +217,17 @@ pub fn run(s: &Scenario, replication: u32, sink: &mut dyn Sink) -> Result<RunRep
         error: None,
         arrivals_end: s.days as Time * DAY_S,
         carry_left: vec![0.0; s.rails.len()],
+        depth: Depth::new(s.fx.depth.clone()),
+        reports: Vec::new(),
     };
     let stats = sched.run(|sched, event| {
         if state.error.is_some() {
             return;
         }
-        if let Err(e) = state.handle(sched, event, &mut trade, sink) {
+        let result = state
+            .handle(sched, event, &mut trade, sink)
+            .and_then(|()| state.reports.drain(..).try_for_each(|r| sink.report(&r)));
+        if let Err(e) = result {
             state.error = Some(e);
         }
     });
@@ -266,6 +291,10 @@ struct RunState<'a> {
     arrivals_end: Time,
     /// Carry cost per rail not yet allocated to payments.
     carry_left: Vec<f64>,
+    /// Rolling traded volume per currency pair (market depth).
+    depth: Depth,
+    /// What rails reported during the current event.
+    reports: Vec<RailReport>,
 }
 
 impl RunState<'_> {
@@ -307,9 +336,11 @@ impl RunState<'_> {
                 let mut ctx = Ctx {
                     now,
                     world: self.world,
-                    ledger: self.ledger,
+                    ledger: &mut *self.ledger,
+                    depth: &mut self.depth,
                     timers: &mut self.timers,
                     wake: &mut self.wake,
+                    reports: &mut self.reports,
                 };
                 self.rails[rail as usize].timer(&mut ctx, token)?;
                 self.flush_requests(sched, rail as usize);
@@ -421,8 +452,10 @@ impl RunState<'_> {
                 now,
                 world: self.world,
                 ledger: &mut *self.ledger,
+                depth: &mut self.depth,
                 timers: &mut self.timers,
                 wake: &mut self.wake,
+                reports: &mut self.reports,
             };
             let next = self.rails[rail].step(&mut ctx, slot, p)?;
             self.flush_requests(sched, rail);
@@ -536,6 +569,19 @@ impl RunState<'_> {
     fn close_day(&mut self, now: Time, sink: &mut dyn Sink, last: bool) -> Result<()> {
         for (r, rail) in self.rails.iter_mut().enumerate() {
             self.carry_left[r] += rail.end_of_day(self.world, self.ledger, now);
+            if now <= self.world.trade_end {
+                for b in rail.balances(self.world, self.ledger, now) {
+                    sink.liquidity(now, r, &b)?;
+                }
+            }
+        }
+        if self.depth.is_on() && now <= self.world.trade_end {
+            for (a, b) in self.depth.pairs() {
+                let volume = self.depth.volume_per_day(a, b, now);
+                let base = self.world.fx.spreads.pair_half_bps(a, b);
+                let factor = self.depth.factor(a, b, base, now);
+                sink.depth(now, (a, b), volume, base * factor)?;
+            }
         }
         for r in 0..self.rails.len() {
             let carry = self.carry_left[r];

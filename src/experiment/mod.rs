@@ -70,12 +70,15 @@ pub fn run(s: &Scenario, out: &Path, opts: &RunOptions) -> Result<RunOutcome> {
         seed: s.seed,
         replications: s.replications,
         command: opts.command.clone(),
-        rows: crate::output::manifest_rows(
-            writer.rows_payments,
-            n_corridors,
-            n_rails,
-            writer.rows_fx,
-        ),
+        rows: crate::output::Rows {
+            payments: writer.rows_payments,
+            corridors: n_corridors,
+            rails: n_rails,
+            fx: writer.rows_fx,
+            liquidity: writer.rows_liquidity,
+            netting: writer.rows_netting,
+            depth: writer.rows_depth,
+        },
         checks: crate::output::manifest_checks(
             max_residual,
             reports.iter().map(|r| r.events).sum(),
@@ -109,5 +112,25 @@ impl sim::Sink for Progressed<'_, '_> {
     }
     fn day(&mut self, t: Time) {
         (self.cb)(t);
+    }
+    fn liquidity(
+        &mut self,
+        t: Time,
+        rail: usize,
+        b: &crate::rails::liquidity::Balance,
+    ) -> Result<()> {
+        self.inner.liquidity(t, rail, b)
+    }
+    fn report(&mut self, r: &crate::rails::RailReport) -> Result<()> {
+        self.inner.report(r)
+    }
+    fn depth(
+        &mut self,
+        t: Time,
+        pair: (crate::money::CurrencyId, crate::money::CurrencyId),
+        volume: f64,
+        bps: f64,
+    ) -> Result<()> {
+        self.inner.depth(t, pair, volume, bps)
     }
 }

@@ -2,6 +2,7 @@
 //! quotes around it ([`quote`]). Cross rates come from the USD rates, so every triangle is
 //! consistent by construction.
 
+pub mod depth;
 pub mod process;
 pub mod quote;
 
@@ -75,9 +76,10 @@ impl Fx {
         to: CurrencyId,
         t: Time,
         ticket_usd: f64,
+        factor: f64,
     ) -> (Decimal, Decimal, f64) {
         let mid = self.cross_mid(from, to, t);
-        let half_bps = self.spreads.half_spread_bps(from, to, ticket_usd);
+        let half_bps = self.spreads.half_spread_bps(from, to, ticket_usd) * factor;
         let rate = mid * (Decimal::ONE - quote::bps_to_fraction(half_bps));
         (mid, rate, half_bps)
     }
@@ -92,7 +94,22 @@ impl Fx {
         t: Time,
         ticket_usd: f64,
     ) -> Conversion {
-        let (mid, rate, half_spread_bps) = self.client_rate(from, to, t, ticket_usd);
+        self.convert_from_scaled(currencies, from, to, given, t, ticket_usd, 1.0)
+    }
+
+    /// [`Fx::convert_from`] with the half-spread multiplied by `factor` (market depth).
+    #[allow(clippy::too_many_arguments)]
+    pub fn convert_from_scaled(
+        &self,
+        currencies: &Currencies,
+        from: CurrencyId,
+        to: CurrencyId,
+        given: Decimal,
+        t: Time,
+        ticket_usd: f64,
+        factor: f64,
+    ) -> Conversion {
+        let (mid, rate, half_spread_bps) = self.client_rate(from, to, t, ticket_usd, factor);
         Conversion {
             from,
             to,
@@ -115,7 +132,22 @@ impl Fx {
         t: Time,
         ticket_usd: f64,
     ) -> Conversion {
-        let (mid, rate, half_spread_bps) = self.client_rate(from, to, t, ticket_usd);
+        self.convert_to_scaled(currencies, from, to, received, t, ticket_usd, 1.0)
+    }
+
+    /// [`Fx::convert_to`] with the half-spread multiplied by `factor` (market depth).
+    #[allow(clippy::too_many_arguments)]
+    pub fn convert_to_scaled(
+        &self,
+        currencies: &Currencies,
+        from: CurrencyId,
+        to: CurrencyId,
+        received: Decimal,
+        t: Time,
+        ticket_usd: f64,
+        factor: f64,
+    ) -> Conversion {
+        let (mid, rate, half_spread_bps) = self.client_rate(from, to, t, ticket_usd, factor);
         let given = currencies.round(from, received / rate);
         Conversion {
             from,

@@ -13,7 +13,8 @@ use super::fmt::{csv_field, push_cents, push_decimal, push_hours_4dp, push_iso_t
 use super::metrics::{Agg, Metrics, mean, quantiles};
 use crate::engine::Time;
 use crate::money::{Cents, CurrencyId};
-use crate::rails::LiquidityStats;
+use crate::rails::liquidity::Balance;
+use crate::rails::{LiquidityStats, RailReport};
 use crate::scenario::Scenario;
 use crate::sim::Sink;
 use crate::{Error, Result};
@@ -168,10 +169,16 @@ pub struct RunWriter<'a> {
     /// payments.csv rows are assembled in `row` and written with one call.
     payments: Option<BufWriter<File>>,
     fx: Csv,
+    liquidity: Csv,
+    netting: Csv,
+    depth: Csv,
     replication: u32,
     pub metrics: Metrics,
     pub rows_payments: u64,
     pub rows_fx: u64,
+    pub rows_liquidity: u64,
+    pub rows_netting: u64,
+    pub rows_depth: u64,
     row: Vec<u8>,
     /// Names as CSV fields (quoted if they need it), prepared once.
     names: Names,
@@ -204,6 +211,50 @@ impl<'a> RunWriter<'a> {
             "fx.csv",
             &["replication", "variant", "time", "currency", "mid_per_usd"],
         )?;
+        let liquidity = csv_file(
+            dir.path(),
+            "liquidity.csv",
+            &[
+                "replication",
+                "variant",
+                "time",
+                "rail",
+                "holder",
+                "currency",
+                "balance",
+                "balance_usd",
+            ],
+        )?;
+        let netting = csv_file(
+            dir.path(),
+            "netting.csv",
+            &[
+                "replication",
+                "variant",
+                "rail",
+                "cycle_at",
+                "items",
+                "unwound_items",
+                "gross_usd",
+                "net_usd",
+                "efficiency",
+                "unwound_usd",
+                "carried_forward_usd",
+                "failed_member",
+            ],
+        )?;
+        let depth = csv_file(
+            dir.path(),
+            "depth.csv",
+            &[
+                "replication",
+                "variant",
+                "time",
+                "pair",
+                "volume_usd_per_day",
+                "half_spread_bps",
+            ],
+        )?;
         let names = Names {
             variant: csv_field(&s.name),
             corridors: s
@@ -226,10 +277,16 @@ impl<'a> RunWriter<'a> {
             epoch_unix: s.epoch.timestamp(),
             payments,
             fx,
+            liquidity,
+            netting,
+            depth,
             replication: 0,
             metrics: Metrics::default(),
             rows_payments: 0,
             rows_fx: 0,
+            rows_liquidity: 0,
+            rows_netting: 0,
+            rows_depth: 0,
             row: Vec::with_capacity(512),
             names,
         })
@@ -245,7 +302,14 @@ impl<'a> RunWriter<'a> {
         if let Some(p) = &mut self.payments {
             p.flush().map_err(|e| Error::io("payments.csv", e))?;
         }
-        self.fx.flush().map_err(|e| Error::io("fx.csv", e))
+        self.fx.flush().map_err(|e| Error::io("fx.csv", e))?;
+        self.liquidity
+            .flush()
+            .map_err(|e| Error::io("liquidity.csv", e))?;
+        self.netting
+            .flush()
+            .map_err(|e| Error::io("netting.csv", e))?;
+        self.depth.flush().map_err(|e| Error::io("depth.csv", e))
     }
 
     /// Writes the aggregate files into `dir`; returns their row counts.
@@ -429,6 +493,77 @@ impl Sink for RunWriter<'_> {
             &time,
             self.s.currencies.code(ccy),
             &mid_per_usd.normalize().to_string(),
+        ])?;
+        Ok(())
+    }
+
+    fn liquidity(&mut self, t: Time, rail: usize, b: &Balance) -> Result<()> {
+        self.rows_liquidity += 1;
+        let s = self.s;
+        self.liquidity.write_record([
+            self.replication.to_string().as_str(),
+            &self.variant,
+            &super::iso_time(s.epoch, t),
+            &s.rails[rail].name,
+            &b.holder,
+            s.currencies.code(b.ccy),
+            &b.balance.to_string(),
+            &Cents::of(b.balance_usd).to_string(),
+        ])?;
+        Ok(())
+    }
+
+    fn report(&mut self, r: &RailReport) -> Result<()> {
+        match r {
+            RailReport::NettingCycle(c) => {
+                self.rows_netting += 1;
+                let s = self.s;
+                let efficiency = if c.gross_usd.is_zero() {
+                    String::new()
+                } else {
+                    (Decimal::ONE - c.net_usd / c.gross_usd)
+                        .round_dp(6)
+                        .to_string()
+                };
+                self.netting.write_record([
+                    self.replication.to_string().as_str(),
+                    &self.variant,
+                    &s.rails[c.rail].name,
+                    &super::iso_time(s.epoch, c.at),
+                    &c.items.to_string(),
+                    &c.unwound_items.to_string(),
+                    &Cents::of(c.gross_usd).to_string(),
+                    &Cents::of(c.net_usd).to_string(),
+                    &efficiency,
+                    &Cents::of(c.unwound_usd).to_string(),
+                    &Cents::of(c.carried_forward_usd).to_string(),
+                    c.failed_member.map_or("", |m| s.members[m].code.as_str()),
+                ])?;
+            }
+        }
+        Ok(())
+    }
+
+    fn depth(
+        &mut self,
+        t: Time,
+        pair: (CurrencyId, CurrencyId),
+        volume_usd_per_day: f64,
+        half_spread_bps: f64,
+    ) -> Result<()> {
+        self.rows_depth += 1;
+        let s = self.s;
+        self.depth.write_record([
+            self.replication.to_string().as_str(),
+            &self.variant,
+            &super::iso_time(s.epoch, t),
+            &format!(
+                "{}/{}",
+                s.currencies.code(pair.0),
+                s.currencies.code(pair.1)
+            ),
+            &format!("{volume_usd_per_day:.2}"),
+            &format!("{half_spread_bps:.6}"),
         ])?;
         Ok(())
     }

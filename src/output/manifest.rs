@@ -30,6 +30,9 @@ pub struct Rows {
     pub corridors: u64,
     pub rails: u64,
     pub fx: u64,
+    pub liquidity: u64,
+    pub netting: u64,
+    pub depth: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]

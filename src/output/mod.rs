@@ -96,16 +96,6 @@ pub fn cost_bps(total_cost_usd: Decimal, liquidity_usd: Decimal, value_usd: Deci
     bps
 }
 
-/// Row counts for the manifest.
-pub fn manifest_rows(payments: u64, corridors: u64, rails: u64, fx: u64) -> Rows {
-    Rows {
-        payments,
-        corridors,
-        rails,
-        fx,
-    }
-}
-
 /// Checks for the manifest; a run only gets this far when conservation held.
 pub fn manifest_checks(max_residual_usd: Decimal, events: u64, ledger_postings: u64) -> Checks {
     Checks {

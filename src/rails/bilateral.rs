@@ -7,14 +7,40 @@ use std::collections::VecDeque;
 
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
+use serde::{Deserialize, Serialize};
 
-use super::{Bearer, Ctx, Delay, FeeSchedule, LiquidityStats, Next, Payment, Status};
+use super::liquidity::Pool;
+use super::{
+    Bearer, Ctx, Delay, FeeSchedule, Next, Payment, RailContext, RailKind, Setup, Status,
+    pair_listed,
+};
 use crate::calendar::next_joint_open;
-use crate::engine::{Time, YEAR_S};
+use crate::engine::Time;
 use crate::ledger::{AccountId, Ledger};
-use crate::money::CurrencyId;
-use crate::world::World;
+use crate::scenario::schema::{Delay as DelaySection, Fee};
 use crate::{Error, Result};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Section {
+    pub name: String,
+    /// Member pairs served, "TR-AZ" (either direction), or ["*"] for every pair.
+    pub pairs: Vec<String>,
+    #[serde(default)]
+    pub fee: Fee,
+    pub processing_min: DelaySection,
+    /// Nostro target: this many days of the corridor's expected flow.
+    pub nostro_days: f64,
+    /// A floor under every nostro's target, USD.
+    #[serde(default)]
+    pub nostro_min_usd: f64,
+    /// Top up when a nostro falls below this fraction of its target.
+    pub topup_threshold: f64,
+    /// Working minutes a top-up takes once both RTGS systems are open.
+    pub topup_min: Option<DelaySection>,
+    /// What a payment does when the nostro is short: "wait" for the top-up or "fallback".
+    pub on_short: Option<String>,
+}
 
 /// What a payment does when the nostro cannot cover it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,29 +69,51 @@ pub struct Params {
 }
 
 impl Params {
+    /// Checks a `[[rail]]` table of kind `bilateral`.
+    pub fn from_section(b: &Section, cx: &RailContext) -> Result<Params> {
+        let v = cx.check;
+        let p = |key: &str| cx.path(&[key]);
+        let pairs = cx.pairs("pairs", &b.pairs)?;
+        Ok(Params {
+            pairs,
+            fee: v.fee(p("fee"), &b.fee)?,
+            processing_min: v.delay(p("processing_min"), &b.processing_min)?,
+            nostro_days: v.nonneg(p("nostro_days"), b.nostro_days)?,
+            nostro_min_usd: v.nonneg(p("nostro_min_usd"), b.nostro_min_usd)?,
+            topup_threshold: v.probability(p("topup_threshold"), b.topup_threshold)?,
+            topup_min: match &b.topup_min {
+                Some(d) => v.delay(p("topup_min"), d)?,
+                None => Delay::fixed(30.0),
+            },
+            on_short: match b.on_short.as_deref() {
+                None | Some("wait") => OnShort::Wait,
+                Some("fallback") => OnShort::Fallback,
+                Some(other) => {
+                    return Err(v.err(
+                        p("on_short"),
+                        format!("expected \"wait\" or \"fallback\", got \"{other}\""),
+                    ));
+                }
+            },
+        })
+    }
+
     pub fn serves(&self, exporter: &str, importer: &str) -> bool {
-        match &self.pairs {
-            None => exporter != importer,
-            Some(pairs) => pairs
-                .iter()
-                .any(|(a, b)| (a == exporter && b == importer) || (a == importer && b == exporter)),
-        }
+        pair_listed(&self.pairs, exporter, importer)
     }
 }
 
 /// One nostro: the importer-side bank's balance in the exporter's currency.
 #[derive(Debug)]
-struct Nostro {
-    importer: usize,
-    exporter: usize,
-    ccy: CurrencyId,
-    account: AccountId,
-    target: Decimal,
+pub struct Nostro {
+    pub importer: usize,
+    pub exporter: usize,
+    /// Index in the rail's liquidity pool (which holds the account and currency).
+    pub pool: usize,
+    pub account: AccountId,
+    pub target: Decimal,
     waiting: VecDeque<(u32, Decimal)>,
     topup_pending: bool,
-    /// Carry accrual: last instant accrued and carry (USD) not yet handed out.
-    last_t: Time,
-    carry_usd: f64,
 }
 
 #[derive(Debug)]
@@ -73,11 +121,8 @@ pub struct Bilateral {
     p: Params,
     n_members: usize,
     nostro_of: Vec<Option<usize>>,
-    nostros: Vec<Nostro>,
-    carry_total_usd: f64,
-    samples: u64,
-    sum_usd: f64,
-    peak_usd: f64,
+    pub nostros: Vec<Nostro>,
+    pool: Pool,
 }
 
 fn post(ledger: &mut Ledger, from: AccountId, to: AccountId, amount: Decimal) -> Result<()> {
@@ -93,33 +138,26 @@ fn to_f64(d: Decimal) -> f64 {
 impl Bilateral {
     /// Opens a nostro for every member pair the rail serves, funded at the start with its
     /// target: `nostro_days` of the annual value routed to this rail for the pair.
-    pub fn new(
-        p: Params,
-        index: usize,
-        world: &World,
-        ledger: &mut Ledger,
-        expected_flow_usd: &[Vec<f64>],
-    ) -> Result<Self> {
+    pub fn new(p: Params, setup: &Setup, ledger: &mut Ledger) -> Result<Self> {
+        let (index, world) = (setup.index, setup.world);
         let n = world.members.len();
         let mut nostro_of = vec![None; n * n];
         let mut nostros = Vec::new();
+        let mut pool = Pool::default();
         for (i, mi) in world.members.iter().enumerate() {
             for (e, me) in world.members.iter().enumerate() {
                 if i == e || !p.serves(&me.code, &mi.code) {
                     continue;
                 }
                 let ccy = me.currency;
+                let code = world.currencies.code(ccy);
                 let account = ledger.open(
-                    &format!(
-                        "rail{index}:nostro:{}@{}:{}",
-                        mi.code,
-                        me.code,
-                        world.currencies.code(ccy)
-                    ),
+                    &format!("rail{index}:nostro:{}@{}:{code}", mi.code, me.code),
                     ccy,
                     true,
                 );
-                let flow_usd = expected_flow_usd
+                let flow_usd = setup
+                    .expected_flow_usd
                     .get(i)
                     .and_then(|r| r.get(e))
                     .copied()
@@ -133,16 +171,15 @@ impl Bilateral {
                     ledger.issue(account, target);
                 }
                 nostro_of[i * n + e] = Some(nostros.len());
+                let slot = pool.add(format!("{}@{}", mi.code, me.code), ccy, account);
                 nostros.push(Nostro {
                     importer: i,
                     exporter: e,
-                    ccy,
+                    pool: slot,
                     account,
                     target,
                     waiting: VecDeque::new(),
                     topup_pending: false,
-                    last_t: 0,
-                    carry_usd: 0.0,
                 });
             }
         }
@@ -151,28 +188,33 @@ impl Bilateral {
             n_members: n,
             nostro_of,
             nostros,
-            carry_total_usd: 0.0,
-            samples: 0,
-            sum_usd: 0.0,
-            peak_usd: 0.0,
+            pool,
         })
     }
 
-    /// Adds the carry of nostro `k` from its last accrual to `now`.
-    fn accrue(&mut self, world: &World, ledger: &Ledger, k: usize, now: Time) {
-        let now = now.min(world.trade_end);
+    /// Asks for a top-up of nostro `k`, once: it lands when both RTGS systems are open and the
+    /// transfer's working time has passed.
+    fn request_topup(&mut self, ctx: &mut Ctx, k: usize) {
         let n = &mut self.nostros[k];
-        if now > n.last_t {
-            let bal_usd = to_f64(ledger.balance(n.account)) / to_f64(world.fx.mid(n.ccy, now));
-            let rate = world.liquidity_cost_pa[n.ccy.index()];
-            let carry = bal_usd * rate * (now - n.last_t) as f64 / YEAR_S as f64;
-            n.carry_usd += carry;
-            self.carry_total_usd += carry;
-            n.last_t = now;
+        if n.topup_pending {
+            return;
         }
+        n.topup_pending = true;
+        let (ci, ce) = (
+            &ctx.world.members[n.importer].calendar,
+            &ctx.world.members[n.exporter].calendar,
+        );
+        // Top-up timing draws nothing random: it is the same in every replication.
+        let work = (self.p.topup_min.median * 60.0).round() as Time;
+        let at = next_joint_open(ci, ce, ctx.now)
+            .and_then(|t| ce.process(t, work))
+            .unwrap_or(Time::MAX);
+        ctx.timers.push((at, k as u32));
     }
+}
 
-    pub fn step(&mut self, ctx: &mut Ctx, slot: u32, p: &mut Payment) -> Result<Next> {
+impl RailKind for Bilateral {
+    fn step(&mut self, ctx: &mut Ctx, slot: u32, p: &mut Payment) -> Result<Next> {
         let w = ctx.world;
         let importer = &w.members[p.importer];
         let exporter = &w.members[p.exporter];
@@ -189,15 +231,16 @@ impl Bilateral {
             }
             1 => {
                 let (ci, ce, inv) = (importer.currency, exporter.currency, p.invoice_ccy);
+                let k =
+                    self.nostro_of[p.importer * self.n_members + p.exporter].ok_or_else(|| {
+                        Error::Invariant(format!(
+                            "bilateral rail has no nostro for {}→{}",
+                            importer.code, exporter.code
+                        ))
+                    })?;
+                // The quote; it becomes a trade (and market volume) only if the nostro covers it.
                 let conv = if inv == ci {
-                    w.fx.convert_from(
-                        &w.currencies,
-                        ci,
-                        ce,
-                        p.invoice_amount,
-                        ctx.now,
-                        p.ticket_usd,
-                    )
+                    ctx.quote_from(ci, ce, p.invoice_amount, p.ticket_usd)
                 } else {
                     let target = if inv == ce {
                         p.invoice_amount
@@ -207,15 +250,8 @@ impl Bilateral {
                         w.currencies
                             .round(ce, p.invoice_amount * w.fx.cross_mid(inv, ce, ctx.now))
                     };
-                    w.fx.convert_to(&w.currencies, ci, ce, target, ctx.now, p.ticket_usd)
+                    ctx.quote_to(ci, ce, target, p.ticket_usd)
                 };
-                let k =
-                    self.nostro_of[p.importer * self.n_members + p.exporter].ok_or_else(|| {
-                        Error::Invariant(format!(
-                            "bilateral rail has no nostro for {}→{}",
-                            importer.code, exporter.code
-                        ))
-                    })?;
                 let need = conv.received;
                 let balance = ctx.ledger.balance(self.nostros[k].account);
                 let queue_busy = !self.nostros[k].waiting.is_empty();
@@ -230,7 +266,9 @@ impl Bilateral {
                         return Ok(Next::Park);
                     }
                 }
-                self.accrue(w, ctx.ledger, k, ctx.now);
+                ctx.traded(&conv, p.ticket_usd);
+                self.pool
+                    .accrue(w, ctx.ledger, self.nostros[k].pool, ctx.now);
                 post(ctx.ledger, importer.clients, importer.bank_home, conv.given)?;
                 p.debited += conv.given;
                 // The payer's bank is the dealer: it keeps the lira and pays out of its nostro.
@@ -276,109 +314,38 @@ impl Bilateral {
         }
     }
 
-    /// Asks for a top-up of nostro `k`, once: it lands when both RTGS systems are open and the
-    /// transfer's working time has passed.
-    fn request_topup(&mut self, ctx: &mut Ctx, k: usize) {
-        let n = &mut self.nostros[k];
-        if n.topup_pending {
-            return;
-        }
-        n.topup_pending = true;
-        let (ci, ce) = (
-            &ctx.world.members[n.importer].calendar,
-            &ctx.world.members[n.exporter].calendar,
-        );
-        // Top-up timing draws nothing random: it is the same in every replication.
-        let work = (self.p.topup_min.median * 60.0).round() as Time;
-        let at = next_joint_open(ci, ce, ctx.now)
-            .and_then(|t| ce.process(t, work))
-            .unwrap_or(Time::MAX);
-        ctx.timers.push((at, k as u32));
-    }
-
     /// A top-up lands: the payer's bank buys the payee's currency in the interbank market to
     /// bring the nostro back to target plus what is waiting, then the waiting payments retry.
-    pub fn timer(&mut self, ctx: &mut Ctx, token: u32) -> Result<()> {
+    fn timer(&mut self, ctx: &mut Ctx, token: u32) -> Result<()> {
         let k = token as usize;
         let w = ctx.world;
-        self.accrue(w, ctx.ledger, k, ctx.now);
+        self.pool
+            .accrue(w, ctx.ledger, self.nostros[k].pool, ctx.now);
         let n = &mut self.nostros[k];
         n.topup_pending = false;
         let waiting: Decimal = n.waiting.iter().map(|(_, need)| *need).sum();
         let amount = n.target + waiting - ctx.ledger.balance(n.account);
         if amount > Decimal::ZERO {
-            let (ci, ce) = (w.members[n.importer].currency, n.ccy);
-            let ticket_usd = to_f64(amount) / to_f64(w.fx.mid(ce, ctx.now));
-            let conv =
-                w.fx.convert_to(&w.currencies, ci, ce, amount, ctx.now, ticket_usd);
-            post(
-                ctx.ledger,
-                w.members[n.importer].bank_home,
-                w.dealer[ci.index()],
-                conv.given,
-            )?;
-            post(ctx.ledger, w.dealer[ce.index()], n.account, conv.received)?;
+            let (ci, ce) = (
+                w.members[n.importer].currency,
+                w.members[n.exporter].currency,
+            );
+            let ticket_usd = to_f64(w.fx.to_usd(ce, amount, ctx.now));
+            let (bank, account) = (w.members[n.importer].bank_home, n.account);
+            let conv = ctx.convert_to(ci, ce, amount, ticket_usd);
+            post(ctx.ledger, bank, w.dealer[ci.index()], conv.given)?;
+            post(ctx.ledger, w.dealer[ce.index()], account, conv.received)?;
         }
+        let n = &mut self.nostros[k];
         ctx.wake.extend(n.waiting.drain(..).map(|(slot, _)| slot));
         Ok(())
     }
 
-    /// Hands out the carry accrued since the last call (call [`Bilateral::sample`] first).
-    pub fn take_carry_usd(&mut self) -> f64 {
-        let mut out = 0.0;
-        for n in &mut self.nostros {
-            out += n.carry_usd;
-            n.carry_usd = 0.0;
-        }
-        out
+    fn pool(&self) -> Option<&Pool> {
+        Some(&self.pool)
     }
 
-    /// Accrues every nostro up to `now` and records a liquidity sample (during trade only).
-    pub fn sample(&mut self, world: &World, ledger: &Ledger, now: Time) {
-        for k in 0..self.nostros.len() {
-            self.accrue(world, ledger, k, now);
-        }
-        if now > world.trade_end {
-            return;
-        }
-        let total: f64 = self
-            .nostros
-            .iter()
-            .map(|n| to_f64(ledger.balance(n.account)) / to_f64(world.fx.mid(n.ccy, now)))
-            .sum();
-        self.samples += 1;
-        self.sum_usd += total;
-        self.peak_usd = self.peak_usd.max(total);
-    }
-
-    pub fn balances(
-        &self,
-        world: &World,
-        ledger: &Ledger,
-        now: Time,
-    ) -> Vec<(String, CurrencyId, Decimal, Decimal)> {
-        self.nostros
-            .iter()
-            .map(|n| {
-                let bal = ledger.balance(n.account);
-                let holder = format!(
-                    "{}@{}",
-                    world.members[n.importer].code, world.members[n.exporter].code
-                );
-                (holder, n.ccy, bal, world.fx.to_usd(n.ccy, bal, now))
-            })
-            .collect()
-    }
-
-    pub fn liquidity(&self) -> LiquidityStats {
-        LiquidityStats {
-            peak_usd: self.peak_usd,
-            mean_usd: if self.samples > 0 {
-                self.sum_usd / self.samples as f64
-            } else {
-                0.0
-            },
-            carry_usd: self.carry_total_usd,
-        }
+    fn pool_mut(&mut self) -> Option<&mut Pool> {
+        Some(&mut self.pool)
     }
 }

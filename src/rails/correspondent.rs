@@ -6,13 +6,58 @@
 use rand::RngExt;
 use rust_decimal::Decimal;
 
-use super::{Bearer, CountChoice, Ctx, Delay, FeeSchedule, Next, Payment, Status};
+use chrono::Weekday;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    Bearer, CountChoice, Ctx, Delay, FeeSchedule, Next, Payment, RailContext, RailKind, Setup,
+    Status,
+};
 use crate::calendar::{Calendar, CalendarSpec};
 use crate::engine::{HOUR_S, Time};
 use crate::ledger::{AccountId, Ledger};
 use crate::money::CurrencyId;
-use crate::world::World;
+use crate::scenario::schema::{Choice, Delay as DelaySection, Fee};
 use crate::{Error, Result};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HopCalendar {
+    pub time_zone: String,
+    pub open: String,
+    pub cutoff: String,
+    pub holidays: Option<String>,
+    pub weekend: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Section {
+    pub name: String,
+    /// Currency the chain settles in (default USD).
+    pub settlement_currency: Option<String>,
+    /// Number of intermediary banks between originator and beneficiary bank.
+    pub intermediaries: Choice,
+    /// Where the intermediaries work (default: Fedwire's day in New York, US holidays).
+    pub hop_calendar: Option<HopCalendar>,
+    /// Working minutes each bank spends on the payment.
+    pub processing_min: DelaySection,
+    #[serde(default)]
+    pub originator_fee: Fee,
+    #[serde(default)]
+    pub intermediary_fee: Fee,
+    #[serde(default)]
+    pub beneficiary_fee: Fee,
+    /// Surcharge for OUR (the originator guarantees the full amount arrives).
+    #[serde(default)]
+    pub our_fee: Fee,
+    #[serde(default)]
+    pub hold_probability: f64,
+    /// Working hours a compliance hold adds.
+    pub hold_h: Option<DelaySection>,
+    #[serde(default)]
+    pub return_probability: f64,
+}
 
 /// Validated parameters.
 #[derive(Debug, Clone)]
@@ -31,6 +76,102 @@ pub struct Params {
     /// Working hours a compliance hold adds at the payee's bank.
     pub hold_h: Delay,
     pub return_probability: f64,
+}
+
+impl Params {
+    /// Checks a `[[rail]]` table of kind `correspondent`.
+    pub fn from_section(c: &Section, cx: &RailContext) -> Result<Params> {
+        let v = cx.check;
+        let p = |key: &str| cx.path(&[key]);
+        let name = &c.name;
+        let settlement_ccy = match &c.settlement_currency {
+            None => CurrencyId::USD,
+            Some(code) => cx.currencies.id(code).ok_or_else(|| {
+                v.err(
+                    p("settlement_currency"),
+                    format!("unknown currency \"{code}\""),
+                )
+            })?,
+        };
+        let (values, cumulative) = v.choice(p("intermediaries"), &c.intermediaries)?;
+        let values = values
+            .iter()
+            .map(|&x| {
+                if x.fract() != 0.0 || !(0.0..=8.0).contains(&x) {
+                    Err(v.err(
+                        cx.path(&["intermediaries", "values"]),
+                        format!("must be whole numbers from 0 to 8, got {x}"),
+                    ))
+                } else {
+                    Ok(x as u8)
+                }
+            })
+            .collect::<Result<Vec<u8>>>()?;
+        let hop_calendar = match &c.hop_calendar {
+            None => CalendarSpec {
+                name: "US".into(),
+                time_zone: chrono_tz::America::New_York,
+                // Fedwire Funds: 21:00 ET the evening before to the 18:00 ET customer
+                // deadline (CALIBRATION §6.1).
+                open_min: 21 * 60,
+                cutoff_min: 18 * 60,
+                half_day_cutoff_min: 18 * 60,
+                weekend: vec![Weekday::Sat, Weekday::Sun],
+                holidays: Some("US".into()),
+                extra_closed: Vec::new(),
+                extra_half: Vec::new(),
+                open_previous_evening: true,
+            },
+            Some(h) => {
+                let hp = |key: &str| cx.path(&["hop_calendar", key]);
+                let open_min = v.hhmm(hp("open"), &h.open)?;
+                let cutoff_min = v.hhmm(hp("cutoff"), &h.cutoff)?;
+                // An opening after the cut-off means "the evening before" (Fedwire).
+                let open_previous_evening = open_min > cutoff_min;
+                if cutoff_min == open_min {
+                    return Err(v.err(hp("cutoff"), "the cut-off must differ from the opening"));
+                }
+                CalendarSpec {
+                    name: format!("{name} hops"),
+                    time_zone: v.time_zone(hp("time_zone"), &h.time_zone)?,
+                    open_min,
+                    cutoff_min,
+                    half_day_cutoff_min: cutoff_min,
+                    weekend: v.weekend(hp("weekend"), &h.weekend)?,
+                    holidays: v.holidays(hp("holidays"), &h.holidays, "none")?,
+                    extra_closed: Vec::new(),
+                    extra_half: Vec::new(),
+                    open_previous_evening,
+                }
+            }
+        };
+        let hold_probability = v.probability(p("hold_probability"), c.hold_probability)?;
+        let hold_h = match &c.hold_h {
+            Some(d) => v.delay(p("hold_h"), d)?,
+            None if hold_probability > 0.0 => {
+                return Err(v.err(p("hold_h"), "is required when hold_probability is above 0"));
+            }
+            None => Delay::fixed(0.0),
+        };
+        Ok(Params {
+            settlement_ccy,
+            intermediaries: CountChoice { values, cumulative },
+            hop_calendar,
+            processing_min: v.delay(p("processing_min"), &c.processing_min)?,
+            originator_fee: v.fee(p("originator_fee"), &c.originator_fee)?,
+            intermediary_fee: v.fee(p("intermediary_fee"), &c.intermediary_fee)?,
+            beneficiary_fee: v.fee(p("beneficiary_fee"), &c.beneficiary_fee)?,
+            our_fee: v.fee(p("our_fee"), &c.our_fee)?,
+            hold_probability,
+            hold_h,
+            return_probability: v.probability(p("return_probability"), c.return_probability)?,
+        })
+    }
+
+    /// A dollar chain reaches every corridor.
+    pub fn serves(&self, _exporter: &str, _importer: &str) -> bool {
+        true
+    }
 }
 
 /// Run-time state: the intermediaries' calendar and the settlement-currency accounts.
@@ -64,7 +205,8 @@ fn when(t: Option<Time>) -> Next {
 }
 
 impl Correspondent {
-    pub fn new(p: Params, index: usize, world: &World, ledger: &mut Ledger) -> Result<Self> {
+    pub fn new(p: Params, setup: &Setup, ledger: &mut Ledger) -> Result<Self> {
+        let (index, world) = (setup.index, setup.world);
         let hop_calendar = Calendar::new(&p.hop_calendar, world.epoch, world.span_days)
             .map_err(|e| Error::Invariant(format!("hop calendar: {e}")))?;
         let s = p.settlement_ccy;
@@ -91,11 +233,27 @@ impl Correspondent {
         })
     }
 
+    /// Sends the payment to the payee's bank, which may hold it for a compliance check.
+    fn to_beneficiary(&self, ctx: &mut Ctx, p: &mut Payment) -> Result<Next> {
+        p.stage = STAGE_BENEFICIARY;
+        let mut work = self.work(p);
+        if self.p.hold_probability > 0.0 && p.rng.random::<f64>() < self.p.hold_probability {
+            work += (self.p.hold_h.draw(&mut p.rng) * HOUR_S as f64).round() as Time;
+        }
+        Ok(when(
+            ctx.world.members[p.exporter]
+                .calendar
+                .process(ctx.now, work),
+        ))
+    }
+
     fn work(&self, p: &mut Payment) -> Time {
         self.p.processing_min.draw_min_s(&mut p.rng)
     }
+}
 
-    pub fn step(&mut self, ctx: &mut Ctx, p: &mut Payment) -> Result<Next> {
+impl RailKind for Correspondent {
+    fn step(&mut self, ctx: &mut Ctx, _slot: u32, p: &mut Payment) -> Result<Next> {
         let w = ctx.world;
         let importer = &w.members[p.importer];
         let exporter = &w.members[p.exporter];
@@ -112,23 +270,9 @@ impl Correspondent {
             STAGE_ORIGINATE => {
                 let (ci, inv) = (importer.currency, p.invoice_ccy);
                 let conv = if inv == ci {
-                    w.fx.convert_from(
-                        &w.currencies,
-                        ci,
-                        s,
-                        p.invoice_amount,
-                        ctx.now,
-                        p.ticket_usd,
-                    )
+                    ctx.convert_from(ci, s, p.invoice_amount, p.ticket_usd)
                 } else if inv == s {
-                    w.fx.convert_to(
-                        &w.currencies,
-                        ci,
-                        s,
-                        p.invoice_amount,
-                        ctx.now,
-                        p.ticket_usd,
-                    )
+                    ctx.convert_to(ci, s, p.invoice_amount, p.ticket_usd)
                 } else {
                     // Invoiced in a third currency (the exporter's): send what buys the invoice
                     // amount at today's payee-side quote; the payee converts it later.
@@ -140,7 +284,7 @@ impl Correspondent {
                         ctx.now,
                         p.ticket_usd,
                     );
-                    w.fx.convert_to(&w.currencies, ci, s, need.given, ctx.now, p.ticket_usd)
+                    ctx.convert_to(ci, s, need.given, p.ticket_usd)
                 };
                 post(ctx.ledger, importer.clients, importer.bank_home, conv.given)?;
                 p.debited += conv.given;
@@ -225,14 +369,7 @@ impl Correspondent {
                     p.fee(w, ctx.ledger, settle, self.fees_settle[p.exporter], fee)?;
                     p.amount -= fee;
                 }
-                let conv = w.fx.convert_from(
-                    &w.currencies,
-                    s,
-                    exporter.currency,
-                    p.amount,
-                    ctx.now,
-                    p.ticket_usd,
-                );
+                let conv = ctx.convert_from(s, exporter.currency, p.amount, p.ticket_usd);
                 p.convert(w, ctx.ledger, &conv, settle, exporter.bank_home)?;
                 post(
                     ctx.ledger,
@@ -249,14 +386,7 @@ impl Correspondent {
             }
             STAGE_RETURNED => {
                 let settle = self.bank_settle[p.importer];
-                let conv = w.fx.convert_from(
-                    &w.currencies,
-                    s,
-                    importer.currency,
-                    p.amount,
-                    ctx.now,
-                    p.ticket_usd,
-                );
+                let conv = ctx.convert_from(s, importer.currency, p.amount, p.ticket_usd);
                 p.convert(w, ctx.ledger, &conv, settle, importer.bank_home)?;
                 post(
                     ctx.ledger,
@@ -275,19 +405,5 @@ impl Correspondent {
                 "correspondent: unknown stage {other}"
             ))),
         }
-    }
-
-    /// Sends the payment to the payee's bank, which may hold it for a compliance check.
-    fn to_beneficiary(&self, ctx: &mut Ctx, p: &mut Payment) -> Result<Next> {
-        p.stage = STAGE_BENEFICIARY;
-        let mut work = self.work(p);
-        if self.p.hold_probability > 0.0 && p.rng.random::<f64>() < self.p.hold_probability {
-            work += (self.p.hold_h.draw(&mut p.rng) * HOUR_S as f64).round() as Time;
-        }
-        Ok(when(
-            ctx.world.members[p.exporter]
-                .calendar
-                .process(ctx.now, work),
-        ))
     }
 }

@@ -5,8 +5,13 @@
 //! Adding a kind is one new file and one arm in [`RailParams`] and [`Rail`].
 
 pub mod bilateral;
+pub mod common_currency;
 pub mod correspondent;
+pub mod liquidity;
+pub mod netting;
 mod payment;
+pub mod pvp_bridge;
+pub mod swap_line;
 
 use rand::RngExt;
 use rand_distr::StandardNormal;
@@ -16,6 +21,8 @@ pub use payment::{Bearer, Payment, Status};
 
 use crate::Result;
 use crate::engine::Time;
+use crate::fx::Conversion;
+use crate::fx::depth::Depth;
 use crate::ledger::Ledger;
 use crate::money::{CurrencyId, minor_from_f64};
 use crate::world::World;
@@ -123,13 +130,104 @@ impl CountChoice {
     }
 }
 
-/// Validated parameters of a rail, by kind.
-// A handful of rails per run, built once: boxing the larger variant would buy nothing.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone)]
-pub enum RailParams {
-    Correspondent(correspondent::Params),
-    Bilateral(bilateral::Params),
+/// Declares the rail kinds: each is a module with `Section` (its TOML table), `Params` (checked
+/// parameters) and a run-time type implementing [`RailKind`]. Adding a kind is one new file and
+/// one line here.
+macro_rules! rail_kinds {
+    ($($variant:ident => $module:ident :: $state:ident, $kind:literal;)*) => {
+        /// The `[[rail]]` tables of a scenario, by `kind`.
+        #[allow(clippy::large_enum_variant)]
+        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[serde(tag = "kind", rename_all = "snake_case")]
+        pub enum RailSection {
+            $($variant($module::Section),)*
+        }
+
+        impl RailSection {
+            pub fn name(&self) -> &str {
+                match self {
+                    $(RailSection::$variant(r) => &r.name,)*
+                }
+            }
+
+            /// Deserialises a rail table without its `kind` as the given kind, for error
+            /// locations (serde buffers internally tagged enums and loses the path).
+            pub fn check_as(kind: &str, body: toml::Value) -> Option<serde_path_to_error::Error<toml::de::Error>> {
+                match kind {
+                    $($kind => serde_path_to_error::deserialize::<_, $module::Section>(body).err(),)*
+                    _ => None,
+                }
+            }
+
+            /// Validates the section into parameters.
+            pub fn params(&self, cx: &RailContext) -> Result<RailParams> {
+                Ok(match self {
+                    $(RailSection::$variant(s) => RailParams::$variant($module::Params::from_section(s, cx)?),)*
+                })
+            }
+        }
+
+        /// Validated parameters of a rail, by kind.
+        #[allow(clippy::large_enum_variant)]
+        #[derive(Debug, Clone)]
+        pub enum RailParams {
+            $($variant($module::Params),)*
+        }
+
+        impl RailParams {
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $(RailParams::$variant(_) => $kind,)*
+                }
+            }
+
+            /// Whether the rail can carry a payment between these members (codes).
+            pub fn serves(&self, exporter: &str, importer: &str) -> bool {
+                match self {
+                    $(RailParams::$variant(p) => p.serves(exporter, importer),)*
+                }
+            }
+        }
+
+        /// A rail with its state during one replication.
+        #[allow(clippy::large_enum_variant)]
+        #[derive(Debug)]
+        pub enum Rail {
+            $($variant($module::$state),)*
+        }
+
+        impl Rail {
+            /// Builds the rail's run-time state; `expected_flow_usd[importer][exporter]` is the
+            /// annual value the routes send to it.
+            pub fn new(spec: &RailSpec, index: usize, world: &World, ledger: &mut Ledger, expected_flow_usd: &[Vec<f64>]) -> Result<Rail> {
+                let setup = Setup { index, name: &spec.name, world, expected_flow_usd };
+                Ok(match &spec.params {
+                    $(RailParams::$variant(p) => Rail::$variant($module::$state::new(p.clone(), &setup, ledger)?),)*
+                })
+            }
+
+            fn kind_mut(&mut self) -> &mut dyn RailKind {
+                match self {
+                    $(Rail::$variant(r) => r,)*
+                }
+            }
+
+            fn kind_ref(&self) -> &dyn RailKind {
+                match self {
+                    $(Rail::$variant(r) => r,)*
+                }
+            }
+        }
+    };
+}
+
+rail_kinds! {
+    Correspondent => correspondent::Correspondent, "correspondent";
+    Bilateral => bilateral::Bilateral, "bilateral";
+    SwapLine => swap_line::SwapLine, "swap_line";
+    Netting => netting::Netting, "netting";
+    PvpBridge => pvp_bridge::PvpBridge, "pvp_bridge";
+    CommonCurrency => common_currency::CommonCurrency, "common_currency";
 }
 
 /// A rail as declared in the scenario.
@@ -141,18 +239,122 @@ pub struct RailSpec {
 
 impl RailSpec {
     pub fn kind(&self) -> &'static str {
-        match self.params {
-            RailParams::Correspondent(_) => "correspondent",
-            RailParams::Bilateral(_) => "bilateral",
-        }
+        self.params.kind()
     }
 
     /// Whether the rail can carry a payment from `importer` to `exporter` (member codes).
     pub fn serves(&self, exporter: &str, importer: &str) -> bool {
-        match &self.params {
-            RailParams::Correspondent(_) => true,
-            RailParams::Bilateral(p) => p.serves(exporter, importer),
+        self.params.serves(exporter, importer)
+    }
+}
+
+/// What a rail's validation may look at: the checker (messages located in the file), the
+/// scenario's currencies and members, and the rail's index in `[[rail]]`.
+pub struct RailContext<'a> {
+    pub check: &'a crate::scenario::Checker<'a>,
+    pub currencies: &'a crate::money::Currencies,
+    pub members: &'a [crate::scenario::MemberSpec],
+    pub index: usize,
+}
+
+impl RailContext<'_> {
+    /// The key path `rail[i].a.b…`.
+    pub fn path(&self, keys: &[&str]) -> Vec<crate::scenario::Seg> {
+        use crate::scenario::Seg;
+        let mut p = vec![Seg::Key("rail".into()), Seg::Index(self.index)];
+        p.extend(keys.iter().map(|k| Seg::Key((*k).to_string())));
+        p
+    }
+
+    /// An error at `rail[i].keys…`.
+    pub fn err(&self, keys: &[&str], msg: impl AsRef<str>) -> crate::Error {
+        self.check.err(self.path(keys), msg)
+    }
+
+    /// The member with this code.
+    pub fn member(&self, keys: &[&str], code: &str) -> Result<usize> {
+        self.members
+            .iter()
+            .position(|m| m.code == code)
+            .ok_or_else(|| self.err(keys, format!("unknown member \"{code}\"")))
+    }
+
+    /// The currency with this code (USD included).
+    pub fn currency(&self, keys: &[&str], code: &str) -> Result<CurrencyId> {
+        self.currencies
+            .id(code)
+            .ok_or_else(|| self.err(keys, format!("unknown currency \"{code}\"")))
+    }
+
+    /// Member pairs "TR-AZ" (either direction) or ["*"]: None means every pair.
+    pub fn pairs(&self, key: &str, pairs: &[String]) -> Result<Option<Vec<(String, String)>>> {
+        if pairs.iter().any(|x| x == "*") {
+            return Ok(None);
         }
+        let mut out = Vec::new();
+        for (j, s) in pairs.iter().enumerate() {
+            let mut p = self.path(&[key]);
+            p.push(crate::scenario::Seg::Index(j));
+            let (x, y) = s.split_once('-').ok_or_else(|| {
+                self.check.err(
+                    p.clone(),
+                    format!("expected a member pair such as \"TR-AZ\", or \"*\"; got \"{s}\""),
+                )
+            })?;
+            for code in [x, y] {
+                if !self.members.iter().any(|m| m.code == code) {
+                    return Err(self.check.err(
+                        p.clone(),
+                        format!("unknown member \"{code}\" in pair \"{s}\""),
+                    ));
+                }
+            }
+            out.push((x.to_string(), y.to_string()));
+        }
+        if out.is_empty() {
+            return Err(self.err(&[key], "list at least one member pair, or \"*\""));
+        }
+        Ok(Some(out))
+    }
+}
+
+/// Whether a pair list (None = all) includes the pair, in either direction.
+pub fn pair_listed(pairs: &Option<Vec<(String, String)>>, exporter: &str, importer: &str) -> bool {
+    match pairs {
+        None => exporter != importer,
+        Some(pairs) => pairs
+            .iter()
+            .any(|(a, b)| (a == exporter && b == importer) || (a == importer && b == exporter)),
+    }
+}
+
+/// What a rail is built from.
+pub struct Setup<'a> {
+    /// The rail's index (its ledger accounts are named `rail{index}:…`).
+    pub index: usize,
+    pub name: &'a str,
+    pub world: &'a World,
+    /// Annual value routed to the rail, `[importer][exporter]`, USD.
+    pub expected_flow_usd: &'a [Vec<f64>],
+}
+
+/// The interface every rail kind implements.
+pub trait RailKind {
+    /// Advances `p` (in slot `slot`) by one step at `ctx.now`.
+    fn step(&mut self, ctx: &mut Ctx, slot: u32, p: &mut Payment) -> Result<Next>;
+
+    /// A timer the rail asked for (through [`Ctx::timers`]) has come due.
+    fn timer(&mut self, _ctx: &mut Ctx, _token: u32) -> Result<()> {
+        Ok(())
+    }
+
+    /// The prefunded balances the rail keeps, if any.
+    fn pool(&self) -> Option<&liquidity::Pool> {
+        None
+    }
+
+    fn pool_mut(&mut self) -> Option<&mut liquidity::Pool> {
+        None
     }
 }
 
@@ -169,108 +371,142 @@ pub enum Next {
     Fallback,
 }
 
-/// What a rail may touch while it works: the fixed world, the ledger, and requests back to the
-/// simulator.
+/// Something a rail reports besides payments (rails know nothing about CSV).
+#[derive(Debug, Clone, PartialEq)]
+pub enum RailReport {
+    NettingCycle(netting::CycleRecord),
+}
+
+/// What a rail may touch while it works: the fixed world, the ledger, the market's depth, and
+/// requests back to the simulator.
 pub struct Ctx<'a> {
     pub now: Time,
     pub world: &'a World,
     pub ledger: &'a mut Ledger,
-    /// Timers the rail asks for: (instant, token), delivered back to [`Rail::timer`].
+    pub depth: &'a mut Depth,
+    /// Timers the rail asks for: (instant, token), delivered back to [`RailKind::timer`].
     pub timers: &'a mut Vec<(Time, u32)>,
     /// Parked payments (slots) to step again now, in this order.
     pub wake: &'a mut Vec<u32>,
+    /// Reports for the output (netting cycles).
+    pub reports: &'a mut Vec<RailReport>,
+}
+
+impl Ctx<'_> {
+    /// Sells exactly `given` of `from` for `to` at the dealer's quote now, with market depth;
+    /// the trade counts towards the pair's volume.
+    pub fn convert_from(
+        &mut self,
+        from: CurrencyId,
+        to: CurrencyId,
+        given: Decimal,
+        ticket_usd: f64,
+    ) -> Conversion {
+        let c = self.quote_from(from, to, given, ticket_usd);
+        self.traded(&c, ticket_usd);
+        c
+    }
+
+    /// Buys exactly `received` of `to` with `from` at the dealer's quote now, with market depth.
+    pub fn convert_to(
+        &mut self,
+        from: CurrencyId,
+        to: CurrencyId,
+        received: Decimal,
+        ticket_usd: f64,
+    ) -> Conversion {
+        let c = self.quote_to(from, to, received, ticket_usd);
+        self.traded(&c, ticket_usd);
+        c
+    }
+
+    /// What [`Ctx::convert_from`] would give now, without trading.
+    pub fn quote_from(
+        &mut self,
+        from: CurrencyId,
+        to: CurrencyId,
+        given: Decimal,
+        ticket_usd: f64,
+    ) -> Conversion {
+        let w = self.world;
+        let factor = self.depth_factor(from, to, ticket_usd);
+        w.fx.convert_from_scaled(&w.currencies, from, to, given, self.now, ticket_usd, factor)
+    }
+
+    /// What [`Ctx::convert_to`] would cost now, without trading.
+    pub fn quote_to(
+        &mut self,
+        from: CurrencyId,
+        to: CurrencyId,
+        received: Decimal,
+        ticket_usd: f64,
+    ) -> Conversion {
+        let w = self.world;
+        let factor = self.depth_factor(from, to, ticket_usd);
+        w.fx.convert_to_scaled(
+            &w.currencies,
+            from,
+            to,
+            received,
+            self.now,
+            ticket_usd,
+            factor,
+        )
+    }
+
+    /// Records a quoted conversion as traded (it adds to the pair's volume).
+    pub fn traded(&mut self, c: &Conversion, ticket_usd: f64) {
+        self.depth.record(c.from, c.to, ticket_usd, self.now);
+    }
+
+    fn depth_factor(&mut self, from: CurrencyId, to: CurrencyId, ticket_usd: f64) -> f64 {
+        if !self.depth.is_on() {
+            return 1.0;
+        }
+        let base = self.world.fx.spreads.half_spread_bps(from, to, ticket_usd);
+        self.depth.factor(from, to, base, self.now)
+    }
 }
 
 /// Liquidity a rail keeps prefunded, measured over the run.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LiquidityStats {
     pub peak_usd: f64,
-    /// Time-weighted mean over the run.
+    /// Mean of the daily samples during trade.
     pub mean_usd: f64,
     pub carry_usd: f64,
 }
 
-/// A rail with its state during one replication.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug)]
-pub enum Rail {
-    Correspondent(correspondent::Correspondent),
-    Bilateral(bilateral::Bilateral),
-}
-
 impl Rail {
-    /// Builds the rail's run-time state; `expected_flow_usd[(importer, exporter)]` is the
-    /// annual value the routes send to it, per member pair.
-    pub fn new(
-        spec: &RailSpec,
-        index: usize,
-        world: &World,
-        ledger: &mut Ledger,
-        expected_flow_usd: &[Vec<f64>],
-    ) -> Result<Rail> {
-        Ok(match &spec.params {
-            RailParams::Correspondent(p) => Rail::Correspondent(correspondent::Correspondent::new(
-                p.clone(),
-                index,
-                world,
-                ledger,
-            )?),
-            RailParams::Bilateral(p) => Rail::Bilateral(bilateral::Bilateral::new(
-                p.clone(),
-                index,
-                world,
-                ledger,
-                expected_flow_usd,
-            )?),
-        })
-    }
-
     /// Advances `p` (in slot `slot`) by one step at `ctx.now`.
     pub fn step(&mut self, ctx: &mut Ctx, slot: u32, p: &mut Payment) -> Result<Next> {
-        match self {
-            Rail::Correspondent(r) => r.step(ctx, p),
-            Rail::Bilateral(r) => r.step(ctx, slot, p),
-        }
+        self.kind_mut().step(ctx, slot, p)
     }
 
     /// A timer this rail asked for has come due.
     pub fn timer(&mut self, ctx: &mut Ctx, token: u32) -> Result<()> {
-        match self {
-            Rail::Correspondent(_) => Ok(()),
-            Rail::Bilateral(r) => r.timer(ctx, token),
-        }
+        self.kind_mut().timer(ctx, token)
     }
 
     /// Closes a day: accrues carry up to `now`, samples prefunded liquidity, and returns the
     /// carry cost (USD) accrued since the last close, to be allocated to the day's payments.
     pub fn end_of_day(&mut self, world: &World, ledger: &Ledger, now: Time) -> f64 {
-        match self {
-            Rail::Correspondent(_) => 0.0,
-            Rail::Bilateral(r) => {
-                r.sample(world, ledger, now);
-                r.take_carry_usd()
-            }
-        }
+        self.kind_mut()
+            .pool_mut()
+            .map_or(0.0, |p| p.end_of_day(world, ledger, now))
     }
 
-    /// Prefunded balances by holder and currency at `now`: (holder, currency, balance, balance_usd).
-    pub fn balances(
-        &self,
-        world: &World,
-        ledger: &Ledger,
-        now: Time,
-    ) -> Vec<(String, CurrencyId, Decimal, Decimal)> {
-        match self {
-            Rail::Correspondent(_) => Vec::new(),
-            Rail::Bilateral(r) => r.balances(world, ledger, now),
-        }
+    /// Prefunded balances at `now`.
+    pub fn balances(&self, world: &World, ledger: &Ledger, now: Time) -> Vec<liquidity::Balance> {
+        self.kind_ref()
+            .pool()
+            .map_or_else(Vec::new, |p| p.balances(world, ledger, now))
     }
 
     pub fn liquidity(&self) -> LiquidityStats {
-        match self {
-            Rail::Correspondent(_) => LiquidityStats::default(),
-            Rail::Bilateral(r) => r.liquidity(),
-        }
+        self.kind_ref()
+            .pool()
+            .map_or_else(LiquidityStats::default, liquidity::Pool::stats)
     }
 }
 

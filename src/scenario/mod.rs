@@ -6,6 +6,8 @@ pub mod load;
 pub mod schema;
 mod validate;
 
+pub use validate::Checker;
+
 use chrono::{DateTime, Utc};
 
 use crate::calendar::CalendarSpec;
@@ -37,6 +39,7 @@ pub struct FxParams {
     pub jumps: Vec<ScheduledJump>,
     pub spreads: SpreadTable,
     pub sample_s: i64,
+    pub depth: crate::fx::depth::DepthParams,
 }
 
 /// Where a corridor's payments go.

@@ -3,6 +3,8 @@
 //! [`super::Scenario`].
 
 use serde::{Deserialize, Serialize};
+
+pub use crate::rails::RailSection;
 use toml::value::Datetime;
 
 /// A number written as a TOML integer, float or string ("12500.50"). Strings reach `Decimal`
@@ -185,6 +187,38 @@ pub struct FxSection {
     /// fx.csv sampling interval, hours.
     #[serde(default = "default_sample_h")]
     pub sample_h: u32,
+    /// Market depth: spreads narrow as a pair's traded volume grows.
+    #[serde(default)]
+    pub depth: Option<DepthSection>,
+}
+
+/// `[fx.depth]`: `spread = max(floor, base × (reference / rolling volume)^elasticity)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DepthSection {
+    /// 0 switches depth off.
+    pub elasticity: f64,
+    /// Daily volume (USD) at which a pair quotes its base (calibrated) spread.
+    pub reference_usd_per_day: f64,
+    /// Days over which traded volume is averaged.
+    #[serde(default = "default_window_days")]
+    pub window_days: u32,
+    /// Lowest half-spread, bps.
+    #[serde(default)]
+    pub floor_bps: f64,
+    /// Widest a thin pair may get, as a multiple of its base spread (1 = never wider).
+    #[serde(default = "one_f64")]
+    pub max_multiplier: f64,
+    /// Apply depth to USD pairs too (default: direct crosses only).
+    #[serde(default)]
+    pub usd_pairs: bool,
+}
+
+fn default_window_days() -> u32 {
+    30
+}
+fn one_f64() -> f64 {
+    1.0
 }
 
 impl Default for FxSection {
@@ -196,6 +230,7 @@ impl Default for FxSection {
             cross: Vec::new(),
             size_curve: Vec::new(),
             sample_h: default_sample_h(),
+            depth: None,
         }
     }
 }
@@ -297,84 +332,6 @@ pub struct ExplicitPayment {
     pub currency: String,
     /// "OUR", "SHA" or "BEN" (default SHA).
     pub charge_bearer: Option<String>,
-}
-
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum RailSection {
-    Correspondent(CorrespondentSection),
-    Bilateral(BilateralSection),
-}
-
-impl RailSection {
-    pub fn name(&self) -> &str {
-        match self {
-            RailSection::Correspondent(r) => &r.name,
-            RailSection::Bilateral(r) => &r.name,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HopCalendar {
-    pub time_zone: String,
-    pub open: String,
-    pub cutoff: String,
-    pub holidays: Option<String>,
-    pub weekend: Option<Vec<String>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CorrespondentSection {
-    pub name: String,
-    /// Currency the chain settles in (default USD).
-    pub settlement_currency: Option<String>,
-    /// Number of intermediary banks between originator and beneficiary bank.
-    pub intermediaries: Choice,
-    /// Where the intermediaries work (default: New York, 09:00–18:00, US holidays).
-    pub hop_calendar: Option<HopCalendar>,
-    /// Working minutes each bank spends on the payment.
-    pub processing_min: Delay,
-    #[serde(default)]
-    pub originator_fee: Fee,
-    #[serde(default)]
-    pub intermediary_fee: Fee,
-    #[serde(default)]
-    pub beneficiary_fee: Fee,
-    /// Surcharge for OUR (the originator guarantees the full amount arrives).
-    #[serde(default)]
-    pub our_fee: Fee,
-    #[serde(default)]
-    pub hold_probability: f64,
-    /// Working hours a compliance hold adds.
-    pub hold_h: Option<Delay>,
-    #[serde(default)]
-    pub return_probability: f64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BilateralSection {
-    pub name: String,
-    /// Member pairs served, "TR-AZ" (either direction), or ["*"] for every pair.
-    pub pairs: Vec<String>,
-    #[serde(default)]
-    pub fee: Fee,
-    pub processing_min: Delay,
-    /// Nostro target: this many days of the corridor's expected flow.
-    pub nostro_days: f64,
-    /// A floor under every nostro's target, USD.
-    #[serde(default)]
-    pub nostro_min_usd: f64,
-    /// Top up when a nostro falls below this fraction of its target.
-    pub topup_threshold: f64,
-    /// Working minutes a top-up takes once both RTGS systems are open.
-    pub topup_min: Option<Delay>,
-    /// What a payment does when the nostro is short: "wait" for the top-up or "fallback".
-    pub on_short: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -17,10 +17,7 @@ use crate::engine::{DAY_S, HOUR_S, Time};
 use crate::fx::process::{Regime, cholesky};
 use crate::fx::{CurrencyProcess, SizeBand, SpreadTable};
 use crate::money::{Currencies, CurrencyId};
-use crate::rails::{
-    Bearer, CountChoice, Delay as RailDelay, FeeSchedule, RailParams, RailSpec, bilateral,
-    correspondent,
-};
+use crate::rails::{Bearer, Delay as RailDelay, FeeSchedule, RailSpec};
 use crate::trade::{Corridor, Discrete, ExplicitPayment as TradePayment, SizeDist, TradeParams};
 use crate::{Error, Result};
 
@@ -53,17 +50,18 @@ impl IntoSeg for usize {
     }
 }
 
-struct V<'a> {
+/// Checks values and turns failures into errors located in the scenario file.
+pub struct Checker<'a> {
     l: &'a Loaded,
 }
 
-impl V<'_> {
-    fn err(&self, path: Vec<Seg>, msg: impl AsRef<str>) -> Error {
+impl Checker<'_> {
+    pub fn err(&self, path: Vec<Seg>, msg: impl AsRef<str>) -> Error {
         self.l.error(&path, msg.as_ref())
     }
 
     /// A finite number, at least `min`.
-    fn at_least(&self, path: Vec<Seg>, x: f64, min: f64) -> Result<f64> {
+    pub fn at_least(&self, path: Vec<Seg>, x: f64, min: f64) -> Result<f64> {
         if !x.is_finite() {
             return Err(self.err(path, format!("must be a finite number, got {x}")));
         }
@@ -73,25 +71,25 @@ impl V<'_> {
         Ok(x)
     }
 
-    fn nonneg(&self, path: Vec<Seg>, x: f64) -> Result<f64> {
+    pub fn nonneg(&self, path: Vec<Seg>, x: f64) -> Result<f64> {
         self.at_least(path, x, 0.0)
     }
 
-    fn positive(&self, path: Vec<Seg>, x: f64) -> Result<f64> {
+    pub fn positive(&self, path: Vec<Seg>, x: f64) -> Result<f64> {
         if !x.is_finite() || x <= 0.0 {
             return Err(self.err(path, format!("must be a positive finite number, got {x}")));
         }
         Ok(x)
     }
 
-    fn probability(&self, path: Vec<Seg>, x: f64) -> Result<f64> {
+    pub fn probability(&self, path: Vec<Seg>, x: f64) -> Result<f64> {
         if !x.is_finite() || !(0.0..=1.0).contains(&x) {
             return Err(self.err(path, format!("must be a probability in [0, 1], got {x}")));
         }
         Ok(x)
     }
 
-    fn hhmm(&self, path: Vec<Seg>, s: &str) -> Result<u32> {
+    pub fn hhmm(&self, path: Vec<Seg>, s: &str) -> Result<u32> {
         let bad = || {
             self.err(
                 path.clone(),
@@ -106,12 +104,12 @@ impl V<'_> {
         Ok(h * 60 + m)
     }
 
-    fn date(&self, path: Vec<Seg>, s: &str) -> Result<NaiveDate> {
+    pub fn date(&self, path: Vec<Seg>, s: &str) -> Result<NaiveDate> {
         NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map_err(|_| self.err(path, format!("expected a date \"YYYY-MM-DD\", got \"{s}\"")))
     }
 
-    fn time_zone(&self, path: Vec<Seg>, s: &str) -> Result<Tz> {
+    pub fn time_zone(&self, path: Vec<Seg>, s: &str) -> Result<Tz> {
         Tz::from_str(s).map_err(|_| {
             self.err(
                 path,
@@ -120,7 +118,7 @@ impl V<'_> {
         })
     }
 
-    fn weekend(&self, path: Vec<Seg>, days: &Option<Vec<String>>) -> Result<Vec<Weekday>> {
+    pub fn weekend(&self, path: Vec<Seg>, days: &Option<Vec<String>>) -> Result<Vec<Weekday>> {
         match days {
             None => Ok(vec![Weekday::Sat, Weekday::Sun]),
             Some(days) => days
@@ -137,7 +135,7 @@ impl V<'_> {
         }
     }
 
-    fn holidays(
+    pub fn holidays(
         &self,
         path: Vec<Seg>,
         set: &Option<String>,
@@ -158,7 +156,7 @@ impl V<'_> {
         }
     }
 
-    fn decimal(&self, path: Vec<Seg>, n: &Num) -> Result<Decimal> {
+    pub fn decimal(&self, path: Vec<Seg>, n: &Num) -> Result<Decimal> {
         let parsed = match n {
             Num::Int(i) => Some(Decimal::from(*i)),
             Num::Float(f) if f.is_finite() => Decimal::from_str(&f.to_string()).ok(),
@@ -168,7 +166,7 @@ impl V<'_> {
         parsed.ok_or_else(|| self.err(path, format!("expected a finite decimal number, got {n:?}")))
     }
 
-    fn choice(&self, path: Vec<Seg>, c: &Choice) -> Result<(Vec<f64>, Vec<f64>)> {
+    pub fn choice(&self, path: Vec<Seg>, c: &Choice) -> Result<(Vec<f64>, Vec<f64>)> {
         if c.values.is_empty() || c.values.len() != c.weights.len() {
             return Err(self.err(
                 path,
@@ -204,7 +202,7 @@ impl V<'_> {
         Ok((c.values.clone(), cumulative))
     }
 
-    fn delay(&self, path: Vec<Seg>, d: &Delay) -> Result<RailDelay> {
+    pub fn delay(&self, path: Vec<Seg>, d: &Delay) -> Result<RailDelay> {
         let mut p = path.clone();
         p.push(k("median"));
         let median = self.nonneg(p, d.median)?;
@@ -214,7 +212,7 @@ impl V<'_> {
         Ok(RailDelay { median, sigma })
     }
 
-    fn fee(&self, path: Vec<Seg>, f: &Fee) -> Result<FeeSchedule> {
+    pub fn fee(&self, path: Vec<Seg>, f: &Fee) -> Result<FeeSchedule> {
         let sub = |key: &str| {
             let mut p = path.clone();
             p.push(k(key));
@@ -242,7 +240,7 @@ impl V<'_> {
     }
 
     /// Three shares that must sum to 1.
-    fn shares(&self, path: Vec<Seg>, names: [&str; 3], xs: [f64; 3]) -> Result<[f64; 3]> {
+    pub fn shares(&self, path: Vec<Seg>, names: [&str; 3], xs: [f64; 3]) -> Result<[f64; 3]> {
         for (n, x) in names.iter().zip(xs) {
             let mut p = path.clone();
             p.push(k(n));
@@ -287,15 +285,10 @@ fn serde_error(l: &Loaded, e: serde_path_to_error::Error<toml::de::Error>) -> Er
         let mut body = rail.clone();
         let kind = body.remove("kind");
         let body = toml::Value::Table(body);
-        let inner = match kind.as_ref().and_then(|k| k.as_str()) {
-            Some("correspondent") => {
-                serde_path_to_error::deserialize::<_, CorrespondentSection>(body).err()
-            }
-            Some("bilateral") => {
-                serde_path_to_error::deserialize::<_, BilateralSection>(body).err()
-            }
-            _ => None,
-        };
+        let inner = kind
+            .as_ref()
+            .and_then(|k| k.as_str())
+            .and_then(|k| RailSection::check_as(k, body));
         if let Some(inner) = inner {
             let (sub, m) = serde_path(&inner);
             path.extend(sub);
@@ -335,7 +328,7 @@ fn serde_path(e: &serde_path_to_error::Error<toml::de::Error>) -> (Vec<Seg>, Str
 pub fn validate(l: &Loaded) -> Result<Scenario> {
     let raw: RawScenario = serde_path_to_error::deserialize(toml::Value::Table(l.merged.clone()))
         .map_err(|e| serde_error(l, e))?;
-    let v = V { l };
+    let v = Checker { l };
 
     // [scenario]
     let sc = &raw.scenario;
@@ -646,6 +639,27 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
         cross_multiplier: v.nonneg(path!["fx", "cross_multiplier"], fx.cross_multiplier)?,
         size_curve,
     };
+    let depth = match &fx.depth {
+        None => crate::fx::depth::DepthParams::default(),
+        Some(d) => {
+            let p = |key: &str| path!["fx", "depth", key];
+            if d.window_days == 0 || d.window_days > 366 {
+                return Err(v.err(
+                    p("window_days"),
+                    format!("must be between 1 and 366, got {}", d.window_days),
+                ));
+            }
+            crate::fx::depth::DepthParams {
+                elasticity: v.nonneg(p("elasticity"), d.elasticity)?,
+                reference_usd_per_day: v
+                    .positive(p("reference_usd_per_day"), d.reference_usd_per_day)?,
+                window_s: d.window_days as i64 * DAY_S,
+                floor_bps: v.nonneg(p("floor_bps"), d.floor_bps)?,
+                max_multiplier: v.at_least(p("max_multiplier"), d.max_multiplier, 1.0)?,
+                usd_pairs: d.usd_pairs,
+            }
+        }
+    };
 
     // [trade]
     let t = &raw.trade;
@@ -952,143 +966,13 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
         if rails.iter().any(|x| x.name == name) {
             return Err(v.err(p("name"), format!("rail \"{name}\" is declared twice")));
         }
-        let params = match r {
-            RailSection::Correspondent(c) => {
-                let settlement_ccy = match &c.settlement_currency {
-                    None => CurrencyId::USD,
-                    Some(code) => currencies.id(code).ok_or_else(|| {
-                        v.err(
-                            p("settlement_currency"),
-                            format!("unknown currency \"{code}\""),
-                        )
-                    })?,
-                };
-                let (values, cumulative) = v.choice(p("intermediaries"), &c.intermediaries)?;
-                let values = values
-                    .iter()
-                    .map(|&x| {
-                        if x.fract() != 0.0 || !(0.0..=8.0).contains(&x) {
-                            Err(v.err(
-                                path!["rail", i, "intermediaries", "values"],
-                                format!("must be whole numbers from 0 to 8, got {x}"),
-                            ))
-                        } else {
-                            Ok(x as u8)
-                        }
-                    })
-                    .collect::<Result<Vec<u8>>>()?;
-                let hop_calendar = match &c.hop_calendar {
-                    None => CalendarSpec {
-                        name: "US".into(),
-                        time_zone: chrono_tz::America::New_York,
-                        // Fedwire Funds: 21:00 ET the evening before to the 18:00 ET customer
-                        // deadline (CALIBRATION §6.1).
-                        open_min: 21 * 60,
-                        cutoff_min: 18 * 60,
-                        half_day_cutoff_min: 18 * 60,
-                        weekend: vec![Weekday::Sat, Weekday::Sun],
-                        holidays: Some("US".into()),
-                        extra_closed: Vec::new(),
-                        extra_half: Vec::new(),
-                        open_previous_evening: true,
-                    },
-                    Some(h) => {
-                        let hp = |key: &str| path!["rail", i, "hop_calendar", key];
-                        let open_min = v.hhmm(hp("open"), &h.open)?;
-                        let cutoff_min = v.hhmm(hp("cutoff"), &h.cutoff)?;
-                        // An opening after the cut-off means "the evening before" (Fedwire).
-                        let open_previous_evening = open_min > cutoff_min;
-                        if cutoff_min == open_min {
-                            return Err(
-                                v.err(hp("cutoff"), "the cut-off must differ from the opening")
-                            );
-                        }
-                        CalendarSpec {
-                            name: format!("{name} hops"),
-                            time_zone: v.time_zone(hp("time_zone"), &h.time_zone)?,
-                            open_min,
-                            cutoff_min,
-                            half_day_cutoff_min: cutoff_min,
-                            weekend: v.weekend(hp("weekend"), &h.weekend)?,
-                            holidays: v.holidays(hp("holidays"), &h.holidays, "none")?,
-                            extra_closed: Vec::new(),
-                            extra_half: Vec::new(),
-                            open_previous_evening,
-                        }
-                    }
-                };
-                let hold_probability = v.probability(p("hold_probability"), c.hold_probability)?;
-                let hold_h = match &c.hold_h {
-                    Some(d) => v.delay(p("hold_h"), d)?,
-                    None if hold_probability > 0.0 => {
-                        return Err(
-                            v.err(p("hold_h"), "is required when hold_probability is above 0")
-                        );
-                    }
-                    None => RailDelay::fixed(0.0),
-                };
-                RailParams::Correspondent(correspondent::Params {
-                    settlement_ccy,
-                    intermediaries: CountChoice { values, cumulative },
-                    hop_calendar,
-                    processing_min: v.delay(p("processing_min"), &c.processing_min)?,
-                    originator_fee: v.fee(p("originator_fee"), &c.originator_fee)?,
-                    intermediary_fee: v.fee(p("intermediary_fee"), &c.intermediary_fee)?,
-                    beneficiary_fee: v.fee(p("beneficiary_fee"), &c.beneficiary_fee)?,
-                    our_fee: v.fee(p("our_fee"), &c.our_fee)?,
-                    hold_probability,
-                    hold_h,
-                    return_probability: v
-                        .probability(p("return_probability"), c.return_probability)?,
-                })
-            }
-            RailSection::Bilateral(b) => {
-                let pairs = if b.pairs.iter().any(|x| x == "*") {
-                    None
-                } else {
-                    let mut out = Vec::new();
-                    for (j, s) in b.pairs.iter().enumerate() {
-                        let pp = path!["rail", i, "pairs", j];
-                        let (x, y) = s.split_once('-').ok_or_else(|| v.err(pp.clone(), format!("expected a member pair such as \"TR-AZ\", or \"*\"; got \"{s}\"")))?;
-                        for code in [x, y] {
-                            if member_ix(code).is_none() {
-                                return Err(v.err(
-                                    pp.clone(),
-                                    format!("unknown member \"{code}\" in pair \"{s}\""),
-                                ));
-                            }
-                        }
-                        out.push((x.to_string(), y.to_string()));
-                    }
-                    if out.is_empty() {
-                        return Err(v.err(p("pairs"), "list at least one member pair, or \"*\""));
-                    }
-                    Some(out)
-                };
-                RailParams::Bilateral(bilateral::Params {
-                    pairs,
-                    fee: v.fee(p("fee"), &b.fee)?,
-                    processing_min: v.delay(p("processing_min"), &b.processing_min)?,
-                    nostro_days: v.nonneg(p("nostro_days"), b.nostro_days)?,
-                    nostro_min_usd: v.nonneg(p("nostro_min_usd"), b.nostro_min_usd)?,
-                    topup_threshold: v.probability(p("topup_threshold"), b.topup_threshold)?,
-                    topup_min: match &b.topup_min {
-                        Some(d) => v.delay(p("topup_min"), d)?,
-                        None => RailDelay::fixed(30.0),
-                    },
-                    on_short: match b.on_short.as_deref() {
-                        None | Some("wait") => bilateral::OnShort::Wait,
-                        Some("fallback") => bilateral::OnShort::Fallback,
-                        Some(other) => {
-                            return Err(v.err(
-                                p("on_short"),
-                                format!("expected \"wait\" or \"fallback\", got \"{other}\""),
-                            ));
-                        }
-                    },
-                })
-            }
+        let cx = crate::rails::RailContext {
+            check: &v,
+            currencies: &currencies,
+            members: &members,
+            index: i,
         };
+        let params = r.params(&cx)?;
         rails.push(RailSpec {
             name: name.to_string(),
             params,
@@ -1202,6 +1086,7 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
             jumps: Vec::new(),
             spreads,
             sample_s: fx.sample_h as i64 * HOUR_S,
+            depth,
         },
         trade: TradeParams {
             corridors,

@@ -6,4 +6,7 @@ mod behaviour;
 mod common;
 mod determinism;
 mod identities;
+mod netting;
+mod pvp_common;
+mod swap_line;
 mod worked_example;

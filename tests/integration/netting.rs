@@ -1,0 +1,1 @@
+//! Placeholder: tests for this rail kind come with it (issue 3).
