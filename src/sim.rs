@@ -37,7 +37,7 @@ pub trait Sink {
     fn report(&mut self, _r: &RailReport) -> Result<()> {
         Ok(())
     }
-    /// A pair's rolling volume and depth-adjusted half-spread, sampled each day (depth on).
+    /// A pair's rolling volume and depth-adjusted half-spread, sampled each day.
     fn depth(
         &mut self,
         _t: Time,
@@ -575,7 +575,7 @@ impl RunState<'_> {
                 }
             }
         }
-        if self.depth.is_on() && now <= self.world.trade_end {
+        if now <= self.world.trade_end {
             for (a, b) in self.depth.pairs() {
                 let volume = self.depth.volume_per_day(a, b, now);
                 let base = self.world.fx.spreads.pair_half_bps(a, b);

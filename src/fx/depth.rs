@@ -68,10 +68,10 @@ impl Depth {
         self.params.elasticity != 0.0
     }
 
-    fn applies(&self, a: CurrencyId, b: CurrencyId) -> bool {
-        self.is_on()
-            && a != b
-            && (self.params.usd_pairs || (a != CurrencyId::USD && b != CurrencyId::USD))
+    /// Whether the pair's volume is tracked: direct crosses (and USD pairs if asked), whatever
+    /// the elasticity, so depth.csv shows the volume a design brings even with depth off.
+    fn tracked(&self, a: CurrencyId, b: CurrencyId) -> bool {
+        a != b && (self.params.usd_pairs || (a != CurrencyId::USD && b != CurrencyId::USD))
     }
 
     /// Average daily volume of the pair over the window ending at `now`.
@@ -94,7 +94,7 @@ impl Depth {
 
     /// The multiplier on the pair's base half-spread at `now`, given `base_bps`.
     pub fn factor(&mut self, a: CurrencyId, b: CurrencyId, base_bps: f64, now: Time) -> f64 {
-        if !self.applies(a, b) || base_bps <= 0.0 {
+        if !self.is_on() || !self.tracked(a, b) || base_bps <= 0.0 {
             return 1.0;
         }
         let volume = self.volume_per_day(a, b, now);
@@ -109,7 +109,7 @@ impl Depth {
 
     /// Records a trade of `usd` in the pair at `now`.
     pub fn record(&mut self, a: CurrencyId, b: CurrencyId, usd: f64, now: Time) {
-        if !self.applies(a, b) || !usd.is_finite() || usd <= 0.0 {
+        if !self.tracked(a, b) || !usd.is_finite() || usd <= 0.0 {
             return;
         }
         let w = self.pairs.entry(key(a, b)).or_default();
@@ -164,6 +164,8 @@ mod tests {
         let mut d = Depth::new(params(0.0));
         d.record(A, B, 1e9, 0);
         assert_eq!(d.factor(A, B, 40.0, 0), 1.0);
+        // The volume is still tracked, for depth.csv.
+        assert_eq!(d.volume_per_day(A, B, 0), 1e8);
         let mut d = Depth::new(params(0.5));
         d.record(CurrencyId::USD, B, 1e9, 0);
         assert_eq!(d.factor(CurrencyId::USD, B, 10.0, 0), 1.0);

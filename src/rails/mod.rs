@@ -460,6 +460,7 @@ impl Ctx<'_> {
     }
 
     fn depth_factor(&mut self, from: CurrencyId, to: CurrencyId, ticket_usd: f64) -> f64 {
+        // Depth off (the usual case) costs nothing: no look-up of the pair's volume.
         if !self.depth.is_on() {
             return 1.0;
         }

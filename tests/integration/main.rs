@@ -7,6 +7,7 @@ mod common;
 mod determinism;
 mod identities;
 mod netting;
+mod outputs;
 mod pvp_common;
 mod swap_line;
 mod worked_example;
