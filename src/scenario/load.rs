@@ -39,14 +39,38 @@ pub struct Loaded {
 
 /// Bundled files, compiled into the binary: (file name, text).
 pub const BUNDLED: &[(&str, &str)] = &[
-    ("ots-baseline.toml", include_str!("../../scenarios/ots-baseline.toml")),
-    ("ots-local-bilateral.toml", include_str!("../../scenarios/ots-local-bilateral.toml")),
-    ("ots-swap-tr-kz.toml", include_str!("../../scenarios/ots-swap-tr-kz.toml")),
-    ("ots-regional-netting.toml", include_str!("../../scenarios/ots-regional-netting.toml")),
-    ("ots-pvp-bridge.toml", include_str!("../../scenarios/ots-pvp-bridge.toml")),
-    ("ots-common-unit.toml", include_str!("../../scenarios/ots-common-unit.toml")),
-    ("ots-union.toml", include_str!("../../scenarios/ots-union.toml")),
-    ("ots-trade-2024.csv", include_str!("../../scenarios/ots-trade-2024.csv")),
+    (
+        "ots-baseline.toml",
+        include_str!("../../scenarios/ots-baseline.toml"),
+    ),
+    (
+        "ots-local-bilateral.toml",
+        include_str!("../../scenarios/ots-local-bilateral.toml"),
+    ),
+    (
+        "ots-swap-tr-kz.toml",
+        include_str!("../../scenarios/ots-swap-tr-kz.toml"),
+    ),
+    (
+        "ots-regional-netting.toml",
+        include_str!("../../scenarios/ots-regional-netting.toml"),
+    ),
+    (
+        "ots-pvp-bridge.toml",
+        include_str!("../../scenarios/ots-pvp-bridge.toml"),
+    ),
+    (
+        "ots-common-unit.toml",
+        include_str!("../../scenarios/ots-common-unit.toml"),
+    ),
+    (
+        "ots-union.toml",
+        include_str!("../../scenarios/ots-union.toml"),
+    ),
+    (
+        "ots-trade-2024.csv",
+        include_str!("../../scenarios/ots-trade-2024.csv"),
+    ),
 ];
 
 /// The bundled file called `name` (with or without `scenarios/` and `.toml`).
