@@ -241,6 +241,9 @@ impl<'a> RunWriter<'a> {
                 "unwound_usd",
                 "carried_forward_usd",
                 "failed_member",
+                "deferred_items",
+                "spread_usd",
+                "principal_at_risk_usd_h",
             ],
         )?;
         let depth = csv_file(
@@ -538,6 +541,9 @@ impl Sink for RunWriter<'_> {
                     &Cents::of(c.unwound_usd).to_string(),
                     &Cents::of(c.carried_forward_usd).to_string(),
                     c.failed_member.map_or("", |m| s.members[m].code.as_str()),
+                    &c.deferred_items.to_string(),
+                    &Cents::of(c.spread_usd).to_string(),
+                    &c.principal_at_risk_usd_h.round_dp(2).to_string(),
                 ])?;
             }
         }

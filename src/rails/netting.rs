@@ -1,48 +1,1058 @@
-//! Rail kind `netting`: not built yet (see issue 3). Declaring it in a scenario is refused with
-//! a clear message until it is.
+//! Rail kind `netting`: a regional clearing house with deferred net settlement (the "common OTS
+//! payment system"). Payers are debited when their bank submits the item; items wait in the
+//! house's book until the next cycle; at the cycle the house nets every member's receivables
+//! against its payables, converts ONLY each member's net position through the settlement asset
+//! (USD), and credits every payee in its own currency. Optional credit quotas carry net
+//! positions to the next cycle (European Payments Union style); a participant that fails at a
+//! cycle has its items unwound and returned. See docs/rail-netting.md.
 
+use std::collections::BTreeMap;
+
+use chrono::{NaiveDate, TimeDelta, TimeZone, Utc};
+use chrono_tz::Tz;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
+use toml::value::Datetime;
 
-use super::{Ctx, Next, Payment, RailContext, RailKind, Setup};
-use crate::Result;
-use crate::ledger::Ledger;
+use super::{Bearer, Ctx, Delay, FeeSchedule, Next, Payment, RailContext, RailKind, Setup, Status};
+use crate::calendar::{Calendar, CalendarSpec};
+use crate::engine::{HOUR_S, Time};
+use crate::fx::Conversion;
+use crate::fx::quote::bps_to_fraction;
+use crate::ledger::{AccountId, Ledger};
+use crate::money::CurrencyId;
+use crate::scenario::schema::{Delay as DelaySection, Fee};
+use crate::{Error, Result};
 
 /// The `[[rail]]` table of this kind.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Section {
     pub name: String,
+    /// Participants (member codes), or ["*"] (the default) for every member.
+    pub members: Option<Vec<String>>,
+    /// The clearing house's reference time zone (IANA): cycle times and the window are read in it.
+    pub time_zone: String,
+    /// Cycles at these local times ("HH:MM") of the house's business days. Exclusive with
+    /// `every_h`.
+    pub cycle_times: Option<Vec<String>>,
+    /// A cycle every this many hours inside `window`. Exclusive with `cycle_times`.
+    pub every_h: Option<f64>,
+    /// ["HH:MM", "HH:MM"]: the first cycle at the start, the last no later than the end.
+    pub window: Option<Vec<String>>,
+    /// The house's weekend (default Saturday and Sunday).
+    pub weekend: Option<Vec<String>>,
+    /// The house's own holidays: a bundled set or "none" (the default).
+    pub holidays: Option<String>,
+    /// Fee per item, charged to the payer (OUR, SHA) or deducted from the payee's credit (BEN).
+    #[serde(default)]
+    pub item_fee: Fee,
+    /// Working minutes at the payer's bank before it submits the item.
+    pub processing_min: DelaySection,
+    /// Currency that net positions settle in (default USD).
+    pub settlement_asset: Option<String>,
+    /// Credit quotas, USD: one number for every member or a table by member code; 0 = none.
+    pub quota_usd: Option<Quota>,
+    /// Participants that fail at a cycle.
+    #[serde(default)]
+    pub defaults: Vec<DefaultSection>,
+}
+
+/// Credit quotas: the same for everyone, or by member.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(
+    untagged,
+    expecting = "a quota in USD (a number), or a table of quotas by member code"
+)]
+pub enum Quota {
+    All(f64),
+    Each(BTreeMap<String, f64>),
+}
+
+/// A participant that fails: at the first cycle held at or after `at`, and suspended until
+/// `until` (default: that cycle only).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DefaultSection {
+    pub member: String,
+    /// e.g. 2025-03-03T10:00:00Z (an offset is required).
+    pub at: Instant,
+    pub until: Option<Instant>,
+}
+
+/// A TOML date-time. Inside a `[[rail]]` (an internally tagged enum, which serde buffers) it
+/// arrives as its text; read directly it is a TOML date-time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(
+    untagged,
+    expecting = "a date-time with an offset, e.g. 2025-03-03T10:00:00Z"
+)]
+pub enum Instant {
+    Toml(Datetime),
+    Text(String),
+}
+
+impl Instant {
+    fn datetime(&self) -> Option<Datetime> {
+        match self {
+            Instant::Toml(dt) => Some(*dt),
+            Instant::Text(s) => s.parse().ok(),
+        }
+    }
+
+    fn text(&self) -> String {
+        match self {
+            Instant::Toml(dt) => dt.to_string(),
+            Instant::Text(s) => s.clone(),
+        }
+    }
+}
+
+/// When cycles happen, in local minutes of the house's time zone.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Schedule {
+    /// Fixed local times, ascending.
+    Times(Vec<u32>),
+    /// Every `step_min` from `open_min` while not after `close_min`.
+    Every {
+        step_min: u32,
+        open_min: u32,
+        close_min: u32,
+    },
+}
+
+impl Schedule {
+    /// The local minutes of a business day at which cycles run.
+    pub fn minutes(&self) -> Vec<u32> {
+        match self {
+            Schedule::Times(t) => t.clone(),
+            Schedule::Every {
+                step_min,
+                open_min,
+                close_min,
+            } => (0..)
+                .map(|k| open_min + k * step_min)
+                .take_while(|m| *m <= *close_min && *m < 1_440)
+                .collect(),
+        }
+    }
+}
+
+/// A validated member default; instants are UTC Unix seconds (the scenario's epoch is not
+/// known during validation).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberDefault {
+    pub member: usize,
+    pub at_unix_s: i64,
+    pub until_unix_s: Option<i64>,
 }
 
 /// Validated parameters.
 #[derive(Debug, Clone)]
-pub struct Params {}
+pub struct Params {
+    /// Participating member codes.
+    pub members: Vec<String>,
+    /// Participation by member index.
+    pub participant: Vec<bool>,
+    /// The house's business days (hours unused: cycles are at `schedule`).
+    pub calendar: CalendarSpec,
+    pub schedule: Schedule,
+    pub item_fee: FeeSchedule,
+    pub processing_min: Delay,
+    pub settlement_asset: CurrencyId,
+    /// Credit quota by member index, USD (0 = none).
+    pub quota_usd: Vec<Decimal>,
+    /// Sorted by `at`.
+    pub defaults: Vec<MemberDefault>,
+}
+
+fn unix_s(dt: &Datetime) -> Option<i64> {
+    let d = dt.date?;
+    let t = dt.time?;
+    let offset_min = match dt.offset? {
+        toml::value::Offset::Z => 0,
+        toml::value::Offset::Custom { minutes } => i64::from(minutes),
+    };
+    let date = NaiveDate::from_ymd_opt(i32::from(d.year), d.month.into(), d.day.into())?;
+    let naive = date.and_hms_opt(t.hour.into(), t.minute.into(), t.second.unwrap_or(0).into())?;
+    Some(Utc.from_utc_datetime(&naive).timestamp() - offset_min * 60)
+}
 
 impl Params {
-    pub fn from_section(_s: &Section, cx: &RailContext) -> Result<Params> {
-        Err(cx.err(&["kind"], "rail kind \"netting\" is not available yet"))
+    /// Checks a `[[rail]]` table of kind `netting`.
+    pub fn from_section(s: &Section, cx: &RailContext) -> Result<Params> {
+        let v = cx.check;
+        let p = |key: &str| cx.path(&[key]);
+        let n = cx.members.len();
+
+        let mut participant = vec![false; n];
+        match &s.members {
+            None => participant.fill(true),
+            Some(list) if list.iter().any(|c| c == "*") => participant.fill(true),
+            Some(list) => {
+                for code in list {
+                    participant[cx.member(&["members"], code)?] = true;
+                }
+            }
+        }
+        if participant.iter().filter(|x| **x).count() < 2 {
+            return Err(cx.err(&["members"], "a clearing house needs at least two members"));
+        }
+        let members = cx
+            .members
+            .iter()
+            .zip(&participant)
+            .filter(|(_, on)| **on)
+            .map(|(m, _)| m.code.clone())
+            .collect();
+
+        let time_zone = v.time_zone(p("time_zone"), &s.time_zone)?;
+        let schedule = match (&s.cycle_times, s.every_h) {
+            (Some(_), Some(_)) => {
+                return Err(cx.err(
+                    &["every_h"],
+                    "give either `cycle_times` or `every_h` with `window`, not both",
+                ));
+            }
+            (None, None) => {
+                return Err(cx.err(
+                    &["cycle_times"],
+                    "give the cycles: `cycle_times = [\"10:30\", \"13:30\"]`, or `every_h` with `window`",
+                ));
+            }
+            (Some(times), None) => {
+                if s.window.is_some() {
+                    return Err(cx.err(
+                        &["window"],
+                        "`window` goes with `every_h`, not with `cycle_times`",
+                    ));
+                }
+                if times.is_empty() {
+                    return Err(cx.err(&["cycle_times"], "list at least one cycle time"));
+                }
+                let mut minutes = Vec::new();
+                for (j, t) in times.iter().enumerate() {
+                    let mut path = p("cycle_times");
+                    path.push(crate::scenario::Seg::Index(j));
+                    let m = v.hhmm(path.clone(), t)?;
+                    if m >= 1_440 {
+                        return Err(v.err(path, "a cycle time must be before 24:00"));
+                    }
+                    if minutes.contains(&m) {
+                        return Err(v.err(path, format!("cycle time \"{t}\" is listed twice")));
+                    }
+                    minutes.push(m);
+                }
+                minutes.sort_unstable();
+                Schedule::Times(minutes)
+            }
+            (None, Some(every_h)) => {
+                let every_h = v.positive(p("every_h"), every_h)?;
+                let step_min = (every_h * 60.0).round();
+                if !(1.0..=1_440.0).contains(&step_min) {
+                    return Err(cx.err(
+                        &["every_h"],
+                        format!("must be between 1 minute and 24 hours, got {every_h}"),
+                    ));
+                }
+                let window = s.window.as_ref().ok_or_else(|| {
+                    cx.err(
+                        &["window"],
+                        "`every_h` needs `window = [\"HH:MM\", \"HH:MM\"]` (start, end)",
+                    )
+                })?;
+                if window.len() != 2 {
+                    return Err(cx.err(&["window"], "expected two local times [start, end]"));
+                }
+                let at = |j: usize| {
+                    let mut path = p("window");
+                    path.push(crate::scenario::Seg::Index(j));
+                    path
+                };
+                let open_min = v.hhmm(at(0), &window[0])?;
+                let close_min = v.hhmm(at(1), &window[1])?;
+                if close_min < open_min || open_min >= 1_440 {
+                    return Err(v.err(
+                        at(1),
+                        "the window must end no earlier than it starts, within one day",
+                    ));
+                }
+                Schedule::Every {
+                    step_min: step_min as u32,
+                    open_min,
+                    close_min,
+                }
+            }
+        };
+        let calendar = CalendarSpec {
+            name: format!("{} clearing house", s.name),
+            time_zone,
+            open_min: 0,
+            cutoff_min: 1_440,
+            half_day_cutoff_min: 1_440,
+            weekend: v.weekend(p("weekend"), &s.weekend)?,
+            holidays: v.holidays(p("holidays"), &s.holidays, "none")?,
+            extra_closed: Vec::new(),
+            extra_half: Vec::new(),
+            open_previous_evening: false,
+        };
+
+        let settlement_asset = match &s.settlement_asset {
+            None => CurrencyId::USD,
+            Some(code) => cx.currency(&["settlement_asset"], code)?,
+        };
+
+        let mut quota_usd = vec![Decimal::ZERO; n];
+        match &s.quota_usd {
+            None => {}
+            Some(Quota::All(q)) => {
+                let q = super::usd(v.nonneg(p("quota_usd"), *q)?);
+                for (m, on) in participant.iter().enumerate() {
+                    if *on {
+                        quota_usd[m] = q;
+                    }
+                }
+            }
+            Some(Quota::Each(table)) => {
+                for (code, q) in table {
+                    let m = cx.member(&["quota_usd", code], code)?;
+                    if !participant[m] {
+                        return Err(cx.err(
+                            &["quota_usd", code],
+                            format!("member \"{code}\" does not take part in this clearing house"),
+                        ));
+                    }
+                    quota_usd[m] = super::usd(v.nonneg(cx.path(&["quota_usd", code]), *q)?);
+                }
+            }
+        }
+
+        let mut defaults = Vec::new();
+        for (j, d) in s.defaults.iter().enumerate() {
+            let path = |key: &str| {
+                let mut path = p("defaults");
+                path.push(crate::scenario::Seg::Index(j));
+                path.push(crate::scenario::Seg::Key(key.into()));
+                path
+            };
+            let member = cx
+                .members
+                .iter()
+                .position(|m| m.code == d.member)
+                .ok_or_else(|| v.err(path("member"), format!("unknown member \"{}\"", d.member)))?;
+            if !participant[member] {
+                return Err(v.err(
+                    path("member"),
+                    format!(
+                        "member \"{}\" does not take part in this clearing house",
+                        d.member
+                    ),
+                ));
+            }
+            let instant = |key: &str, i: &Instant| {
+                i.datetime().as_ref().and_then(unix_s).ok_or_else(|| {
+                    v.err(
+                        path(key),
+                        format!(
+                            "expected a date-time with an offset, e.g. 2025-03-03T10:00:00Z; got {}",
+                            i.text()
+                        ),
+                    )
+                })
+            };
+            let at_unix_s = instant("at", &d.at)?;
+            let until_unix_s = match &d.until {
+                None => None,
+                Some(u) => {
+                    let u = instant("until", u)?;
+                    if u <= at_unix_s {
+                        return Err(v.err(path("until"), "must be after `at`"));
+                    }
+                    Some(u)
+                }
+            };
+            defaults.push(MemberDefault {
+                member,
+                at_unix_s,
+                until_unix_s,
+            });
+        }
+        defaults.sort_by_key(|d| d.at_unix_s);
+
+        Ok(Params {
+            members,
+            participant,
+            calendar,
+            schedule,
+            item_fee: v.fee(p("item_fee"), &s.item_fee)?,
+            processing_min: v.delay(p("processing_min"), &s.processing_min)?,
+            settlement_asset,
+            quota_usd,
+            defaults,
+        })
     }
 
-    pub fn serves(&self, _exporter: &str, _importer: &str) -> bool {
-        false
+    /// Both members take part (and they differ).
+    pub fn serves(&self, exporter: &str, importer: &str) -> bool {
+        exporter != importer
+            && self.members.iter().any(|m| m == exporter)
+            && self.members.iter().any(|m| m == importer)
     }
 }
 
-/// Run-time state.
+/// An item in the house's book: a payment submitted and waiting for a cycle.
+#[derive(Debug, Clone)]
+struct Item {
+    slot: u32,
+    importer: usize,
+    exporter: usize,
+    /// Principal, in the importer's currency, paid into the house at submission.
+    amount: Decimal,
+    /// The payment's value at its t0 mids (for principal at risk).
+    value_usd: Decimal,
+    submitted: Time,
+}
+
+/// What a cycle decided for an item; the item's own step books it.
+#[derive(Debug, Clone)]
+enum Outcome {
+    Settled {
+        /// Credit in the exporter's currency before a BEN fee.
+        credit: Decimal,
+        /// Importer → exporter mid cross at the cycle, and the principal at that mid.
+        mid: Decimal,
+        at_mid: Decimal,
+        /// The cycle's spread fraction, in bps (for the conversion record).
+        spread_bps: f64,
+        /// The item's share (by value) of the settlement asset the house bought and sold.
+        usd_bought: Decimal,
+        usd_sold: Decimal,
+    },
+    /// Unwound (a participant failed): the principal goes back to the payer unconverted.
+    Returned,
+}
+
+/// A member default at run time (sim time).
+#[derive(Debug, Clone)]
+struct Failure {
+    member: usize,
+    at: Time,
+    until: Option<Time>,
+    /// The cycle at which it happened.
+    fired: Option<Time>,
+}
+
+/// One member's net conversion at a cycle.
+#[derive(Debug, Clone)]
+struct NetConversion {
+    member: usize,
+    /// Net position to convert, in the member's currency: > 0 the house sells it for the
+    /// settlement asset, < 0 it buys that much with the settlement asset.
+    amount: Decimal,
+    /// None when the member's currency is the settlement asset.
+    conv: Option<Conversion>,
+    ticket_usd: f64,
+}
+
+/// A cycle's settlement plan for one spread fraction.
+#[derive(Debug, Clone, Default)]
+struct Plan {
+    credits: Vec<Decimal>,
+    conversions: Vec<NetConversion>,
+    /// Position each member carries after the cycle, in its currency (house holds > 0).
+    carried: Vec<Decimal>,
+    /// Spread paid to the dealers on the net conversions, USD at the cycle's mids.
+    spread_usd: Decimal,
+}
+
+/// Run-time state: the book, the house's accounts and the cycle timetable.
 #[derive(Debug)]
-pub struct Netting {}
+pub struct Netting {
+    p: Params,
+    index: usize,
+    /// Every cycle instant in the run, ascending.
+    cycles: Vec<Time>,
+    /// The house's account per member, in the member's currency (None: not a participant).
+    house: Vec<Option<AccountId>>,
+    /// The house's fee income per member currency.
+    house_fees: Vec<Option<AccountId>>,
+    /// The house's settlement-asset account.
+    settle: AccountId,
+    /// Position carried per member under quotas, in its currency (the house holds > 0).
+    carried: Vec<Decimal>,
+    book: Vec<Item>,
+    outcome: Vec<Option<Outcome>>,
+    timer_at: Option<Time>,
+    last_cycle: Time,
+    failures: Vec<Failure>,
+}
+
+fn post(ledger: &mut Ledger, from: AccountId, to: AccountId, amount: Decimal) -> Result<()> {
+    ledger
+        .post(from, to, amount)
+        .map_err(|e| Error::Invariant(e.to_string()))
+}
+
+fn to_f64(d: Decimal) -> f64 {
+    d.to_f64().unwrap_or(0.0)
+}
+
+/// Sim time of local `minute` on `date` in `tz`; a local time that does not exist (a DST gap)
+/// moves to the next one that does, an ambiguous one takes the earlier instant.
+fn local_to_sim(tz: Tz, date: NaiveDate, minute: u32, epoch_s: i64) -> Option<Time> {
+    let naive = date.and_hms_opt(minute / 60, minute % 60, 0)?;
+    (0..=26 * 4).find_map(|k| {
+        let local = naive.checked_add_signed(TimeDelta::minutes(15 * k))?;
+        tz.from_local_datetime(&local)
+            .earliest()
+            .map(|t| t.timestamp() - epoch_s)
+    })
+}
 
 impl Netting {
-    pub fn new(_p: Params, _setup: &Setup, _ledger: &mut Ledger) -> Result<Self> {
-        Ok(Self {})
+    /// Opens the house's accounts (one per participant's currency, one in the settlement
+    /// asset, fee income per currency) and lays out the cycles of the run.
+    pub fn new(p: Params, setup: &Setup, ledger: &mut Ledger) -> Result<Self> {
+        let (index, world) = (setup.index, setup.world);
+        let calendar = Calendar::new(&p.calendar, world.epoch, world.span_days)
+            .map_err(|e| Error::Invariant(format!("clearing-house calendar: {e}")))?;
+        let epoch_s = world.epoch.timestamp();
+        let (first, last) = calendar.precomputed_dates();
+        let minutes = p.schedule.minutes();
+        let mut cycles: Vec<Time> = first
+            .iter_days()
+            .take_while(|d| *d <= last)
+            .filter(|d| calendar.is_business_day(*d))
+            .flat_map(|d| {
+                minutes
+                    .iter()
+                    .filter_map(move |m| local_to_sim(p.calendar.time_zone, d, *m, epoch_s))
+            })
+            .filter(|t| *t >= 0)
+            .collect();
+        cycles.sort_unstable();
+        cycles.dedup();
+
+        let n = world.members.len();
+        let mut house = vec![None; n];
+        let mut house_fees = vec![None; n];
+        for (m, member) in world.members.iter().enumerate() {
+            if !p.participant[m] {
+                continue;
+            }
+            let code = world.currencies.code(member.currency);
+            house[m] = Some(ledger.open(
+                &format!("rail{index}:house:{}:{code}", member.code),
+                member.currency,
+                false,
+            ));
+            house_fees[m] = Some(ledger.open(
+                &format!("rail{index}:house-fees:{code}"),
+                member.currency,
+                false,
+            ));
+        }
+        let s = p.settlement_asset;
+        let settle = ledger.open(
+            &format!("rail{index}:house:settlement:{}", world.currencies.code(s)),
+            s,
+            false,
+        );
+        let failures = p
+            .defaults
+            .iter()
+            .map(|d| Failure {
+                member: d.member,
+                at: d.at_unix_s - epoch_s,
+                until: d.until_unix_s.map(|u| u - epoch_s),
+                fired: None,
+            })
+            .collect();
+        Ok(Self {
+            p,
+            index,
+            cycles,
+            house,
+            house_fees,
+            settle,
+            carried: vec![Decimal::ZERO; n],
+            book: Vec::new(),
+            outcome: Vec::new(),
+            timer_at: None,
+            last_cycle: Time::MIN,
+            failures,
+        })
+    }
+
+    /// The first cycle at or after `t` that has not run yet.
+    fn next_cycle(&self, t: Time) -> Option<Time> {
+        let from = t.max(self.last_cycle.saturating_add(1));
+        let i = self.cycles.partition_point(|c| *c < from);
+        self.cycles.get(i).copied()
+    }
+
+    /// Asks for the next cycle's timer unless one is pending.
+    fn ensure_timer(&mut self, ctx: &mut Ctx) {
+        if self.timer_at.is_none()
+            && let Some(t) = self.next_cycle(ctx.now)
+        {
+            self.timer_at = Some(t);
+            ctx.timers.push((t, 0));
+        }
+    }
+
+    /// Whether member `m` is suspended at `t`: it failed at a cycle at or before `t`, and its
+    /// suspension (if any) has not ended.
+    fn suspended(&self, m: usize, t: Time) -> bool {
+        self.failures.iter().any(|f| {
+            f.member == m
+                && f.fired
+                    .is_some_and(|at| t >= at && t < f.until.unwrap_or(at))
+        })
+    }
+
+    fn house(&self, m: usize) -> Result<AccountId> {
+        self.house[m]
+            .ok_or_else(|| Error::Invariant(format!("netting: member {m} is not a participant")))
+    }
+
+    fn house_fees(&self, m: usize) -> Result<AccountId> {
+        self.house_fees[m]
+            .ok_or_else(|| Error::Invariant(format!("netting: member {m} is not a participant")))
+    }
+
+    /// The settlement at spread fraction `f`: each included item's credit, each present
+    /// member's net conversion (beyond its quota) and the spread those conversions cost.
+    #[allow(clippy::too_many_arguments)]
+    fn plan(
+        &self,
+        ctx: &mut Ctx,
+        items: &[Item],
+        at_mid: &[Decimal],
+        paid_in: &[Decimal],
+        present: &[bool],
+        final_settlement: bool,
+        f: Decimal,
+    ) -> Plan {
+        let w = ctx.world;
+        let now = ctx.now;
+        let s = self.p.settlement_asset;
+        let mut plan = Plan {
+            carried: self.carried.clone(),
+            ..Plan::default()
+        };
+        let mut paid_out = vec![Decimal::ZERO; w.members.len()];
+        for (k, item) in items.iter().enumerate() {
+            let ce = w.members[item.exporter].currency;
+            let credit = if w.members[item.importer].currency == ce {
+                item.amount
+            } else {
+                w.currencies.round(ce, at_mid[k] * (Decimal::ONE - f))
+            };
+            paid_out[item.exporter] += credit;
+            plan.credits.push(credit);
+        }
+        for (m, member) in w.members.iter().enumerate() {
+            if !present[m] {
+                continue;
+            }
+            let c = member.currency;
+            let balance = self.carried[m] + paid_in[m] - paid_out[m];
+            let quota = if final_settlement {
+                Decimal::ZERO
+            } else {
+                self.p.quota_usd[m]
+            };
+            let keep = if quota.is_zero() || balance.is_zero() {
+                Decimal::ZERO
+            } else if w.fx.to_usd(c, balance, now).abs() <= quota {
+                balance
+            } else {
+                let limit = w.currencies.round(c, quota * w.fx.mid(c, now));
+                if balance.is_sign_negative() {
+                    -limit
+                } else {
+                    limit
+                }
+            };
+            plan.carried[m] = keep;
+            let amount = balance - keep;
+            if amount.is_zero() {
+                continue;
+            }
+            let value_usd = w.fx.to_usd(c, amount.abs(), now);
+            let ticket_usd = to_f64(value_usd);
+            let conv = if c == s {
+                None
+            } else if amount.is_sign_positive() {
+                // The bid/ask paid, without the cent rounding of the settlement-asset leg
+                // (rounding residues stay with the house).
+                let conv = ctx.quote_from(c, s, amount, ticket_usd);
+                plan.spread_usd += value_usd * bps_to_fraction(conv.half_spread_bps);
+                Some(conv)
+            } else {
+                let conv = ctx.quote_to(s, c, -amount, ticket_usd);
+                let h = bps_to_fraction(conv.half_spread_bps);
+                plan.spread_usd += value_usd * h / (Decimal::ONE - h);
+                Some(conv)
+            };
+            plan.conversions.push(NetConversion {
+                member: m,
+                amount,
+                conv,
+                ticket_usd,
+            });
+        }
+        plan
+    }
+
+    /// Runs the cycle at `ctx.now`.
+    fn cycle(&mut self, ctx: &mut Ctx) -> Result<()> {
+        let w = ctx.world;
+        let now = ctx.now;
+        let n = w.members.len();
+        self.last_cycle = now;
+        self.timer_at = None;
+
+        // At most one participant fails per cycle; a second one due fails at the next.
+        let failed = self
+            .failures
+            .iter_mut()
+            .find(|f| f.fired.is_none() && f.at <= now)
+            .map(|f| {
+                f.fired = Some(now);
+                f.member
+            });
+        // A member takes part in the cycle when its RTGS is open (its central bank can settle).
+        let present: Vec<bool> = (0..n)
+            .map(|m| {
+                self.house[m].is_some() && Some(m) != failed && w.members[m].calendar.is_open(now)
+            })
+            .collect();
+
+        let mut included = Vec::new();
+        let mut unwound = Vec::new();
+        let mut deferred = Vec::new();
+        let mut order = Vec::new();
+        for item in std::mem::take(&mut self.book) {
+            if failed.is_some_and(|f| item.importer == f || item.exporter == f) {
+                order.push((item.slot, false));
+                unwound.push(item);
+            } else if present[item.importer] && present[item.exporter] {
+                order.push((item.slot, true));
+                included.push(item);
+            } else {
+                deferred.push(item);
+            }
+        }
+        self.book = deferred;
+
+        // Values in the unit of account (USD at the cycle's mids) and multilateral positions.
+        let mut value_usd = Vec::with_capacity(included.len());
+        let mut at_mid = Vec::with_capacity(included.len());
+        let mut chi = Vec::with_capacity(included.len());
+        let mut position_usd = vec![Decimal::ZERO; n];
+        let mut paid_in = vec![Decimal::ZERO; n];
+        let (mut gross_usd, mut spread_base_usd) = (Decimal::ZERO, Decimal::ZERO);
+        for item in &included {
+            let (ci, ce) = (
+                w.members[item.importer].currency,
+                w.members[item.exporter].currency,
+            );
+            let v = w.fx.to_usd(ci, item.amount, now);
+            let mid = w.fx.cross_mid(ci, ce, now);
+            position_usd[item.exporter] += v;
+            position_usd[item.importer] -= v;
+            paid_in[item.importer] += item.amount;
+            gross_usd += v;
+            if ci != ce {
+                spread_base_usd += v;
+            }
+            value_usd.push(v);
+            at_mid.push(item.amount * mid);
+            chi.push(mid);
+        }
+        let net_usd: Decimal = position_usd.iter().filter(|x| x.is_sign_positive()).sum();
+
+        // The spread on the net conversions is shared by the items in proportion to value: a
+        // fraction f of every credit. f depends on the conversions, which depend on f; the
+        // fixed point is reached in two or three rounds (f is of the order of the spread).
+        let final_settlement = now >= w.trade_end;
+        let mut f = Decimal::ZERO;
+        let mut plan = self.plan(
+            ctx,
+            &included,
+            &at_mid,
+            &paid_in,
+            &present,
+            final_settlement,
+            f,
+        );
+        for _ in 0..8 {
+            let next = if spread_base_usd.is_zero() {
+                Decimal::ZERO
+            } else {
+                plan.spread_usd / spread_base_usd
+            };
+            if next == f {
+                break;
+            }
+            f = next;
+            plan = self.plan(
+                ctx,
+                &included,
+                &at_mid,
+                &paid_in,
+                &present,
+                final_settlement,
+                f,
+            );
+        }
+
+        // The net conversions, through the dealers; the house's accounts hold the money between.
+        let s = self.p.settlement_asset;
+        let (mut bought, mut sold) = (Decimal::ZERO, Decimal::ZERO);
+        for nc in &plan.conversions {
+            let acct = self.house(nc.member)?;
+            let c = w.members[nc.member].currency;
+            match &nc.conv {
+                None if nc.amount.is_sign_positive() => {
+                    post(ctx.ledger, acct, self.settle, nc.amount)?;
+                }
+                None => post(ctx.ledger, self.settle, acct, -nc.amount)?,
+                Some(conv) => {
+                    ctx.traded(conv, nc.ticket_usd);
+                    if nc.amount.is_sign_positive() {
+                        post(ctx.ledger, acct, w.dealer[c.index()], conv.given)?;
+                        post(ctx.ledger, w.dealer[s.index()], self.settle, conv.received)?;
+                        bought += conv.received;
+                    } else {
+                        post(ctx.ledger, self.settle, w.dealer[s.index()], conv.given)?;
+                        post(ctx.ledger, w.dealer[c.index()], acct, conv.received)?;
+                        sold += conv.given;
+                    }
+                }
+            }
+        }
+        self.carried = plan.carried.clone();
+        if s != CurrencyId::USD {
+            bought = Decimal::ZERO;
+            sold = Decimal::ZERO;
+        }
+
+        // Each item's outcome; the items' own steps book them at this instant.
+        let spread_bps = to_f64(f * Decimal::from(10_000));
+        for (k, item) in included.iter().enumerate() {
+            let share = if gross_usd.is_zero() {
+                Decimal::ZERO
+            } else {
+                value_usd[k] / gross_usd
+            };
+            self.set_outcome(
+                item.slot,
+                Outcome::Settled {
+                    credit: plan.credits[k],
+                    mid: chi[k],
+                    at_mid: at_mid[k],
+                    spread_bps,
+                    usd_bought: bought * share,
+                    usd_sold: sold * share,
+                },
+            );
+        }
+        for item in &unwound {
+            self.set_outcome(item.slot, Outcome::Returned);
+        }
+        ctx.wake.extend(order.iter().map(|(slot, _)| *slot));
+
+        let hours = |item: &Item| {
+            item.value_usd * Decimal::from(now - item.submitted) / Decimal::from(HOUR_S)
+        };
+        let principal_at_risk_usd_h = included.iter().chain(&unwound).map(hours).sum();
+        let unwound_usd = unwound
+            .iter()
+            .map(|i| w.fx.to_usd(w.members[i.importer].currency, i.amount, now))
+            .sum();
+        let (mut creditors, mut debtors) = (Decimal::ZERO, Decimal::ZERO);
+        for (m, c) in self.carried.iter().enumerate() {
+            let v = w.fx.to_usd(w.members[m].currency, *c, now);
+            if v.is_sign_negative() {
+                creditors -= v;
+            } else {
+                debtors += v;
+            }
+        }
+        if !included.is_empty() || !unwound.is_empty() || !plan.conversions.is_empty() {
+            ctx.reports
+                .push(super::RailReport::NettingCycle(CycleRecord {
+                    rail: self.index,
+                    at: now,
+                    items: included.len() as u64,
+                    unwound_items: unwound.len() as u64,
+                    gross_usd,
+                    net_usd,
+                    unwound_usd,
+                    carried_forward_usd: creditors.max(debtors),
+                    failed_member: failed,
+                    deferred_items: self.book.len() as u64,
+                    spread_usd: plan.spread_usd,
+                    principal_at_risk_usd_h,
+                }));
+        }
+
+        // The next cycle, while anything waits: deferred items or carried positions.
+        if !self.book.is_empty() || self.carried.iter().any(|c| !c.is_zero()) {
+            self.ensure_timer(ctx);
+        }
+        Ok(())
+    }
+
+    fn set_outcome(&mut self, slot: u32, o: Outcome) {
+        let i = slot as usize;
+        if self.outcome.len() <= i {
+            self.outcome.resize(i + 1, None);
+        }
+        self.outcome[i] = Some(o);
     }
 }
 
+const STAGE_SUBMIT: u8 = 1;
+const STAGE_CYCLE: u8 = 2;
+
 impl RailKind for Netting {
-    fn step(&mut self, _ctx: &mut Ctx, _slot: u32, _p: &mut Payment) -> Result<Next> {
-        Err(crate::Error::Invariant(
-            "rail kind \"netting\" is not available yet".into(),
-        ))
+    fn step(&mut self, ctx: &mut Ctx, slot: u32, p: &mut Payment) -> Result<Next> {
+        let w = ctx.world;
+        let importer = &w.members[p.importer];
+        let exporter = &w.members[p.exporter];
+        let (ci, ce) = (importer.currency, exporter.currency);
+        match p.stage {
+            0 => {
+                let work = self.p.processing_min.draw_min_s(&mut p.rng);
+                p.hops = 1;
+                p.stage = STAGE_SUBMIT;
+                Ok(Next::At(
+                    importer
+                        .calendar
+                        .process(ctx.now, work)
+                        .unwrap_or(Time::MAX),
+                ))
+            }
+            STAGE_SUBMIT => {
+                // A suspended participant's payments go to the fallback rail before anything
+                // is booked.
+                if self.suspended(p.importer, ctx.now) || self.suspended(p.exporter, ctx.now) {
+                    return Ok(Next::Fallback);
+                }
+                if self.next_cycle(ctx.now).is_none() {
+                    return Ok(Next::At(Time::MAX));
+                }
+                // The item is a claim in the payer's currency: the invoice amount, or its
+                // value at the mid of submission when invoiced in another currency.
+                let amount = if p.invoice_ccy == ci {
+                    p.invoice_amount
+                } else {
+                    w.currencies.round(
+                        ci,
+                        p.invoice_amount * w.fx.cross_mid(p.invoice_ccy, ci, ctx.now),
+                    )
+                };
+                let house = self.house(p.importer)?;
+                post(ctx.ledger, importer.clients, importer.bank_home, amount)?;
+                post(ctx.ledger, importer.bank_home, house, amount)?;
+                p.debited += amount;
+                p.amount = amount;
+                p.ccy = ci;
+                if p.bearer != Bearer::Ben {
+                    let fee = self.p.item_fee.in_currency(w, ci, p.value_usd, ctx.now);
+                    let fees = self.house_fees(p.importer)?;
+                    p.charge_importer(w, ctx.ledger, fees, fee)?;
+                }
+                self.book.push(Item {
+                    slot,
+                    importer: p.importer,
+                    exporter: p.exporter,
+                    amount,
+                    value_usd: p.value_usd,
+                    submitted: ctx.now,
+                });
+                self.ensure_timer(ctx);
+                p.stage = STAGE_CYCLE;
+                Ok(Next::Park)
+            }
+            STAGE_CYCLE => {
+                let outcome = self
+                    .outcome
+                    .get_mut(slot as usize)
+                    .and_then(Option::take)
+                    .ok_or_else(|| {
+                        Error::Invariant(format!("netting: payment {} woken without a cycle", p.id))
+                    })?;
+                match outcome {
+                    Outcome::Returned => {
+                        let house = self.house(p.importer)?;
+                        post(ctx.ledger, house, importer.bank_home, p.amount)?;
+                        post(ctx.ledger, importer.bank_home, importer.clients, p.amount)?;
+                        p.credited = p.amount;
+                        p.credited_ccy = ci;
+                        p.status = Status::Returned;
+                    }
+                    Outcome::Settled {
+                        credit,
+                        mid,
+                        at_mid,
+                        spread_bps,
+                        usd_bought,
+                        usd_sold,
+                    } => {
+                        p.account_conversion(
+                            w,
+                            &Conversion {
+                                from: ci,
+                                to: ce,
+                                at: ctx.now,
+                                given: p.amount,
+                                received: credit,
+                                received_at_mid: at_mid,
+                                mid,
+                                half_spread_bps: spread_bps,
+                            },
+                        );
+                        p.usd_bought += usd_bought;
+                        p.usd_sold += usd_sold;
+                        let house = self.house(p.exporter)?;
+                        post(ctx.ledger, house, exporter.bank_home, credit)?;
+                        let mut credit = credit;
+                        if p.bearer == Bearer::Ben {
+                            let fee = self
+                                .p
+                                .item_fee
+                                .in_currency(w, ce, p.value_usd, ctx.now)
+                                .min(credit);
+                            let fees = self.house_fees(p.exporter)?;
+                            p.fee(w, ctx.ledger, exporter.bank_home, fees, fee)?;
+                            credit -= fee;
+                        }
+                        post(ctx.ledger, exporter.bank_home, exporter.clients, credit)?;
+                        p.credited = credit;
+                        p.credited_ccy = ce;
+                        p.status = Status::Settled;
+                    }
+                }
+                p.amount = Decimal::ZERO;
+                p.settled_at = ctx.now;
+                Ok(Next::Done)
+            }
+            other => Err(Error::Invariant(format!("netting: unknown stage {other}"))),
+        }
+    }
+
+    /// A cycle comes due.
+    fn timer(&mut self, ctx: &mut Ctx, _token: u32) -> Result<()> {
+        if self.timer_at != Some(ctx.now) {
+            return Ok(());
+        }
+        self.cycle(ctx)
     }
 }
 
@@ -63,4 +1073,12 @@ pub struct CycleRecord {
     pub carried_forward_usd: rust_decimal::Decimal,
     /// The member that failed at this cycle, if any.
     pub failed_member: Option<usize>,
+    /// Items left in the book for a later cycle because a member's RTGS was closed.
+    pub deferred_items: u64,
+    /// Spread paid to the dealers on the net conversions, USD at the cycle's mids (allocated to
+    /// the settled items by value).
+    pub spread_usd: rust_decimal::Decimal,
+    /// Σ value_usd × hours from the payer's debit (submission) to the cycle, over the items
+    /// settled and unwound at this cycle.
+    pub principal_at_risk_usd_h: rust_decimal::Decimal,
 }
