@@ -524,9 +524,9 @@ impl Sink for RunWriter<'_> {
                 let efficiency = if c.gross_usd.is_zero() {
                     String::new()
                 } else {
-                    (Decimal::ONE - c.net_usd / c.gross_usd)
-                        .round_dp(6)
-                        .to_string()
+                    let mut e = (Decimal::ONE - c.net_usd / c.gross_usd).round_dp(6);
+                    e.rescale(6);
+                    e.to_string()
                 };
                 self.netting.write_record([
                     self.replication.to_string().as_str(),

@@ -1,1 +1,719 @@
-//! Placeholder: tests for this rail kind come with it (issue 3).
+//! The `pvp_bridge` and `common_currency` rails: worked examples computed by hand (constant
+//! rates, fixed delays), the bridge's atomicity over whole runs with tight balances, the regional
+//! RTGS's hours, bad input, and the bundled scenarios' identities.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+
+use super::common::{bundled, dec, kervan, read_csv, scratch, stderr};
+
+fn d(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+fn by_id(rows: &[BTreeMap<String, String>]) -> BTreeMap<String, BTreeMap<String, String>> {
+    rows.iter()
+        .map(|r| (r["payment_id"].clone(), r.clone()))
+        .collect()
+}
+
+/// Two members on constant rates: 40 TRY and 500 KZT per USD. TR: Istanbul (UTC+3) 08:00-17:30
+/// = 05:00-14:30 UTC. KZ: Almaty (UTC+5) 08:00-19:00 = 03:00-14:00 UTC. No holidays. Trade
+/// starts Monday 6 January 2025. `{trade}` and `{rail}` are filled in per test.
+const TWO_MEMBERS: &str = r#"
+[scenario]
+name = "two"
+start = 2025-01-06
+days = 2
+drain_days = 1
+seed = 1
+
+[[member]]
+code = "TR"
+currency = "TRY"
+time_zone = "Europe/Istanbul"
+rtgs_open = "08:00"
+rtgs_cutoff = "17:30"
+holidays = "none"
+
+[[member]]
+code = "KZ"
+currency = "KZT"
+time_zone = "Asia/Almaty"
+rtgs_open = "08:00"
+rtgs_cutoff = "19:00"
+holidays = "none"
+
+[[currency]]
+code = "TRY"
+minor_units = 2
+mid_per_usd = "40"
+regime = "float"
+liquidity_cost_pa = 0.365
+usd_half_spread_bps = 10
+
+[[currency]]
+code = "KZT"
+minor_units = 2
+mid_per_usd = "500"
+regime = "float"
+liquidity_cost_pa = 0.0365
+usd_half_spread_bps = 20
+
+[trade]
+{trade}
+
+{rail}
+
+[[route]]
+corridor = "*"
+rails = [{ rail = "r", share = 1.0 }]
+"#;
+
+fn two_members(trade: &str, rail: &str) -> String {
+    TWO_MEMBERS
+        .replace("{trade}", trade)
+        .replace("{rail}", rail)
+}
+
+fn run_ok(dir: &std::path::Path, file: &str, out_dir: &str) {
+    let args = ["run", file, "--out", out_dir, "--quiet"];
+    let out = kervan(dir, &args);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+fn final_balances(path: &std::path::Path) -> BTreeMap<String, Decimal> {
+    let s = kervan::scenario::load(path.to_str().unwrap()).unwrap();
+    kervan::sim::run(&s, 0, &mut Collect::default())
+        .unwrap()
+        .final_balances
+        .into_iter()
+        .map(|(a, _, b)| (a, b))
+        .collect()
+}
+
+/// A sink that keeps every payment record.
+#[derive(Default)]
+struct Collect {
+    rows: Vec<kervan::output::PaymentRecord>,
+}
+
+impl kervan::sim::Sink for Collect {
+    fn payment(&mut self, r: &kervan::output::PaymentRecord) -> kervan::Result<()> {
+        self.rows.push(r.clone());
+        Ok(())
+    }
+    fn fx(&mut self, _: i64, _: kervan::money::CurrencyId, _: Decimal) -> kervan::Result<()> {
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// pvp_bridge
+
+const BRIDGE: &str = r#"
+[[rail]]
+name = "r"
+kind = "pvp_bridge"
+latency_s = 10
+quote_half_spread_bps = 10
+fee = { flat_usd = 2 }
+prefund_days = 0
+prefund_min_usd = 100000
+topup_threshold = 0.5
+topup_min = { median = 30 }
+sweep_above = 2
+"#;
+
+const BRIDGE_TRADE: &str = r#"
+# P1 Mon 05:00 UTC: a KZ importer pays TRY 2,000,000 (USD 50,000), fees shared.
+[[trade.payment]]
+at = 2025-01-06T05:00:00Z
+exporter = "TR"
+importer = "KZ"
+amount = "2000000"
+currency = "TRY"
+charge_bearer = "SHA"
+# P2 Mon 13:00 UTC: TRY 3,000,000 (USD 75,000), the payer bears the fee.
+[[trade.payment]]
+at = 2025-01-06T13:00:00Z
+exporter = "TR"
+importer = "KZ"
+amount = "3000000"
+currency = "TRY"
+charge_bearer = "OUR"
+# P3 Mon 15:00 UTC, after the TR RTGS cut-off: a TR importer pays KZT 49,990,000 (USD 99,980),
+# the beneficiary bears the fee.
+[[trade.payment]]
+at = 2025-01-06T15:00:00Z
+exporter = "KZ"
+importer = "TR"
+amount = "49990000"
+currency = "KZT"
+charge_bearer = "BEN"
+"#;
+
+/// Every balance starts at USD 100,000: TR banks TRY 4,000,000, KZ banks KZT 50,000,000, the
+/// liquidity provider (LP) TRY 4,000,000 and KZT 50,000,000. Top-up below 50 %, sweep above
+/// 200 %, 30 working minutes in the currency's RTGS. Quote: mid less 10 bps; fee USD 2.
+///
+/// P1: at 05:00:10 (latency 10 s) the KZ banks pay TRY 2,000,000 at 500/40... the KZT→TRY rate
+///   0.08 × 0.999 = 0.07992: KZT 2,000,000 / 0.07992 = 25,025,025.025… → 25,025,025.03. Legs:
+///   KZ banks → LP KZT 25,025,025.03, LP → TR banks TRY 2,000,000. Fee KZT 1,000 from the
+///   importer. At mid the KZT would buy TRY 2,002,002.0024 = USD 50,050.05006: spread 50.05006;
+///   total 52.05006 (fee 2). KZ banks fall to 24,974,974.97 < 25 M: a top-up lands 05:30:10 (KZ
+///   open), back to 50 M. LP TRY 2,000,000 is exactly half: no top-up.
+/// P2: at 13:00:10 the LP holds TRY 2,000,000 < 3,000,000: the payment waits; the LP's TRY
+///   top-up lands at 13:30:10 (TR open) with target + waiting = 7 M (+5 M from its reserve), and
+///   P2 settles then: KZT 3,000,000 / 0.07992 = 37,537,537.537… → 37,537,537.54. Spread
+///   75.07508, fee 2, total 77.07508; latency 1,810 s. Afterwards KZ banks 12,462,462.46 (top-up)
+///   and LP KZT 112,562,562.57 (> 100 M: sweep) both ask the KZ RTGS: 29 min 50 s are left before
+///   its 14:00 UTC cut-off, so they land Tue 03:00:10. TR banks hold 9 M > 8 M: 5 M swept at
+///   14:00:10 (TR open until 14:30).
+/// P3: at 15:00:10 the TR banks hold 4 M < TRY 49,990,000 / (12.5 × 0.999 = 12.4875) =
+///   4,003,203.2032… → 4,003,203.20. The TR RTGS is closed: the top-up lands at its next
+///   opening plus 30 min, Tue 05:30:00 (+4,003,203.20), and P3 settles then. The LP holds KZT
+///   50 M since the 03:00:10 sweep. Spread: TRY 4,003,203.20 × 12.5 = KZT 50,040,040 at mid =
+///   USD 100,080.08, less 99,980 received: 100.08. BEN: KZT 1,000 deducted, total 102.08.
+///   Latency 14.5 h. Then LP TRY 8,003,203.20 > 8 M (sweep at 06:00) and LP KZT 10,000 < 25 M
+///   (top-up of 49,990,000 at 06:00).
+#[test]
+fn bridge_worked_example() {
+    let text = two_members(BRIDGE_TRADE, BRIDGE);
+    let dir = scratch(&[("bridge.toml", &text)]);
+    run_ok(dir.path(), "bridge.toml", "out");
+    let rows = read_csv(&dir.path().join("out/payments.csv"));
+    let p = by_id(&rows);
+    let p1 = &p["1"];
+    assert_eq!(p1["status"], "settled");
+    assert_eq!(p1["settled_at"], "2025-01-06T05:00:10Z");
+    assert_eq!(p1["latency_h"], "0.0028");
+    assert_eq!(dec(p1, "fees_usd"), d("2.00"));
+    assert_eq!(dec(p1, "spread_usd"), d("50.05"));
+    assert_eq!(dec(p1, "drift_usd"), d("0.00"));
+    assert_eq!(dec(p1, "total_cost_usd"), d("52.05"));
+    assert_eq!(dec(p1, "usd_bought"), d("0.00"));
+    let p2 = &p["2"];
+    assert_eq!(p2["settled_at"], "2025-01-06T13:30:10Z");
+    assert_eq!(p2["latency_h"], "0.5028");
+    assert_eq!(dec(p2, "spread_usd"), d("75.08"));
+    assert_eq!(dec(p2, "total_cost_usd"), d("77.08"));
+    let p3 = &p["3"];
+    assert_eq!(p3["settled_at"], "2025-01-07T05:30:00Z");
+    assert_eq!(p3["latency_h"], "14.5000");
+    assert_eq!(dec(p3, "fees_usd"), d("2.00"));
+    assert_eq!(dec(p3, "spread_usd"), d("100.08"));
+    assert_eq!(dec(p3, "total_cost_usd"), d("102.08"));
+
+    let bal = final_balances(&dir.path().join("bridge.toml"));
+    // Every balance back in its band: TR banks and both LP balances at target; the KZ banks
+    // received P3 (50 M + 49.99 M, just under the 100 M sweep line).
+    assert_eq!(bal["rail0:cbdc:TR:TRY"], d("4000000.00"));
+    assert_eq!(bal["rail0:cbdc:KZ:KZT"], d("99990000.00"));
+    assert_eq!(bal["rail0:lp:TRY"], d("4000000.00"));
+    assert_eq!(bal["rail0:lp:KZT"], d("50000000.00"));
+    // The LP's reserves: TRY −5 M (P2's top-up) + 4,003,203.20 (Tuesday's sweep); KZT
+    // +62,562,562.57 (Tuesday's sweep) − 49,990,000 (Tuesday's top-up).
+    assert_eq!(bal["rail0:lp-reserve:TRY"], d("-996796.80"));
+    assert_eq!(bal["rail0:lp-reserve:KZT"], d("12572562.57"));
+    // The LP's whole position moved by the payer legs less the payee legs, in each currency:
+    //   TRY 4,003,203.20 − 2,000,000 − 3,000,000; KZT 25,025,025.03 + 37,537,537.54 − 49,990,000.
+    assert_eq!(
+        bal["rail0:lp:TRY"] + bal["rail0:lp-reserve:TRY"] - d("4000000"),
+        d("4003203.20") - d("5000000")
+    );
+    assert_eq!(
+        bal["rail0:lp:KZT"] + bal["rail0:lp-reserve:KZT"] - d("50000000"),
+        d("25025025.03") + d("37537537.54") - d("49990000")
+    );
+    // Each member's banks: what left the platform balance came from their clients and what
+    // arrived went to their clients, so book + platform balance is still the opening balance.
+    assert_eq!(bal["bank:TR:TRY"] + bal["rail0:cbdc:TR:TRY"], d("4000000"));
+    assert_eq!(bal["bank:KZ:KZT"] + bal["rail0:cbdc:KZ:KZT"], d("50000000"));
+    // KZ clients paid 25,026,025.03 + 37,538,537.54 and received 49,989,000.
+    assert_eq!(bal["clients:KZ"], d("-12575562.57"));
+    assert_eq!(bal["clients:TR"], d("996796.80"));
+    assert_eq!(bal["fees:KZ:KZT"], d("3000.00"));
+}
+
+/// The platform may quote a multiple of the market instead: 0.5 × the market's TRY/KZT
+/// half-spread, 2 × (10 + 20) = 60 bps (no size curve), is 30 bps. P1: KZT 2,000,000 /
+/// (0.08 × 0.997 = 0.07976) = 25,075,225.677… → 25,075,225.68, worth TRY 2,006,018.0544 =
+/// USD 50,150.45136 at mid: spread 150.45136, total 152.45136.
+#[test]
+fn bridge_quotes_a_multiple_of_the_market() {
+    let rail = BRIDGE.replace(
+        "quote_half_spread_bps = 10",
+        "quote_market_multiplier = 0.5",
+    );
+    let dir = scratch(&[("bridge.toml", &two_members(BRIDGE_TRADE, &rail))]);
+    run_ok(dir.path(), "bridge.toml", "out");
+    let p = by_id(&read_csv(&dir.path().join("out/payments.csv")));
+    assert_eq!(dec(&p["1"], "spread_usd"), d("150.45"));
+    assert_eq!(dec(&p["1"], "total_cost_usd"), d("152.45"));
+}
+
+/// Three members, constant rates (40 TRY, 500 KZT, 2 AZN per USD), $1.5 bn a year on each of
+/// the six corridors, invoiced in the exporter's currency, and every platform balance only
+/// USD 200,000: payments are short all the time.
+const TIGHT: &str = r#"
+[scenario]
+name = "tight"
+start = 2025-01-06
+days = 60
+drain_days = 0
+seed = 7
+
+[[member]]
+code = "TR"
+currency = "TRY"
+time_zone = "Europe/Istanbul"
+rtgs_open = "08:00"
+rtgs_cutoff = "17:30"
+
+[[member]]
+code = "KZ"
+currency = "KZT"
+time_zone = "Asia/Almaty"
+rtgs_open = "08:00"
+rtgs_cutoff = "19:00"
+
+[[member]]
+code = "AZ"
+currency = "AZN"
+time_zone = "Asia/Baku"
+rtgs_open = "09:20"
+rtgs_cutoff = "17:00"
+
+[[currency]]
+code = "TRY"
+minor_units = 2
+mid_per_usd = "40"
+regime = "float"
+liquidity_cost_pa = 0.45
+usd_half_spread_bps = 4
+
+[[currency]]
+code = "KZT"
+minor_units = 2
+mid_per_usd = "500"
+regime = "float"
+liquidity_cost_pa = 0.15
+usd_half_spread_bps = 10
+
+[[currency]]
+code = "AZN"
+minor_units = 2
+mid_per_usd = "2"
+regime = "float"
+liquidity_cost_pa = 0.07
+usd_half_spread_bps = 8
+
+[trade]
+matrix = "m.csv"
+hours = ["09:00", "18:00"]
+size = { distribution = "lognormal", median_usd = 40000, sigma = 1.4, max_usd = 5000000 }
+charge_bearer = { our = 0.3, sha = 0.6, ben = 0.1 }
+[[trade.invoice_currency]]
+corridor = "*"
+exporter = 1.0
+
+[[rail]]
+name = "bridge"
+kind = "pvp_bridge"
+latency_s = { median = 10, sigma = 0.5 }
+quote_half_spread_bps = 10
+fee = { flat_usd = 2 }
+prefund_days = 0
+prefund_min_usd = 200000
+topup_threshold = 0.5
+topup_min = { median = 30 }
+on_short = "{on_short}"
+
+[[rail]]
+name = "usd"
+kind = "correspondent"
+intermediaries = { values = [0, 1], weights = [0.5, 0.5] }
+processing_min = { median = 12, sigma = 1 }
+originator_fee = { bps = 15, min_usd = 35, max_usd = 300 }
+intermediary_fee = { flat_usd = 25 }
+
+[[route]]
+corridor = "*"
+rails = [{ rail = "bridge", share = 1.0 }]
+fallback = ["usd"]
+"#;
+
+const TIGHT_MATRIX: &str = "exporter,importer,annual_usd
+TR,KZ,1500000000
+KZ,TR,1500000000
+TR,AZ,1500000000
+AZ,TR,1500000000
+KZ,AZ,1500000000
+AZ,KZ,1500000000
+";
+
+/// What a whole run shows about the bridge's legs (see the test below).
+fn check_never_one_leg(on_short: &str) -> (usize, usize, usize, usize) {
+    let dir = scratch(&[
+        ("tight.toml", &TIGHT.replace("{on_short}", on_short)),
+        ("m.csv", TIGHT_MATRIX),
+    ]);
+    let s = kervan::scenario::load(dir.path().join("tight.toml").to_str().unwrap()).unwrap();
+    let mut sink = Collect::default();
+    // The simulator's own checks run too: the run fails on any cost-identity residual above
+    // 1e-6 USD and on any currency not conserved.
+    let report = kervan::sim::run(&s, 0, &mut sink).unwrap();
+    let bal: BTreeMap<&str, Decimal> = report
+        .final_balances
+        .iter()
+        .map(|(a, _, b)| (a.as_str(), *b))
+        .collect();
+    let ccy_code = |c: kervan::money::CurrencyId| s.currencies.code(c).to_string();
+    let mid = |code: &str| match code {
+        "TRY" => d("40"),
+        "KZT" => d("500"),
+        "AZN" => d("2"),
+        other => panic!("{other}"),
+    };
+    let opening = |code: &str| mid(code) * d("200000");
+    let bridge = s.rails.iter().position(|r| r.name == "bridge").unwrap() as u16;
+    // The legs every settled bridge payment must have booked, recomputed from its record alone:
+    // the payee receives the invoice (invoiced in its currency); the payer pays
+    // round(invoice / (cross mid × (1 − 10 bps))).
+    let mut lp_expected: BTreeMap<String, Decimal> = BTreeMap::new();
+    let (mut settled, mut waited, mut fallbacks, mut unsettled) = (0, 0, 0, 0);
+    for r in &sink.rows {
+        let payer = ccy_code(s.members[r.importer as usize].currency);
+        let payee = ccy_code(s.members[r.exporter as usize].currency);
+        assert_eq!(ccy_code(r.invoice_ccy), payee);
+        if r.fallback {
+            fallbacks += 1;
+        }
+        let status = r.status.as_str();
+        if r.rail != bridge {
+            assert!(
+                r.fallback,
+                "payment {} left the bridge without falling back",
+                r.payment_id
+            );
+            continue;
+        }
+        match status {
+            "settled" => {
+                settled += 1;
+                if r.latency_s.unwrap() > 60 {
+                    waited += 1;
+                }
+                let y = r.invoice_amount;
+                let rate = mid(&payee) / mid(&payer) * (Decimal::ONE - d("0.001"));
+                let x = (y / rate)
+                    .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointNearestEven);
+                *lp_expected.entry(payer.clone()).or_default() += x;
+                *lp_expected.entry(payee.clone()).or_default() -= y;
+                // Both legs: what the importer paid and what the exporter got differ by the
+                // fee and the 10 bps quote only — a payment debited without its credit would
+                // cost its whole value, one credited without its debit would gain it.
+                let fees_and_quote = r.value_usd * d("0.0011") + d("2.01");
+                assert!(
+                    r.total_cost_usd > Decimal::ZERO && r.total_cost_usd < fees_and_quote,
+                    "payment {}: total cost {} of value {}",
+                    r.payment_id,
+                    r.total_cost_usd,
+                    r.value_usd
+                );
+                assert!(r.spread_usd > Decimal::ZERO);
+                assert!(r.drift_usd.abs() < d("0.000001"));
+            }
+            "unsettled" => {
+                // Still waiting at the end: nothing was debited, nothing credited, nothing
+                // is in flight on the platform.
+                unsettled += 1;
+                assert_eq!(r.total_cost_usd, Decimal::ZERO, "payment {}", r.payment_id);
+                assert_eq!(r.fees_usd, Decimal::ZERO);
+                assert_eq!(r.spread_usd, Decimal::ZERO);
+            }
+            other => panic!("payment {} on the bridge ended {other}", r.payment_id),
+        }
+        assert!(
+            (r.total_cost_usd - (r.fees_usd + r.spread_usd + r.drift_usd)).abs() < d("0.000001")
+        );
+    }
+    for code in ["TRY", "KZT", "AZN"] {
+        // The liquidity provider is the only counterparty of every leg: its position (platform
+        // balance + reserve at the RTGS) moved by exactly the payer legs less the payee legs of
+        // the payments recorded as settled on the bridge. A leg booked for a payment that
+        // waited, fell back or ended unsettled, or a settled payment missing a leg, would leave
+        // a whole payment's amount in this difference.
+        let lp = bal[format!("rail0:lp:{code}").as_str()]
+            + bal[format!("rail0:lp-reserve:{code}").as_str()];
+        assert_eq!(
+            lp - opening(code),
+            lp_expected.get(code).copied().unwrap_or_default(),
+            "{code}"
+        );
+    }
+    for (m, code) in [("TR", "TRY"), ("KZ", "KZT"), ("AZ", "AZN")] {
+        // Each platform leg has its client side at the same bank: the payer bank's balance
+        // paid what its client paid in, the payee bank's balance received what its client was
+        // credited (the RTGS transfers move between the two books).
+        assert_eq!(
+            bal[format!("bank:{m}:{code}").as_str()]
+                + bal[format!("rail0:cbdc:{m}:{code}").as_str()],
+            opening(code),
+            "{m}"
+        );
+    }
+    (settled, waited, fallbacks, unsettled)
+}
+
+#[test]
+fn bridge_never_settles_one_leg_when_payments_wait() {
+    let (settled, waited, fallbacks, _unsettled) = check_never_one_leg("wait");
+    assert_eq!(fallbacks, 0);
+    // The balances are tight: many payments had to wait for a top-up.
+    assert!(settled > 2000, "{settled}");
+    assert!(waited * 10 > settled, "{waited} of {settled} waited");
+}
+
+#[test]
+fn bridge_never_settles_one_leg_when_payments_fall_back() {
+    let (settled, _waited, fallbacks, unsettled) = check_never_one_leg("fallback");
+    assert_eq!(unsettled, 0);
+    assert!(settled > 1000, "{settled}");
+    assert!(
+        fallbacks * 10 > settled,
+        "{fallbacks} fell back, {settled} settled"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// common_currency
+
+/// The basket: half TRY, half KZT, worth USD 1 at the start; on constant rates 1 unit = TRY 40 =
+/// KZT 500 for the whole run. Each conversion 10 bps. The regional RTGS: 06:00-12:00 UTC,
+/// Monday to Friday. Payer's bank: 20 working minutes. Fee USD 4.
+const UNIT: &str = r#"
+[[rail]]
+name = "r"
+kind = "common_currency"
+basket = [{ currency = "TRY", weight = 0.5 }, { currency = "KZT", weight = 0.5 }]
+spread_bps = 10
+rtgs = { time_zone = "UTC", open = "06:00", cutoff = "12:00" }
+processing_min = { median = 20 }
+fee = { flat_usd = 4 }
+"#;
+
+const UNIT_TRADE: &str = r#"
+# P1 Mon 05:00 UTC: a KZ importer pays TRY 2,000,000 (USD 50,000), fees shared.
+[[trade.payment]]
+at = 2025-01-06T05:00:00Z
+exporter = "TR"
+importer = "KZ"
+amount = "2000000"
+currency = "TRY"
+charge_bearer = "SHA"
+# P2 Mon 11:50 UTC: a TR importer pays TRY 1,000,000 (USD 25,000) to a KZ exporter, the
+# beneficiary bears the fee.
+[[trade.payment]]
+at = 2025-01-06T11:50:00Z
+exporter = "KZ"
+importer = "TR"
+amount = "1000000"
+currency = "TRY"
+charge_bearer = "BEN"
+"#;
+
+/// P1: the KZ bank works 05:00-05:20; the RTGS opens at 06:00 and settles then. TRY 2,000,000
+///   out of the unit at 40 × 0.999 = 39.96 needs 50,050.05005… → 50,050.05 units; into the
+///   unit at 0.999 / 500 = 0.001998 unit per KZT that takes KZT 25,050,075.075… → 25,050,075.08.
+///   At mid that KZT is USD 50,100.15016: spread 100.15016 (two conversions), fee USD 4 =
+///   KZT 2,000 from the importer, total 104.15016 = 20.830032 bps; latency 1 h.
+/// P2: the TR bank works 11:50-12:10, after the RTGS's 12:00 cut-off: it settles at Tuesday's
+///   opening, 06:00. TRY 1,000,000 × 0.999 / 40 = 24,975.00 units × 500 × 0.999 =
+///   KZT 12,475,012.50; mid value USD 25,000, received 24,950.025: spread 49.975. BEN: KZT 2,000
+///   deducted; total 53.975 = 21.59 bps; latency 18 h 10 min.
+#[test]
+fn basket_worked_example_and_rtgs_hours() {
+    let text = two_members(UNIT_TRADE, UNIT);
+    let dir = scratch(&[("unit.toml", &text)]);
+    run_ok(dir.path(), "unit.toml", "out");
+    let p = by_id(&read_csv(&dir.path().join("out/payments.csv")));
+    let p1 = &p["1"];
+    assert_eq!(p1["status"], "settled");
+    assert_eq!(p1["settled_at"], "2025-01-06T06:00:00Z");
+    assert_eq!(p1["latency_h"], "1.0000");
+    assert_eq!(dec(p1, "fees_usd"), d("4.00"));
+    assert_eq!(dec(p1, "spread_usd"), d("100.15"));
+    assert_eq!(dec(p1, "drift_usd"), d("0.00"));
+    assert_eq!(dec(p1, "total_cost_usd"), d("104.15"));
+    assert_eq!(p1["cost_bps"], "20.830032");
+    assert_eq!(dec(p1, "usd_bought"), d("0.00"));
+    let p2 = &p["2"];
+    // After the regional RTGS's cut-off: the next opening.
+    assert_eq!(p2["settled_at"], "2025-01-07T06:00:00Z");
+    assert_eq!(p2["latency_h"], "18.1667");
+    assert_eq!(dec(p2, "spread_usd"), d("49.98"));
+    assert_eq!(dec(p2, "total_cost_usd"), d("53.98"));
+    assert_eq!(p2["cost_bps"], "21.590000");
+
+    let bal = final_balances(&dir.path().join("unit.toml"));
+    // KZ clients paid 25,050,075.08 + 2,000 and received 12,473,012.50.
+    assert_eq!(bal["clients:KZ"], d("-12579062.58"));
+    // TR clients received 2,000,000 and paid 1,000,000.
+    assert_eq!(bal["clients:TR"], d("1000000.00"));
+    assert_eq!(bal["fees:KZ:KZT"], d("4000.00"));
+    // The settlement agent's desk took the payers' money and paid the payees'.
+    assert_eq!(
+        bal["rail0:unit-desk:KZT"],
+        d("25050075.08") - d("12475012.50")
+    );
+    assert_eq!(bal["rail0:unit-desk:TRY"], d("1000000") - d("2000000"));
+}
+
+/// The same two payments in a full union: no spread, conversion at the start's mids. P1: KZT
+/// 2,000,000 × 500 / 40 = 25,000,000 (50,000.00 units) + fee KZT 2,000: cost USD 4, the fee.
+/// P2: TRY 1,000,000 = 25,000.00 units = KZT 12,500,000, less the BEN fee: cost USD 4.
+#[test]
+fn union_costs_the_fee_only() {
+    let rail = UNIT.replace("spread_bps = 10", "spread_bps = 0\nunion = true");
+    let text = two_members(UNIT_TRADE, &rail);
+    let dir = scratch(&[("union.toml", &text)]);
+    run_ok(dir.path(), "union.toml", "out");
+    let p = by_id(&read_csv(&dir.path().join("out/payments.csv")));
+    for id in ["1", "2"] {
+        let r = &p[id];
+        assert_eq!(r["status"], "settled");
+        assert_eq!(dec(r, "spread_usd"), d("0.00"), "{id}");
+        assert_eq!(dec(r, "drift_usd"), d("0.00"), "{id}");
+        assert_eq!(dec(r, "fees_usd"), d("4.00"), "{id}");
+        assert_eq!(dec(r, "total_cost_usd"), d("4.00"), "{id}");
+    }
+    // Same hours as the basket: P2 still waits for Tuesday's opening.
+    assert_eq!(p["2"]["settled_at"], "2025-01-07T06:00:00Z");
+    let bal = final_balances(&dir.path().join("union.toml"));
+    assert_eq!(bal["clients:KZ"], d("-25002000") + d("12498000"));
+    assert_eq!(bal["clients:TR"], d("1000000.00"));
+}
+
+/// With the tenge drifting (−50 % a year, no noise), P2's overnight wait moves the rate: in the
+/// basket that shows up as drift, in the union it does not (nothing converts at a later rate).
+#[test]
+fn union_carries_no_rate_risk_in_flight() {
+    let drifting = |rail: &str| {
+        two_members(UNIT_TRADE, rail).replace(
+            "mid_per_usd = \"500\"\nregime = \"float\"",
+            "mid_per_usd = \"500\"\nregime = \"float\"\ndrift_pa = -0.5",
+        )
+    };
+    let basket = drifting(UNIT);
+    let union = drifting(&UNIT.replace("spread_bps = 10", "spread_bps = 0\nunion = true"));
+    assert!(basket.contains("drift_pa = -0.5"));
+    let dir = scratch(&[("basket.toml", &basket), ("union.toml", &union)]);
+    run_ok(dir.path(), "basket.toml", "out");
+    let b = by_id(&read_csv(&dir.path().join("out/payments.csv")));
+    run_ok(dir.path(), "union.toml", "out2");
+    let u = by_id(&read_csv(&dir.path().join("out2/payments.csv")));
+    assert_ne!(dec(&b["2"], "drift_usd"), d("0.00"));
+    for id in ["1", "2"] {
+        assert_eq!(dec(&u[id], "drift_usd"), d("0.00"), "{id}");
+        assert!(dec(&u[id], "spread_usd").abs() <= d("0.01"), "{id}");
+        assert_eq!(dec(&u[id], "fees_usd"), d("4.00"), "{id}");
+    }
+}
+
+#[test]
+fn bad_rail_tables_are_refused() {
+    let cases = [
+        (
+            UNIT.replace("weight = 0.5 }]", "weight = 0.4 }]"),
+            "must sum to 1",
+        ),
+        (
+            UNIT.replace("spread_bps = 10", "spread_bps = 10\nunion = true"),
+            "spread_bps must be 0",
+        ),
+        (
+            UNIT.replace("open = \"06:00\"", "open = \"6am\""),
+            "rtgs.open",
+        ),
+        (
+            BRIDGE.replace("quote_half_spread_bps = 10", ""),
+            "quote_half_spread_bps",
+        ),
+        (
+            BRIDGE.replace("latency_s = 10", "latency_s = 10\non_short = \"later\""),
+            "on_short",
+        ),
+        (
+            BRIDGE.replace(
+                "quote_half_spread_bps = 10",
+                "quote_half_spread_bps = 10\nquote_market_multiplier = 0.5",
+            ),
+            "not both",
+        ),
+    ];
+    for (rail, needle) in cases {
+        let dir = scratch(&[("bad.toml", &two_members(UNIT_TRADE, &rail))]);
+        let out = kervan(dir.path(), &["validate", "bad.toml"]);
+        assert_eq!(out.status.code(), Some(2), "{needle}: {}", stderr(&out));
+        assert!(stderr(&out).contains(needle), "{needle}: {}", stderr(&out));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The bundled scenarios
+
+fn bundled_scenario_holds(name: &str, rail: &str) {
+    let dir = scratch(&[]);
+    let path = bundled(name);
+    let out = kervan(
+        dir.path(),
+        &[
+            "run",
+            path.to_str().unwrap(),
+            "--days",
+            "20",
+            "--out",
+            "out",
+            "--quiet",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rows = read_csv(&dir.path().join("out/payments.csv"));
+    assert!(rows.len() > 1000, "{name}: {} payments", rows.len());
+    assert!(
+        rows.iter()
+            .any(|r| r["rail"] == rail && r["status"] == "settled")
+    );
+    for r in &rows {
+        let residual = dec(r, "total_cost_usd")
+            - (dec(r, "fees_usd") + dec(r, "spread_usd") + dec(r, "drift_usd"));
+        assert!(
+            residual.abs() <= d("0.015"),
+            "{name}: payment {} residual {residual}",
+            r["payment_id"]
+        );
+    }
+    let manifest = std::fs::read_to_string(dir.path().join("out/manifest.toml")).unwrap();
+    assert!(
+        manifest.contains("conservation = \"ok"),
+        "{name}: {manifest}"
+    );
+}
+
+#[test]
+fn bundled_pvp_bridge_holds_the_identities() {
+    bundled_scenario_holds("ots-pvp-bridge.toml", "cbdc-bridge");
+}
+
+#[test]
+fn bundled_common_unit_holds_the_identities() {
+    bundled_scenario_holds("ots-common-unit.toml", "ots-unit");
+}
+
+#[test]
+fn bundled_union_holds_the_identities() {
+    bundled_scenario_holds("ots-union.toml", "ots-union");
+}
