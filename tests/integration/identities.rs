@@ -132,3 +132,46 @@ fn bilateral_run_decomposes_and_allocates_all_carry() {
     // Local-currency settlement buys no dollars on the bilateral rail.
     assert_eq!(dec(bil, "usd_bought"), Decimal::ZERO);
 }
+
+#[test]
+fn every_bundled_scenario_keeps_the_identity_and_conserves_money() {
+    // Every rail kind, as bundled: a short run of each, the identity on every payment and the
+    // run's own conservation check recorded in its manifest.
+    let dir = tempfile::tempdir().unwrap();
+    let list = kervan(dir.path(), &["list"]);
+    let names: Vec<String> = super::common::stdout(&list)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect();
+    assert_eq!(names.len(), 7, "{names:?}");
+    for name in &names {
+        let out = kervan(
+            dir.path(),
+            &["run", name, "--days", "15", "--out", name, "--quiet"],
+        );
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        let rows = read_csv(&dir.path().join(name).join("payments.csv"));
+        assert!(rows.len() > 3_000, "{name}: {} payments", rows.len());
+        for r in &rows {
+            let total = dec(r, "total_cost_usd");
+            let parts = dec(r, "fees_usd") + dec(r, "spread_usd") + dec(r, "drift_usd");
+            assert!(
+                (total - parts).abs() <= Decimal::new(15, 3),
+                "{name} payment {}: {total} vs {parts}",
+                r["payment_id"]
+            );
+        }
+        let m: toml::Table = std::fs::read_to_string(dir.path().join(name).join("manifest.toml"))
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(
+            m["checks"]["conservation"]
+                .as_str()
+                .unwrap()
+                .starts_with("ok"),
+            "{name}"
+        );
+        assert_eq!(m["rows"]["payments"].as_integer(), Some(rows.len() as i64));
+    }
+}
