@@ -10,10 +10,7 @@ use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
 use super::liquidity::Pool;
-use super::{
-    Bearer, Ctx, Delay, FeeSchedule, Next, Payment, RailContext, RailKind, Setup, Status,
-    pair_listed,
-};
+use super::{Ctx, Delay, FeeSchedule, Next, Payment, RailContext, RailKind, Setup, pair_listed};
 use crate::calendar::next_joint_open;
 use crate::engine::Time;
 use crate::ledger::{AccountId, Ledger};
@@ -279,28 +276,8 @@ impl RailKind for Bilateral {
                     exporter.bank_home,
                     need,
                 )?;
-                let mut credit = need;
-                match p.bearer {
-                    Bearer::Our | Bearer::Sha => {
-                        let fee = self.p.fee.in_currency(w, ci, p.value_usd, ctx.now);
-                        p.charge_importer(w, ctx.ledger, importer.fees_home, fee)?;
-                    }
-                    Bearer::Ben => {
-                        let fee = self
-                            .p
-                            .fee
-                            .in_currency(w, ce, p.value_usd, ctx.now)
-                            .min(credit);
-                        p.fee(w, ctx.ledger, exporter.bank_home, exporter.fees_home, fee)?;
-                        credit -= fee;
-                    }
-                }
-                post(ctx.ledger, exporter.bank_home, exporter.clients, credit)?;
-                p.credited = credit;
-                p.credited_ccy = ce;
-                p.amount = Decimal::ZERO;
-                p.status = Status::Settled;
-                p.settled_at = ctx.now;
+                let credit = p.bearer_fee(w, ctx.ledger, &self.p.fee, need, ctx.now)?;
+                p.settle(w, ctx.ledger, credit, ctx.now)?;
                 let n = &self.nostros[k];
                 let threshold = n.target * crate::money::minor_from_f64(self.p.topup_threshold, 6);
                 if ctx.ledger.balance(n.account) < threshold {

@@ -8,7 +8,7 @@ use chrono::Weekday;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::{Bearer, Ctx, Delay, FeeSchedule, Next, Payment, RailContext, RailKind, Setup, Status};
+use super::{Ctx, Delay, FeeSchedule, Next, Payment, RailContext, RailKind, Setup};
 use crate::calendar::{Calendar, CalendarSpec};
 use crate::engine::Time;
 use crate::fx::Conversion;
@@ -393,28 +393,8 @@ impl RailKind for CommonCurrency {
                     conv.received,
                 )?;
                 p.account_conversion(w, &conv);
-                let mut credit = conv.received;
-                match p.bearer {
-                    Bearer::Our | Bearer::Sha => {
-                        let fee = self.p.fee.in_currency(w, ci, p.value_usd, ctx.now);
-                        p.charge_importer(w, ctx.ledger, importer.fees_home, fee)?;
-                    }
-                    Bearer::Ben => {
-                        let fee = self
-                            .p
-                            .fee
-                            .in_currency(w, ce, p.value_usd, ctx.now)
-                            .min(credit);
-                        p.fee(w, ctx.ledger, exporter.bank_home, exporter.fees_home, fee)?;
-                        credit -= fee;
-                    }
-                }
-                post(ctx.ledger, exporter.bank_home, exporter.clients, credit)?;
-                p.credited = credit;
-                p.credited_ccy = ce;
-                p.amount = Decimal::ZERO;
-                p.status = Status::Settled;
-                p.settled_at = ctx.now;
+                let credit = p.bearer_fee(w, ctx.ledger, &self.p.fee, conv.received, ctx.now)?;
+                p.settle(w, ctx.ledger, credit, ctx.now)?;
                 Ok(Next::Done)
             }
             other => Err(Error::Invariant(format!(

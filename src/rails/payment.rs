@@ -11,6 +11,7 @@ use crate::experiment::streams::Stream;
 use crate::fx::Conversion;
 use crate::ledger::{AccountId, Ledger};
 use crate::money::CurrencyId;
+use crate::rails::FeeSchedule;
 use crate::world::World;
 
 /// Who pays the fees (SWIFT field 71A).
@@ -188,6 +189,61 @@ impl Payment {
         if c.from == CurrencyId::USD {
             self.usd_sold += c.given;
         }
+    }
+
+    /// Charges a rail's fee by charge bearer: OUR and SHA pay it in the importer's currency to
+    /// the importer's bank; BEN has it deducted from `credit` (in the exporter's currency) at
+    /// the exporter's bank. Returns what is left to credit.
+    pub fn bearer_fee(
+        &mut self,
+        world: &World,
+        ledger: &mut Ledger,
+        fee: &FeeSchedule,
+        credit: Decimal,
+        now: Time,
+    ) -> Result<Decimal> {
+        let (importer, exporter) = (&world.members[self.importer], &world.members[self.exporter]);
+        match self.bearer {
+            Bearer::Our | Bearer::Sha => {
+                let amount = fee.in_currency(world, importer.currency, self.value_usd, now);
+                self.charge_importer(world, ledger, importer.fees_home, amount)?;
+                Ok(credit)
+            }
+            Bearer::Ben => {
+                let amount = fee
+                    .in_currency(world, exporter.currency, self.value_usd, now)
+                    .min(credit);
+                self.fee(
+                    world,
+                    ledger,
+                    exporter.bank_home,
+                    exporter.fees_home,
+                    amount,
+                )?;
+                Ok(credit - amount)
+            }
+        }
+    }
+
+    /// Credits the exporter `credit` (its currency) from its bank and marks the payment
+    /// settled at `now`.
+    pub fn settle(
+        &mut self,
+        world: &World,
+        ledger: &mut Ledger,
+        credit: Decimal,
+        now: Time,
+    ) -> Result<()> {
+        let exporter = &world.members[self.exporter];
+        ledger
+            .post(exporter.bank_home, exporter.clients, credit)
+            .map_err(|e| crate::Error::Invariant(e.to_string()))?;
+        self.credited = credit;
+        self.credited_ccy = exporter.currency;
+        self.amount = Decimal::ZERO;
+        self.status = Status::Settled;
+        self.settled_at = now;
+        Ok(())
     }
 
     /// Debited value minus credited value at t0 mids (principal still in flight counts as not

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::bilateral::OnShort;
 use super::liquidity::Pool;
-use super::{Bearer, Ctx, Delay, FeeSchedule, Next, Payment, RailContext, RailKind, Setup, Status};
+use super::{Ctx, Delay, FeeSchedule, Next, Payment, RailContext, RailKind, Setup};
 use crate::engine::Time;
 use crate::fx::Conversion;
 use crate::fx::quote::bps_to_fraction;
@@ -597,28 +597,8 @@ impl RailKind for PvpBridge {
                 if ci != ce {
                     ctx.traded(&conv, p.ticket_usd);
                 }
-                let mut credit = y;
-                match p.bearer {
-                    Bearer::Our | Bearer::Sha => {
-                        let fee = self.p.fee.in_currency(w, ci, p.value_usd, ctx.now);
-                        p.charge_importer(w, ctx.ledger, importer.fees_home, fee)?;
-                    }
-                    Bearer::Ben => {
-                        let fee = self
-                            .p
-                            .fee
-                            .in_currency(w, ce, p.value_usd, ctx.now)
-                            .min(credit);
-                        p.fee(w, ctx.ledger, exporter.bank_home, exporter.fees_home, fee)?;
-                        credit -= fee;
-                    }
-                }
-                post(ctx.ledger, exporter.bank_home, exporter.clients, credit)?;
-                p.credited = credit;
-                p.credited_ccy = ce;
-                p.amount = Decimal::ZERO;
-                p.status = Status::Settled;
-                p.settled_at = ctx.now;
+                let credit = p.bearer_fee(w, ctx.ledger, &self.p.fee, y, ctx.now)?;
+                p.settle(w, ctx.ledger, credit, ctx.now)?;
                 for k in [payer, lp_in, lp_out, payee] {
                     self.check_band(ctx, k);
                 }

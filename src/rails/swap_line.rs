@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::{Bearer, Ctx, Delay, FeeSchedule, Next, Payment, RailContext, RailKind, Setup, Status};
+use super::{Ctx, Delay, FeeSchedule, Next, Payment, RailContext, RailKind, Setup};
 use crate::calendar::next_joint_open;
 use crate::engine::{DAY_S, Time, YEAR_S};
 use crate::fx::Conversion;
@@ -490,28 +490,8 @@ impl RailKind for SwapLine {
                         }
                     }
                 };
-                let mut credit = received;
-                match p.bearer {
-                    Bearer::Our | Bearer::Sha => {
-                        let fee = self.p.fee.in_currency(w, ci, p.value_usd, ctx.now);
-                        p.charge_importer(w, ctx.ledger, importer.fees_home, fee)?;
-                    }
-                    Bearer::Ben => {
-                        let fee = self
-                            .p
-                            .fee
-                            .in_currency(w, ce, p.value_usd, ctx.now)
-                            .min(credit);
-                        p.fee(w, ctx.ledger, exporter.bank_home, exporter.fees_home, fee)?;
-                        credit -= fee;
-                    }
-                }
-                post(ctx.ledger, exporter.bank_home, exporter.clients, credit)?;
-                p.credited = credit;
-                p.credited_ccy = ce;
-                p.amount = Decimal::ZERO;
-                p.status = Status::Settled;
-                p.settled_at = ctx.now;
+                let credit = p.bearer_fee(w, ctx.ledger, &self.p.fee, received, ctx.now)?;
+                p.settle(w, ctx.ledger, credit, ctx.now)?;
                 // The interest on a currency is shared by the payments that drew it (the
                 // borrowers); a payment converted at the market did not use the line.
                 if on_line
