@@ -66,3 +66,47 @@ pub fn stdout(o: &Output) -> String {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// Everything a library run hands its sink, kept (payments and netting cycles).
+#[derive(Default)]
+pub struct Collect {
+    pub payments: Vec<kervan::output::PaymentRecord>,
+    pub cycles: Vec<kervan::rails::netting::CycleRecord>,
+}
+
+impl kervan::sim::Sink for Collect {
+    fn payment(&mut self, r: &kervan::output::PaymentRecord) -> kervan::Result<()> {
+        self.payments.push(r.clone());
+        Ok(())
+    }
+    fn fx(
+        &mut self,
+        _: i64,
+        _: kervan::money::CurrencyId,
+        _: rust_decimal::Decimal,
+    ) -> kervan::Result<()> {
+        Ok(())
+    }
+    fn report(&mut self, r: &kervan::rails::RailReport) -> kervan::Result<()> {
+        let kervan::rails::RailReport::NettingCycle(c) = r;
+        self.cycles.push(c.clone());
+        Ok(())
+    }
+}
+
+/// Runs replication 0 of an already loaded scenario through the library, keeping what it
+/// reports.
+pub fn run_lib(s: &kervan::scenario::Scenario) -> (Collect, kervan::sim::RunReport) {
+    let mut sink = Collect::default();
+    let report = kervan::sim::run(s, 0, &mut sink).expect("the run succeeds");
+    (sink, report)
+}
+
+/// A run's final ledger balances by account name.
+pub fn balances(report: &kervan::sim::RunReport) -> BTreeMap<String, rust_decimal::Decimal> {
+    report
+        .final_balances
+        .iter()
+        .map(|(a, _, b)| (a.clone(), *b))
+        .collect()
+}

@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 
 use super::common::{bundled, dec, kervan, read_csv, scratch, stderr};
-use kervan::rails::RailReport;
 use kervan::rails::netting::CycleRecord;
 
 /// Three members, constant rates: 40 TRY, 500 KZT and 2 AZN per USD. Half-spreads against USD:
@@ -163,30 +162,8 @@ fn run(text: &str) -> (BTreeMap<String, Row>, Vec<Row>, tempfile::TempDir) {
 fn run_lib(text: &str) -> (Vec<CycleRecord>, BTreeMap<String, Decimal>) {
     let dir = scratch(&[("s.toml", text)]);
     let s = kervan::scenario::load(dir.path().join("s.toml").to_str().unwrap()).unwrap();
-    struct Cycles(Vec<CycleRecord>);
-    impl kervan::sim::Sink for Cycles {
-        fn payment(&mut self, _: &kervan::output::PaymentRecord) -> kervan::Result<()> {
-            Ok(())
-        }
-        fn fx(&mut self, _: i64, _: kervan::money::CurrencyId, _: Decimal) -> kervan::Result<()> {
-            Ok(())
-        }
-        fn report(&mut self, r: &RailReport) -> kervan::Result<()> {
-            #[allow(irrefutable_let_patterns)]
-            if let RailReport::NettingCycle(c) = r {
-                self.0.push(c.clone());
-            }
-            Ok(())
-        }
-    }
-    let mut sink = Cycles(Vec::new());
-    let report = kervan::sim::run(&s, 0, &mut sink).unwrap();
-    let balances = report
-        .final_balances
-        .iter()
-        .map(|(a, _, b)| (a.clone(), *b))
-        .collect();
-    (sink.0, balances)
+    let (sink, report) = super::common::run_lib(&s);
+    (sink.cycles, super::common::balances(&report))
 }
 
 #[test]
@@ -483,16 +460,7 @@ fn bundled_scenario_keeps_the_identities() {
         ..Default::default()
     };
     let s = kervan::scenario::load_with(scenario.to_str().unwrap(), &overrides).unwrap();
-    struct Discard;
-    impl kervan::sim::Sink for Discard {
-        fn payment(&mut self, _: &kervan::output::PaymentRecord) -> kervan::Result<()> {
-            Ok(())
-        }
-        fn fx(&mut self, _: i64, _: kervan::money::CurrencyId, _: Decimal) -> kervan::Result<()> {
-            Ok(())
-        }
-    }
-    let report = kervan::sim::run(&s, 0, &mut Discard).unwrap();
+    let (_, report) = super::common::run_lib(&s);
     let mut house = 0;
     for (account, _, balance) in &report.final_balances {
         if account.starts_with("rail1:house:settlement:") {

@@ -85,28 +85,7 @@ fn run_ok(dir: &std::path::Path, file: &str, out_dir: &str) {
 
 fn final_balances(path: &std::path::Path) -> BTreeMap<String, Decimal> {
     let s = kervan::scenario::load(path.to_str().unwrap()).unwrap();
-    kervan::sim::run(&s, 0, &mut Collect::default())
-        .unwrap()
-        .final_balances
-        .into_iter()
-        .map(|(a, _, b)| (a, b))
-        .collect()
-}
-
-/// A sink that keeps every payment record.
-#[derive(Default)]
-struct Collect {
-    rows: Vec<kervan::output::PaymentRecord>,
-}
-
-impl kervan::sim::Sink for Collect {
-    fn payment(&mut self, r: &kervan::output::PaymentRecord) -> kervan::Result<()> {
-        self.rows.push(r.clone());
-        Ok(())
-    }
-    fn fx(&mut self, _: i64, _: kervan::money::CurrencyId, _: Decimal) -> kervan::Result<()> {
-        Ok(())
-    }
+    super::common::balances(&super::common::run_lib(&s).1)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -361,10 +340,9 @@ fn check_never_one_leg(on_short: &str) -> (usize, usize, usize, usize) {
         ("m.csv", TIGHT_MATRIX),
     ]);
     let s = kervan::scenario::load(dir.path().join("tight.toml").to_str().unwrap()).unwrap();
-    let mut sink = Collect::default();
     // The simulator's own checks run too: the run fails on any cost-identity residual above
     // 1e-6 USD and on any currency not conserved.
-    let report = kervan::sim::run(&s, 0, &mut sink).unwrap();
+    let (sink, report) = super::common::run_lib(&s);
     let bal: BTreeMap<&str, Decimal> = report
         .final_balances
         .iter()
@@ -384,7 +362,7 @@ fn check_never_one_leg(on_short: &str) -> (usize, usize, usize, usize) {
     // round(invoice / (cross mid × (1 − 10 bps))).
     let mut lp_expected: BTreeMap<String, Decimal> = BTreeMap::new();
     let (mut settled, mut waited, mut fallbacks, mut unsettled) = (0, 0, 0, 0);
-    for r in &sink.rows {
+    for r in &sink.payments {
         let payer = ccy_code(s.members[r.importer as usize].currency);
         let payee = ccy_code(s.members[r.exporter as usize].currency);
         assert_eq!(ccy_code(r.invoice_ccy), payee);

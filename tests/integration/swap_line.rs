@@ -162,21 +162,8 @@ fn run_payments(
 fn final_balances(scenario: &str) -> BTreeMap<String, Decimal> {
     let dir = scratch(&[("s.toml", scenario)]);
     let s = kervan::scenario::load(dir.path().join("s.toml").to_str().unwrap()).unwrap();
-    struct Discard;
-    impl kervan::sim::Sink for Discard {
-        fn payment(&mut self, _: &kervan::output::PaymentRecord) -> kervan::Result<()> {
-            Ok(())
-        }
-        fn fx(&mut self, _: i64, _: kervan::money::CurrencyId, _: Decimal) -> kervan::Result<()> {
-            Ok(())
-        }
-    }
-    let report = kervan::sim::run(&s, 0, &mut Discard).unwrap();
-    report
-        .final_balances
-        .into_iter()
-        .map(|(a, _, b)| (a, b))
-        .collect()
+    let (_, report) = super::common::run_lib(&s);
+    super::common::balances(&report)
 }
 
 #[test]

@@ -250,21 +250,8 @@ fn costs_and_latencies_match_the_hand_computation() {
 fn balances_match_the_hand_computation() {
     let dir = scratch(&[("worked.toml", SCENARIO)]);
     let s = kervan::scenario::load(dir.path().join("worked.toml").to_str().unwrap()).unwrap();
-    struct Discard;
-    impl kervan::sim::Sink for Discard {
-        fn payment(&mut self, _: &kervan::output::PaymentRecord) -> kervan::Result<()> {
-            Ok(())
-        }
-        fn fx(&mut self, _: i64, _: kervan::money::CurrencyId, _: Decimal) -> kervan::Result<()> {
-            Ok(())
-        }
-    }
-    let report = kervan::sim::run(&s, 0, &mut Discard).unwrap();
-    let bal: BTreeMap<&str, Decimal> = report
-        .final_balances
-        .iter()
-        .map(|(a, _, b)| (a.as_str(), *b))
-        .collect();
+    let (_, report) = super::common::run_lib(&s);
+    let bal = super::common::balances(&report);
     // The nostro is back at its 20 M floor after both top-ups (10 M at 06:50, 30 M at 07:50).
     assert_eq!(bal["rail1:nostro:TR@KZ:KZT"], d("20000000.00"));
     // The other direction was never used: still its floor, USD 40,000 = TRY 1,600,000.
