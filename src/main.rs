@@ -108,6 +108,9 @@ fn run(args: RunArgs) -> Result<()> {
         set: args.set.clone(),
     };
     let s = scenario::load_with(arg, &overrides)?;
+    for w in &s.warnings {
+        eprintln!("warning: {w}");
+    }
     let out = args
         .out
         .clone()
@@ -165,15 +168,20 @@ fn validate(scenarios: &[String]) -> Result<()> {
     let mut first_error: Option<Error> = None;
     for arg in scenarios {
         match scenario::load(arg) {
-            Ok(s) => println!(
-                "ok: {arg} — \"{}\": members {}, corridors {}, rails {}, days {}, replications {}",
-                s.name,
-                s.members.len(),
-                s.trade.corridors.len(),
-                s.rails.len(),
-                s.days,
-                s.replications
-            ),
+            Ok(s) => {
+                for w in &s.warnings {
+                    eprintln!("warning: {arg}: {w}");
+                }
+                println!(
+                    "ok: {arg} — \"{}\": members {}, corridors {}, rails {}, days {}, replications {}",
+                    s.name,
+                    s.members.len(),
+                    s.trade.corridors.len(),
+                    s.rails.len(),
+                    s.days,
+                    s.replications
+                );
+            }
             Err(e) => {
                 eprintln!("error: {e}");
                 first_error.get_or_insert(e);

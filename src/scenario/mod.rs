@@ -78,6 +78,8 @@ pub struct Scenario {
     /// The scenario after `extends` and overrides, as TOML, and its SHA-256.
     pub resolved: String,
     pub sha256: String,
+    /// Things worth telling the user that do not stop the run.
+    pub warnings: Vec<String>,
 }
 
 /// Command-line changes to a scenario, applied before validation.

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
 
-use chrono::{NaiveDate, TimeZone, Utc, Weekday};
+use chrono::{Datelike, NaiveDate, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use sha2::Digest;
@@ -1061,6 +1061,24 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
         routes.push(rule.clone());
     }
 
+    // Bundled holidays cover only some years: outside them a calendar silently has weekends
+    // but no holidays, which an analyst should know.
+    let mut warnings = Vec::new();
+    let last_day = start + chrono::Duration::days((sc.days + sc.drain_days) as i64);
+    let (first_year, last_year) = crate::calendar::BUNDLED_YEARS;
+    if start.year() < first_year || last_day.year() > last_year {
+        let with_holidays: Vec<&str> = members
+            .iter()
+            .filter(|m| m.calendar.holidays.is_some())
+            .map(|m| m.code.as_str())
+            .collect();
+        if !with_holidays.is_empty() {
+            warnings.push(format!(
+                "the run spans {start} to {last_day}, but bundled holidays cover only {first_year}-{last_year}: outside those years {} have weekends but no holidays (add them with `extra_closed`)",
+                with_holidays.join(", ")
+            ));
+        }
+    }
     let resolved = toml::to_string(&l.merged)
         .map_err(|e| Error::Invariant(format!("re-serialising the scenario: {e}")))?;
     let sha256 = sha2::Sha256::digest(resolved.as_bytes())
@@ -1104,6 +1122,7 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
         source: l.chain[0].display.display().to_string(),
         resolved,
         sha256,
+        warnings,
     })
 }
 

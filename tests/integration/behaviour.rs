@@ -221,3 +221,41 @@ fn route_shares_split_payments_and_a_short_nostro_falls_back() {
         "some payment stayed on the empty nostro"
     );
 }
+
+#[test]
+fn a_run_beyond_the_bundled_holidays_is_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = kervan(
+        dir.path(),
+        &["run", "--days", "20", "--out", "in", "--quiet"],
+    );
+    assert!(
+        out.status.success() && stderr(&out).is_empty(),
+        "{}",
+        stderr(&out)
+    );
+    // December 2026 plus the drain runs into 2027, which the bundled holidays do not cover.
+    let out = kervan(
+        dir.path(),
+        &[
+            "run",
+            "--set",
+            "scenario.start=2026-12-01",
+            "--days",
+            "10",
+            "--out",
+            "past",
+            "--quiet",
+        ],
+    );
+    assert!(out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.starts_with("warning: the run spans 2026-12-01 to 2027-01-10"),
+        "{err}"
+    );
+    assert!(
+        err.contains("TR, AZ, KZ, KG, UZ have weekends but no holidays"),
+        "{err}"
+    );
+}
