@@ -53,6 +53,7 @@ impl OutputDir {
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or("kervan-out");
+        remove_stale_partials(parent, name);
         let tmp_path = parent.join(format!(".{name}.partial-{}", std::process::id()));
         if tmp_path.exists() {
             std::fs::remove_dir_all(&tmp_path).map_err(|e| Error::io(&tmp_path, e))?;
@@ -84,6 +85,27 @@ impl OutputDir {
             .map_err(|e| Error::io(&self.final_path, e))?;
         self.committed = true;
         Ok(self.final_path.clone())
+    }
+}
+
+/// Removes what interrupted runs (Ctrl-C, a kill) left: `.NAME.partial-PID` folders whose
+/// process no longer exists. Only where that can be known (Linux's /proc).
+fn remove_stale_partials(parent: &Path, name: &str) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let prefix = format!(".{name}.partial-");
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(pid) = file_name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
+            continue;
+        };
+        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
     }
 }
 
