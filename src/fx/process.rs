@@ -8,7 +8,6 @@
 use rand::RngExt;
 use rand_distr::StandardNormal;
 use rust_decimal::Decimal;
-use rust_decimal::prelude::FromPrimitive;
 
 use crate::engine::{Time, YEAR_S};
 use crate::money::CurrencyId;
@@ -285,7 +284,9 @@ fn to_decimal_rate(x: f64) -> Decimal {
     };
     let digits = 9 - x.log10().floor() as i32;
     let scale = digits.clamp(0, 20) as u32;
-    Decimal::from_f64(x).map_or(Decimal::ONE, |d| d.round_dp(scale))
+    // Built from an integer (at most 10 digits), not through `Decimal::from_f64`, which costs
+    // more than the rest of the path's arithmetic.
+    crate::money::minor_from_f64(x, scale).normalize()
 }
 
 #[cfg(test)]
@@ -293,6 +294,7 @@ mod tests {
     use super::*;
     use rand::SeedableRng;
     use rand_pcg::Pcg64Mcg;
+    use rust_decimal::prelude::FromPrimitive;
 
     fn float(mid0: f64, drift: f64, vol: f64) -> CurrencyProcess {
         CurrencyProcess {
