@@ -8,7 +8,7 @@ use chrono::Weekday;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::{Ctx, Delay, FeeSchedule, Next, Payment, RailContext, RailKind, Setup};
+use super::{Ctx, Delay, FeeSchedule, Next, Payment, RailContext, RailKind, Setup, member_listed};
 use crate::calendar::{Calendar, CalendarSpec};
 use crate::engine::Time;
 use crate::fx::Conversion;
@@ -204,15 +204,11 @@ impl Params {
         })
     }
 
-    fn in_area(&self, code: &str) -> bool {
-        self.members
-            .as_ref()
-            .is_none_or(|m| m.iter().any(|x| x == code))
-    }
-
     /// Both members share the unit (and differ).
     pub fn serves(&self, exporter: &str, importer: &str) -> bool {
-        exporter != importer && self.in_area(exporter) && self.in_area(importer)
+        exporter != importer
+            && member_listed(&self.members, exporter)
+            && member_listed(&self.members, importer)
     }
 }
 

@@ -328,6 +328,11 @@ pub fn pair_listed(pairs: &Option<Vec<(String, String)>>, exporter: &str, import
     }
 }
 
+/// Whether a member list (None = every member) includes `code`.
+pub fn member_listed(members: &Option<Vec<String>>, code: &str) -> bool {
+    members.as_ref().is_none_or(|m| m.iter().any(|x| x == code))
+}
+
 /// What a rail is built from.
 pub struct Setup<'a> {
     /// The rail's index (its ledger accounts are named `rail{index}:…`).

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::bilateral::OnShort;
 use super::liquidity::Pool;
-use super::{Ctx, Delay, FeeSchedule, Next, Payment, RailContext, RailKind, Setup};
+use super::{Ctx, Delay, FeeSchedule, Next, Payment, RailContext, RailKind, Setup, member_listed};
 use crate::engine::Time;
 use crate::fx::Conversion;
 use crate::fx::quote::bps_to_fraction;
@@ -247,9 +247,7 @@ impl Params {
     }
 
     fn on_platform(&self, code: &str) -> bool {
-        self.members
-            .as_ref()
-            .is_none_or(|m| m.iter().any(|x| x == code))
+        member_listed(&self.members, code)
     }
 
     /// Both members on the platform (and different).
