@@ -109,6 +109,8 @@ fn full_run(bencher: Bencher, name: &str, write_payments: bool) {
         command: String::new(),
         write_payments,
         progress: None,
+        force: false,
+        cancelled: None,
     };
     bencher
         .counter(ItemsCount::new(payments(&s)))

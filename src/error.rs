@@ -45,16 +45,45 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    #[error("writing CSV: {0}")]
-    Csv(#[from] csv::Error),
+    /// Something outside the input went wrong (a full disk, a folder that cannot be created).
+    #[error("{0}")]
+    Fault(String),
+    /// A run asked for more work or memory than kervan's stated budget allows.
+    #[error("{0}")]
+    Budget(String),
+    /// The output folder is held by another run.
+    #[error("{0}")]
+    Busy(String),
+    /// The run was stopped by a signal (Ctrl-C, SIGTERM); `code` is the exit code to use.
+    #[error("{message}")]
+    Interrupted { message: String, code: i32 },
+    /// A run failed after its output folder was prepared: says that nothing was written.
+    #[error("{source}\nnothing was written to {}: {}", out.display(), if *created { "it was not created" } else { "what was there before is unchanged" })]
+    NotWritten {
+        out: PathBuf,
+        created: bool,
+        #[source]
+        source: Box<Error>,
+    },
 }
 
 impl Error {
     /// The process exit code for this error: 2 for bad input, 1 for anything else.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Scenario { .. } | Error::Usage(_) => 2,
+            Error::Scenario { .. } | Error::Usage(_) | Error::Budget(_) => 2,
+            Error::Interrupted { code, .. } => *code,
+            Error::NotWritten { source, .. } => source.exit_code(),
             _ => 1,
+        }
+    }
+
+    /// A CSV writer's error while writing `path`.
+    pub fn csv(path: impl Into<PathBuf>, e: csv::Error) -> Self {
+        let path = path.into();
+        match e.into_kind() {
+            csv::ErrorKind::Io(source) => Error::Io { path, source },
+            other => Error::Invariant(format!("{}: CSV: {other:?}", path.display())),
         }
     }
 

@@ -1,9 +1,10 @@
 //! The `kervan` command line: parses arguments, calls the library, prints results. It knows
 //! nothing about rails.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -66,6 +67,30 @@ struct RunArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
+    /// Write into a folder that holds files kervan did not write. They are left alone; a file
+    /// of the same name as one kervan writes is never replaced, with or without --force.
+    #[arg(long)]
+    force: bool,
+}
+
+/// Set by the Ctrl-C / SIGTERM handler; the run polls it once per simulated day.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Prints to stdout; a closed stdout (`kervan list | head -1`) ends the program quietly.
+fn say(text: &str) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        let _ = writeln!(std::io::stderr(), "error: writing to standard output: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// Prints a line to stderr, never panicking (stderr may be closed too).
+fn complain(text: &str) {
+    let _ = writeln!(std::io::stderr(), "{text}");
 }
 
 fn main() -> ExitCode {
@@ -73,6 +98,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
+            // clap prints to stdout for --help; a closed pipe is not worth a panic.
             // clap: help and version are not errors.
             return if e.use_stderr() {
                 ExitCode::from(2)
@@ -93,7 +119,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            complain(&format!("error: {e}"));
             ExitCode::from(e.exit_code() as u8)
         }
     }
@@ -109,12 +135,28 @@ fn run(args: RunArgs) -> Result<()> {
     };
     let s = scenario::load_with(arg, &overrides)?;
     for w in &s.warnings {
-        eprintln!("warning: {w}");
+        complain(&format!("warning: {w}"));
     }
+    // The name is checked to be a plain name (scenario::validate), so this stays inside
+    // kervan-out/.
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("kervan-out").join(&s.name));
+    // Ctrl-C or SIGTERM: the run stops at the end of the simulated day and writes nothing.
+    // Without a handler (it could not be installed) the signal ends the process, which also
+    // leaves the folder as it was (the next run clears the partial files).
+    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
+    let cancelled = || -> Result<()> {
+        if INTERRUPTED.load(Ordering::SeqCst) {
+            Err(Error::Interrupted {
+                message: "interrupted".into(),
+                code: 130,
+            })
+        } else {
+            Ok(())
+        }
+    };
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     let total_days = (s.days + s.drain_days) as u64 * s.replications as u64;
     let bar = if show_progress {
@@ -142,6 +184,8 @@ fn run(args: RunArgs) -> Result<()> {
         command,
         write_payments: s.write_payments && !args.no_payments,
         progress: bar.as_ref().map(|_| &progress as &dyn Fn(u32, i64)),
+        force: args.force,
+        cancelled: Some(&cancelled),
     };
     let started = std::time::Instant::now();
     let outcome = experiment::run(&s, &out, &opts)?;
@@ -149,17 +193,17 @@ fn run(args: RunArgs) -> Result<()> {
         bar.finish_and_clear();
     }
     if !args.quiet {
-        println!(
-            "{} — {} payments, {} replication(s), {} days, seed {} ({:.1} s)\n",
+        say(&format!(
+            "{} — {} payments, {} replication(s), {} days, seed {} ({:.1} s)\n\n{}\nwrote {}\n",
             s.name,
             outcome.payments,
             s.replications,
             s.days,
             s.seed,
-            started.elapsed().as_secs_f64()
-        );
-        print!("{}", outcome.summary);
-        println!("\nwrote {}", outcome.dir.display());
+            started.elapsed().as_secs_f64(),
+            outcome.summary,
+            outcome.dir.display()
+        ));
     }
     Ok(())
 }
@@ -170,20 +214,20 @@ fn validate(scenarios: &[String]) -> Result<()> {
         match scenario::load(arg) {
             Ok(s) => {
                 for w in &s.warnings {
-                    eprintln!("warning: {arg}: {w}");
+                    complain(&format!("warning: {arg}: {w}"));
                 }
-                println!(
-                    "ok: {arg} — \"{}\": members {}, corridors {}, rails {}, days {}, replications {}",
+                say(&format!(
+                    "ok: {arg} — \"{}\": members {}, corridors {}, rails {}, days {}, replications {}\n",
                     s.name,
                     s.members.len(),
                     s.trade.corridors.len(),
                     s.rails.len(),
                     s.days,
                     s.replications
-                );
+                ));
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                complain(&format!("error: {e}"));
                 first_error.get_or_insert(e);
             }
         }
@@ -218,6 +262,6 @@ fn list() {
             })
             .unwrap_or_default();
         let first = description.lines().next().unwrap_or_default();
-        println!("{stem:<24} {first}");
+        say(&format!("{stem:<24} {first}\n"));
     }
 }

@@ -27,8 +27,10 @@ pub trait Sink {
     fn payment(&mut self, record: &PaymentRecord) -> Result<()>;
     /// A sampled mid rate.
     fn fx(&mut self, t: Time, ccy: CurrencyId, mid_per_usd: Decimal) -> Result<()>;
-    /// The end of a simulated day (for progress).
-    fn day(&mut self, _t: Time) {}
+    /// The end of a simulated day (for progress). An error (an interrupt) stops the run.
+    fn day(&mut self, _t: Time) -> Result<()> {
+        Ok(())
+    }
     /// A prefunded balance of rail `rail`, sampled at the end of each day.
     fn liquidity(&mut self, _t: Time, _rail: usize, _b: &Balance) -> Result<()> {
         Ok(())
@@ -137,6 +139,15 @@ pub fn build_world(s: &Scenario, replication: u32) -> Result<(World, Ledger)> {
     Ok((world, ledger))
 }
 
+/// The most payments a replication may hold in memory at once (in flight, or settled and
+/// waiting for the day's close): a few hundred bytes each, so about a gigabyte.
+pub const MAX_PAYMENTS_HELD: usize = 3_000_000;
+
+/// The most payments one replication may start: twice what validation lets a scenario expect
+/// ([`crate::scenario::MAX_EXPECTED_PAYMENTS`]), so an estimate that is off by less than 2×
+/// never stops a valid run.
+pub const MAX_PAYMENTS_STARTED: u64 = 100_000_000;
+
 /// Runs replication `replication` of `s`, streaming rows into `sink`.
 pub fn run(s: &Scenario, replication: u32, sink: &mut dyn Sink) -> Result<RunReport> {
     let (world, mut ledger) = build_world(s, replication)?;
@@ -235,7 +246,7 @@ pub fn run(s: &Scenario, replication: u32, sink: &mut dyn Sink) -> Result<RunRep
         return Err(e);
     }
     if stats.reason == StopReason::EventLimit {
-        return Err(Error::Usage(format!(
+        return Err(Error::Budget(format!(
             "replication {replication} reached the event limit ({} events) at {}; raise [scenario] max_events",
             s.max_events,
             crate::output::iso_time(s.epoch, stats.now)
@@ -347,7 +358,7 @@ impl RunState<'_> {
             }
             Event::DayEnd => {
                 self.close_day(now, sink, false)?;
-                sink.day(now);
+                sink.day(now)?;
                 if now < self.arrivals_end || self.in_flight > 0 {
                     sched.schedule(now + DAY_S, Event::DayEnd);
                 }
@@ -437,7 +448,35 @@ impl RunState<'_> {
         };
         self.in_flight += 1;
         self.report.payments += 1;
+        self.check_budget(sched.now())?;
         self.step(sched, slot)
+    }
+
+    /// Stops a run that would exhaust memory: too many payments held at once (waiting on a
+    /// rail, or settled today and waiting for the day's carry), or far more payments than
+    /// validation estimated.
+    fn check_budget(&self, now: Time) -> Result<()> {
+        let held = self.in_flight + self.day_rows.len();
+        let when = || crate::output::iso_time(self.s.epoch, now);
+        if held > MAX_PAYMENTS_HELD {
+            return Err(Error::Budget(format!(
+                "replication {}: more than {MAX_PAYMENTS_HELD} payments are held at once at {} \
+                 (waiting to settle, or for the day's close); the run stopped before exhausting \
+                 memory. Payments are piling up faster than the rails settle them: check \
+                 trade.size (invoice sizes in USD), trade.scale and the rails' capacity",
+                self.replication,
+                when()
+            )));
+        }
+        if self.report.payments > MAX_PAYMENTS_STARTED {
+            return Err(Error::Budget(format!(
+                "replication {}: more than {MAX_PAYMENTS_STARTED} payments by {}; the run \
+                 stopped (the most one replication may generate)",
+                self.replication,
+                when()
+            )));
+        }
+        Ok(())
     }
 
     fn step(&mut self, sched: &mut Scheduler<Event>, slot: u32) -> Result<()> {

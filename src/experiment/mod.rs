@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use rust_decimal::Decimal;
 
-use crate::Result;
+use crate::{Error, Result};
 use crate::engine::Time;
 use crate::output::{Manifest, OutputDir, RunWriter, summary_table};
 use crate::scenario::Scenario;
@@ -21,6 +21,11 @@ pub struct RunOptions<'a> {
     pub write_payments: bool,
     /// Called with (replication, sim time) at the end of every simulated day.
     pub progress: Option<&'a dyn Fn(u32, Time)>,
+    /// Write into a folder that holds files kervan did not write (they are left alone).
+    pub force: bool,
+    /// Polled at the end of every simulated day: when it returns an error (an interrupt), the
+    /// run stops and nothing is written.
+    pub cancelled: Option<&'a (dyn Fn() -> Result<()> + Sync)>,
 }
 
 /// What a finished run left behind.
@@ -32,29 +37,51 @@ pub struct RunOutcome {
     pub payments: u64,
 }
 
-/// Runs every replication of `s` and writes the output folder `out` (atomically).
+/// Runs every replication of `s` and writes the output folder `out`: only when every
+/// replication succeeded do its files move into place (see [`OutputDir`]).
 pub fn run(s: &Scenario, out: &Path, opts: &RunOptions) -> Result<RunOutcome> {
-    let dir = OutputDir::create(out)?;
-    let mut writer = RunWriter::new(&dir, s, opts.write_payments)?;
+    let mut dir = OutputDir::create(out, opts.force)?;
+    let created = dir.created();
+    run_into(s, &mut dir, opts)
+        .and_then(|(summary, reports, payments)| {
+            let dir = dir.commit()?;
+            Ok(RunOutcome {
+                dir,
+                summary,
+                reports,
+                payments,
+            })
+        })
+        .map_err(|e| match e {
+            e @ Error::NotWritten { .. } => e,
+            e => Error::NotWritten {
+                out: out.to_path_buf(),
+                created,
+                source: Box::new(e),
+            },
+        })
+}
+
+fn run_into(
+    s: &Scenario,
+    dir: &mut OutputDir,
+    opts: &RunOptions,
+) -> Result<(String, Vec<RunReport>, u64)> {
+    let mut writer = RunWriter::new(dir, s, opts.write_payments)?;
     let mut reports = Vec::with_capacity(s.replications as usize);
     for r in 0..s.replications {
         writer.set_replication(r);
         let progress = opts.progress.map(|f| move |t: Time| f(r, t));
-        let cb: Option<&dyn Fn(Time)> = progress.as_ref().map(|f| f as &dyn Fn(Time));
-        if let Some(cb) = cb {
-            // The writer only borrows the callback for this replication.
-            let mut w = Progressed {
-                inner: &mut writer,
-                cb,
-            };
-            reports.push(sim::run(s, r, &mut w)?);
-        } else {
-            reports.push(sim::run(s, r, &mut writer)?);
-        }
+        let mut w = Progressed {
+            inner: &mut writer,
+            progress: progress.as_ref().map(|f| f as &dyn Fn(Time)),
+            cancelled: opts.cancelled,
+        };
+        reports.push(sim::run(s, r, &mut w)?);
     }
     writer.flush()?;
     let liquidity: Vec<_> = reports.iter().map(|r| r.liquidity.clone()).collect();
-    let (n_corridors, n_rails) = writer.write_aggregates(&dir, &liquidity)?;
+    let (n_corridors, n_rails) = writer.write_aggregates(dir, &liquidity)?;
     let payments: u64 = reports.iter().map(|r| r.payments).sum();
     let max_residual = reports
         .iter()
@@ -84,23 +111,30 @@ pub fn run(s: &Scenario, out: &Path, opts: &RunOptions) -> Result<RunOutcome> {
             reports.iter().map(|r| r.events).sum(),
             reports.iter().map(|r| r.postings).sum(),
         ),
+        data_file: s
+            .files
+            .iter()
+            .map(|f| crate::output::manifest::DataFileEntry {
+                role: f.role.clone(),
+                path: f.path.clone(),
+                sha256: f.sha256.clone(),
+            })
+            .collect(),
         resolved_scenario: s.resolved.clone(),
     };
-    manifest.write(&dir.path().join("manifest.toml"))?;
+    if let Some(cancelled) = opts.cancelled {
+        cancelled()?;
+    }
+    manifest.write(dir)?;
     let summary = summary_table(s, &writer.metrics);
-    let dir = dir.commit()?;
-    Ok(RunOutcome {
-        dir,
-        summary,
-        reports,
-        payments,
-    })
+    Ok((summary, reports, payments))
 }
 
 /// A sink that forwards to the writer and reports each day.
 struct Progressed<'a, 'b> {
     inner: &'a mut RunWriter<'b>,
-    cb: &'a dyn Fn(Time),
+    progress: Option<&'a dyn Fn(Time)>,
+    cancelled: Option<&'a (dyn Fn() -> Result<()> + Sync)>,
 }
 
 impl sim::Sink for Progressed<'_, '_> {
@@ -110,8 +144,14 @@ impl sim::Sink for Progressed<'_, '_> {
     fn fx(&mut self, t: Time, ccy: crate::money::CurrencyId, mid: Decimal) -> Result<()> {
         self.inner.fx(t, ccy, mid)
     }
-    fn day(&mut self, t: Time) {
-        (self.cb)(t);
+    fn day(&mut self, t: Time) -> Result<()> {
+        if let Some(progress) = self.progress {
+            progress(t);
+        }
+        match self.cancelled {
+            Some(cancelled) => cancelled(),
+            None => Ok(()),
+        }
     }
     fn liquidity(
         &mut self,

@@ -32,6 +32,12 @@ pub struct SpreadTable {
 }
 
 /// bps → fraction as an exact Decimal (the bps value is first rounded to 1e-4 bps).
+/// The widest half-spread any quote may reach after every multiplier (size curve, cross
+/// multiplier, market depth, a rail's own multiplier): 50 % of the mid. Validation holds every
+/// input below it, so a client rate is always at least half the mid — never zero, which would
+/// divide by zero, and never negative, which would pay the client for converting.
+pub const MAX_HALF_SPREAD_BPS: f64 = 5_000.0;
+
 pub fn bps_to_fraction(bps: f64) -> Decimal {
     crate::money::minor_from_f64(bps, 4) / Decimal::from(10_000)
 }
@@ -70,6 +76,17 @@ impl SpreadTable {
     /// The half-spread quoted for a ticket of `ticket_usd` in the pair.
     pub fn half_spread_bps(&self, from: CurrencyId, to: CurrencyId, ticket_usd: f64) -> f64 {
         self.pair_half_bps(from, to) * self.size_multiplier(ticket_usd)
+    }
+
+    /// The largest multiplier the size curve applies to any ticket.
+    pub fn max_size_multiplier(&self) -> f64 {
+        if self.size_curve.is_empty() {
+            return 1.0;
+        }
+        self.size_curve
+            .iter()
+            .map(|b| b.multiplier)
+            .fold(0.0, f64::max)
     }
 }
 

@@ -4,11 +4,12 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use rust_decimal::Decimal;
 
 use super::PaymentRecord;
+use super::folder::OutputDir;
 use super::fmt::{csv_field, push_cents, push_decimal, push_hours_4dp, push_iso_time, push_u64};
 use super::metrics::{Agg, Metrics, mean, quantiles};
 use crate::engine::Time;
@@ -19,111 +20,13 @@ use crate::scenario::Scenario;
 use crate::sim::Sink;
 use crate::{Error, Result};
 
-/// A run's output folder: written under a temporary name, renamed on success, removed on
-/// failure (including a panic or an early return: see `Drop`).
-#[derive(Debug)]
-pub struct OutputDir {
-    final_path: PathBuf,
-    tmp_path: PathBuf,
-    committed: bool,
-}
-
-impl OutputDir {
-    /// Prepares `final_path`. An existing folder is only ever replaced if it is a previous
-    /// kervan output (it has a `manifest.toml`) or empty.
-    pub fn create(final_path: &Path) -> Result<Self> {
-        if final_path.exists() {
-            let is_ours = final_path.join("manifest.toml").is_file()
-                || std::fs::read_dir(final_path)
-                    .map(|mut d| d.next().is_none())
-                    .unwrap_or(false);
-            if !is_ours {
-                return Err(Error::Usage(format!(
-                    "{} exists and is not a kervan output folder; choose another --out",
-                    final_path.display()
-                )));
-            }
-        }
-        let parent = final_path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-        let name = final_path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("kervan-out");
-        remove_stale_partials(parent, name);
-        let tmp_path = parent.join(format!(".{name}.partial-{}", std::process::id()));
-        if tmp_path.exists() {
-            std::fs::remove_dir_all(&tmp_path).map_err(|e| Error::io(&tmp_path, e))?;
-        }
-        std::fs::create_dir_all(&tmp_path).map_err(|e| Error::io(&tmp_path, e))?;
-        Ok(Self {
-            final_path: final_path.to_path_buf(),
-            tmp_path,
-            committed: false,
-        })
-    }
-
-    /// Where files are written until [`OutputDir::commit`].
-    pub fn path(&self) -> &Path {
-        &self.tmp_path
-    }
-
-    pub fn final_path(&self) -> &Path {
-        &self.final_path
-    }
-
-    /// Moves the finished folder into place.
-    pub fn commit(mut self) -> Result<PathBuf> {
-        if self.final_path.exists() {
-            std::fs::remove_dir_all(&self.final_path)
-                .map_err(|e| Error::io(&self.final_path, e))?;
-        }
-        std::fs::rename(&self.tmp_path, &self.final_path)
-            .map_err(|e| Error::io(&self.final_path, e))?;
-        self.committed = true;
-        Ok(self.final_path.clone())
-    }
-}
-
-/// Removes what interrupted runs (Ctrl-C, a kill) left: `.NAME.partial-PID` folders whose
-/// process no longer exists. Only where that can be known (Linux's /proc).
-fn remove_stale_partials(parent: &Path, name: &str) {
-    if !Path::new("/proc/self").exists() {
-        return;
-    }
-    let prefix = format!(".{name}.partial-");
-    let Ok(entries) = std::fs::read_dir(parent) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let file_name = entry.file_name();
-        let Some(pid) = file_name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
-            continue;
-        };
-        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
-    }
-}
-
-impl Drop for OutputDir {
-    fn drop(&mut self) {
-        if !self.committed {
-            let _ = std::fs::remove_dir_all(&self.tmp_path);
-        }
-    }
-}
-
 type Csv = csv::Writer<BufWriter<File>>;
 
-fn csv_file(dir: &Path, name: &str, header: &[&str]) -> Result<Csv> {
-    let path = dir.join(name);
-    let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
+fn csv_file(dir: &mut OutputDir, name: &str, header: &[&str]) -> Result<Csv> {
+    let file = dir.create_file(name)?;
     let mut w = csv::WriterBuilder::new().from_writer(BufWriter::with_capacity(1 << 20, file));
-    w.write_record(header)?;
+    w.write_record(header)
+        .map_err(|e| Error::csv(dir.shown_file(name), e))?;
     Ok(w)
 }
 
@@ -186,6 +89,8 @@ const GROUP_COLUMNS: &[&str] = &[
 /// Writes one run (all replications of one scenario) into an [`OutputDir`].
 pub struct RunWriter<'a> {
     s: &'a Scenario,
+    /// The output folder as the user named it, for messages.
+    out: PathBuf,
     variant: String,
     epoch_unix: i64,
     /// payments.csv rows are assembled in `row` and written with one call.
@@ -216,25 +121,24 @@ struct Names {
 }
 
 impl<'a> RunWriter<'a> {
-    pub fn new(dir: &OutputDir, s: &'a Scenario, write_payments: bool) -> Result<Self> {
+    pub fn new(dir: &mut OutputDir, s: &'a Scenario, write_payments: bool) -> Result<Self> {
         let payments = if write_payments {
-            let path = dir.path().join("payments.csv");
-            let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
+            let file = dir.create_file("payments.csv")?;
             let mut w = BufWriter::with_capacity(1 << 20, file);
             w.write_all(PAYMENT_COLUMNS.join(",").as_bytes())
                 .and_then(|()| w.write_all(b"\n"))
-                .map_err(|e| Error::io(&path, e))?;
+                .map_err(|e| dir.fault_at("payments.csv", e))?;
             Some(w)
         } else {
             None
         };
         let fx = csv_file(
-            dir.path(),
+            dir,
             "fx.csv",
             &["replication", "variant", "time", "currency", "mid_per_usd"],
         )?;
         let liquidity = csv_file(
-            dir.path(),
+            dir,
             "liquidity.csv",
             &[
                 "replication",
@@ -248,7 +152,7 @@ impl<'a> RunWriter<'a> {
             ],
         )?;
         let netting = csv_file(
-            dir.path(),
+            dir,
             "netting.csv",
             &[
                 "replication",
@@ -269,7 +173,7 @@ impl<'a> RunWriter<'a> {
             ],
         )?;
         let depth = csv_file(
-            dir.path(),
+            dir,
             "depth.csv",
             &[
                 "replication",
@@ -298,6 +202,7 @@ impl<'a> RunWriter<'a> {
         };
         Ok(Self {
             s,
+            out: dir.shown().to_path_buf(),
             variant: s.name.clone(),
             epoch_unix: s.epoch.timestamp(),
             payments,
@@ -325,22 +230,22 @@ impl<'a> RunWriter<'a> {
     /// Flushes the streamed files.
     pub fn flush(&mut self) -> Result<()> {
         if let Some(p) = &mut self.payments {
-            p.flush().map_err(|e| Error::io("payments.csv", e))?;
+            p.flush().map_err(|e| Error::io(self.out.join("payments.csv"), e))?;
         }
-        self.fx.flush().map_err(|e| Error::io("fx.csv", e))?;
+        self.fx.flush().map_err(|e| Error::io(self.out.join("fx.csv"), e))?;
         self.liquidity
             .flush()
-            .map_err(|e| Error::io("liquidity.csv", e))?;
+            .map_err(|e| Error::io(self.out.join("liquidity.csv"), e))?;
         self.netting
             .flush()
-            .map_err(|e| Error::io("netting.csv", e))?;
-        self.depth.flush().map_err(|e| Error::io("depth.csv", e))
+            .map_err(|e| Error::io(self.out.join("netting.csv"), e))?;
+        self.depth.flush().map_err(|e| Error::io(self.out.join("depth.csv"), e))
     }
 
     /// Writes the aggregate files into `dir`; returns their row counts.
     pub fn write_aggregates(
         &self,
-        dir: &OutputDir,
+        dir: &mut OutputDir,
         liquidity: &[Vec<LiquidityStats>],
     ) -> Result<(u64, u64)> {
         let s = self.s;
@@ -355,7 +260,7 @@ impl<'a> RunWriter<'a> {
             "expected_value_usd",
         ];
         head.extend_from_slice(GROUP_COLUMNS);
-        let mut corridors = csv_file(dir.path(), "corridors.csv", &head)?;
+        let mut corridors = csv_file(dir, "corridors.csv", &head)?;
         let mut n_corr = 0;
         for ((rep, corridor, rail), agg) in &self.metrics.groups {
             let spec = &s.rails[*rail as usize];
@@ -371,17 +276,19 @@ impl<'a> RunWriter<'a> {
                 format!("{:.2}", c.annual_usd * s.days as f64 / 365.0),
             ];
             row.extend(group_fields(agg));
-            corridors.write_record(&row)?;
+            corridors
+                .write_record(&row)
+                .map_err(|e| Error::csv(self.out.join("corridors.csv"), e))?;
             n_corr += 1;
         }
         corridors
             .flush()
-            .map_err(|e| Error::io("corridors.csv", e))?;
+            .map_err(|e| Error::io(self.out.join("corridors.csv"), e))?;
 
         let mut head: Vec<&str> = vec!["replication", "variant", "rail", "kind"];
         head.extend_from_slice(GROUP_COLUMNS);
         head.extend_from_slice(&["liquidity_peak_usd", "liquidity_mean_usd", "carry_usd"]);
-        let mut rails = csv_file(dir.path(), "rails.csv", &head)?;
+        let mut rails = csv_file(dir, "rails.csv", &head)?;
         let mut n_rails = 0;
         for ((rep, rail), agg) in &self.metrics.by_rail() {
             let spec = &s.rails[*rail as usize];
@@ -402,10 +309,12 @@ impl<'a> RunWriter<'a> {
                 format!("{:.2}", l.mean_usd),
                 format!("{:.2}", l.carry_usd),
             ]);
-            rails.write_record(&row)?;
+            rails
+                .write_record(&row)
+                .map_err(|e| Error::csv(self.out.join("rails.csv"), e))?;
             n_rails += 1;
         }
-        rails.flush().map_err(|e| Error::io("rails.csv", e))?;
+        rails.flush().map_err(|e| Error::io(self.out.join("rails.csv"), e))?;
         Ok((n_corr, n_rails))
     }
 }
@@ -506,7 +415,7 @@ impl Sink for RunWriter<'_> {
         usd(b, c.usd_sold);
         b.extend_from_slice(r.status.as_str().as_bytes());
         b.push(b'\n');
-        w.write_all(b).map_err(|e| Error::io("payments.csv", e))
+        w.write_all(b).map_err(|e| Error::io(self.out.join("payments.csv"), e))
     }
 
     fn fx(&mut self, t: Time, ccy: CurrencyId, mid_per_usd: Decimal) -> Result<()> {
@@ -518,7 +427,8 @@ impl Sink for RunWriter<'_> {
             &time,
             self.s.currencies.code(ccy),
             &mid_per_usd.normalize().to_string(),
-        ])?;
+        ])
+        .map_err(|e| Error::csv(self.out.join("fx.csv"), e))?;
         Ok(())
     }
 
@@ -534,7 +444,8 @@ impl Sink for RunWriter<'_> {
             s.currencies.code(b.ccy),
             &b.balance.to_string(),
             &Cents::of(b.balance_usd).to_string(),
-        ])?;
+        ])
+        .map_err(|e| Error::csv(self.out.join("liquidity.csv"), e))?;
         Ok(())
     }
 
@@ -566,7 +477,8 @@ impl Sink for RunWriter<'_> {
                     &c.deferred_items.to_string(),
                     &Cents::of(c.spread_usd).to_string(),
                     &c.principal_at_risk_usd_h.round_dp(2).to_string(),
-                ])?;
+                ])
+        .map_err(|e| Error::csv(self.out.join("netting.csv"), e))?;
             }
         }
         Ok(())
@@ -592,7 +504,8 @@ impl Sink for RunWriter<'_> {
             ),
             &format!("{volume_usd_per_day:.2}"),
             &format!("{half_spread_bps:.6}"),
-        ])?;
+        ])
+        .map_err(|e| Error::csv(self.out.join("depth.csv"), e))?;
         Ok(())
     }
 }

@@ -20,8 +20,18 @@ pub struct Manifest {
     pub command: String,
     pub rows: Rows,
     pub checks: Checks,
+    /// Every file the scenario was read from, with its SHA-256.
+    pub data_file: Vec<DataFileEntry>,
     /// The scenario after `extends` and command-line overrides, as the run used it.
     pub resolved_scenario: String,
+}
+
+/// One file the run read.
+#[derive(Debug, Clone, Serialize)]
+pub struct DataFileEntry {
+    pub role: String,
+    pub path: String,
+    pub sha256: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -46,9 +56,14 @@ pub struct Checks {
 }
 
 impl Manifest {
-    pub fn write(&self, path: &std::path::Path) -> Result<()> {
+    /// Writes `manifest.toml` into the run's folder.
+    pub fn write(&self, dir: &mut super::OutputDir) -> Result<()> {
+        use std::io::Write as _;
         let text =
             toml::to_string_pretty(self).map_err(|e| Error::Invariant(format!("manifest: {e}")))?;
-        std::fs::write(path, text).map_err(|e| Error::io(path, e))
+        let mut f = dir.create_file("manifest.toml")?;
+        f.write_all(text.as_bytes())
+            .and_then(|()| f.sync_all())
+            .map_err(|e| dir.fault_at("manifest.toml", e))
     }
 }

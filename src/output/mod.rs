@@ -4,7 +4,8 @@
 
 mod csvout;
 pub mod fmt;
-mod manifest;
+pub mod folder;
+pub mod manifest;
 pub mod metrics;
 mod summary;
 
@@ -15,7 +16,8 @@ use crate::engine::Time;
 use crate::money::{Cents, CurrencyId};
 use crate::rails::{Bearer, Status};
 
-pub use csvout::{OutputDir, RunWriter};
+pub use csvout::RunWriter;
+pub use folder::OutputDir;
 pub use manifest::{Checks, Manifest, Rows};
 pub use metrics::{Agg, Metrics};
 pub use summary::summary_table;

@@ -153,7 +153,7 @@ impl Params {
         if let Some(last) = basket.last_mut() {
             last.1 += Decimal::ONE - held;
         }
-        let spread_bps = v.nonneg(p("spread_bps"), s.spread_bps)?;
+        let spread_bps = cx.half_spread(&["spread_bps"], s.spread_bps)?;
         if s.union && spread_bps != 0.0 {
             return Err(cx.err(
                 &["spread_bps"],

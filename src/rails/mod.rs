@@ -255,6 +255,26 @@ pub struct RailContext<'a> {
     pub currencies: &'a crate::money::Currencies,
     pub members: &'a [crate::scenario::MemberSpec],
     pub index: usize,
+    /// The widest half-spread any market quote can reach (validated below
+    /// [`crate::fx::quote::MAX_HALF_SPREAD_BPS`]): a rail quoting a multiple of the market checks
+    /// its multiple against it.
+    pub max_market_half_bps: f64,
+}
+
+impl RailContext<'_> {
+    /// A half-spread a rail quotes itself: finite, non-negative and below
+    /// [`crate::fx::quote::MAX_HALF_SPREAD_BPS`].
+    pub fn half_spread(&self, keys: &[&str], bps: f64) -> crate::Result<f64> {
+        let max = crate::fx::quote::MAX_HALF_SPREAD_BPS;
+        let bps = self.check.nonneg(self.path(keys), bps)?;
+        if bps >= max {
+            return Err(self.err(
+                keys,
+                format!("must be below {max} bps (50 % of the mid), got {bps}"),
+            ));
+        }
+        Ok(bps)
+    }
 }
 
 impl RailContext<'_> {

@@ -170,7 +170,22 @@ impl Params {
                     "per-pair quotes go with quote_half_spread_bps, not with quote_market_multiplier",
                 ));
             }
-            (Some(m), None) => Quote::Market(v.nonneg(p("quote_market_multiplier"), m)?),
+            (Some(m), None) => {
+                let m = v.nonneg(p("quote_market_multiplier"), m)?;
+                let worst = m * cx.max_market_half_bps;
+                if worst >= crate::fx::quote::MAX_HALF_SPREAD_BPS {
+                    return Err(cx.err(
+                        &["quote_market_multiplier"],
+                        format!(
+                            "× the widest market half-spread ({} bps) reaches {worst} bps; \
+                             every quote must stay below {} bps (50 % of the mid)",
+                            cx.max_market_half_bps,
+                            crate::fx::quote::MAX_HALF_SPREAD_BPS
+                        ),
+                    ));
+                }
+                Quote::Market(m)
+            }
             (None, None) => {
                 return Err(cx.err(
                     &["quote_half_spread_bps"],
@@ -178,7 +193,7 @@ impl Params {
                 ));
             }
             (None, Some(bps)) => {
-                let half_spread_bps = v.nonneg(p("quote_half_spread_bps"), bps)?;
+                let half_spread_bps = cx.half_spread(&["quote_half_spread_bps"], bps)?;
                 let mut pairs = Vec::new();
                 for (j, q) in s.quote_pair.iter().enumerate() {
                     let at = |key: &str| {
@@ -203,6 +218,15 @@ impl Params {
                         return Err(v.err(at("pair"), "a pair needs two different currencies"));
                     }
                     let bps = v.nonneg(at("half_spread_bps"), q.half_spread_bps)?;
+                    if bps >= crate::fx::quote::MAX_HALF_SPREAD_BPS {
+                        return Err(v.err(
+                            at("half_spread_bps"),
+                            format!(
+                                "must be below {} bps (50 % of the mid), got {bps}",
+                                crate::fx::quote::MAX_HALF_SPREAD_BPS
+                            ),
+                        ));
+                    }
                     pairs.push(((a.min(b), a.max(b)), bps));
                 }
                 Quote::Own {

@@ -189,13 +189,7 @@ impl Params {
                 Some(c)
             }
         };
-        let margin_bps = v.nonneg(p("margin_bps"), s.margin_bps)?;
-        if margin_bps >= 10_000.0 {
-            return Err(cx.err(
-                &["margin_bps"],
-                format!("must be below 10000, got {margin_bps}"),
-            ));
-        }
+        let margin_bps = cx.half_spread(&["margin_bps"], s.margin_bps)?;
         let beyond = match s.beyond_limit.as_deref() {
             None | Some("market") => Beyond::Market,
             Some("fallback") => Beyond::Fallback,

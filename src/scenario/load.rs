@@ -20,9 +20,88 @@ pub enum Seg {
 pub struct SourceFile {
     /// As shown to the user (a real path, or `scenarios/NAME (bundled)`).
     pub display: PathBuf,
-    /// Directory that relative names in this file resolve against; None for bundled files.
+    /// Directory that relative names in this file resolve against; None for bundled files,
+    /// whose relative names resolve among the bundled files.
     pub dir: Option<PathBuf>,
     pub text: String,
+}
+
+/// A file a run read: a scenario of the `extends` chain or a data file it names. The manifest
+/// lists every one, so a result can be traced to the exact bytes it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataFile {
+    /// What the file is: `scenario`, `extends`, `trade.matrix`, `holidays`.
+    pub role: String,
+    /// The path as given (relative paths resolved against the file that named it), or
+    /// `bundled:NAME`.
+    pub path: String,
+    pub sha256: String,
+}
+
+impl DataFile {
+    pub fn new(role: &str, path: String, bytes: &[u8]) -> Self {
+        use sha2::Digest as _;
+        DataFile {
+            role: role.to_string(),
+            path,
+            sha256: crate::output::folder::hex(&sha2::Sha256::digest(bytes)),
+        }
+    }
+}
+
+/// The prefix that asks for a bundled file by name: `bundled:ots-baseline`.
+pub const BUNDLED_PREFIX: &str = "bundled:";
+
+/// The largest scenario or data file kervan reads. The bundled ones are a few kB; anything
+/// near this is not a scenario, and reading it must not exhaust memory.
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+
+/// Reads a user's file as UTF-8 text: a regular file no larger than [`MAX_FILE_BYTES`]. The
+/// error names the path and says what is wrong (missing, a folder, unreadable, too large, not
+/// UTF-8 with the byte offset, line and column of the first bad byte).
+pub fn read_text(path: &Path) -> Result<String, Error> {
+    let fail = |lc: Option<(usize, usize)>, msg: String| scenario_error(path, lc, None, &msg);
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => fail(None, "no such file".into()),
+        _ => fail(None, format!("cannot read: {e}")),
+    })?;
+    if meta.is_dir() {
+        return Err(fail(None, "is a folder, not a file".into()));
+    }
+    if !meta.is_file() {
+        return Err(fail(None, "is not a regular file".into()));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(fail(
+            None,
+            format!(
+                "is {} bytes; kervan reads files of at most {} MiB",
+                meta.len(),
+                MAX_FILE_BYTES >> 20
+            ),
+        ));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    use std::io::Read as _;
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| fail(None, format!("cannot read: {e}")))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(fail(None, format!("is larger than {} MiB", MAX_FILE_BYTES >> 20)));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let valid = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+        let (line, col) = line_col(valid, at);
+        fail(
+            Some((line, col)),
+            format!(
+                "not UTF-8: byte 0x{:02X} at byte offset {at} (save the file as UTF-8)",
+                bytes[at]
+            ),
+        )
+    })
 }
 
 /// A scenario with its `extends` chain merged.
@@ -35,6 +114,8 @@ pub struct Loaded {
     /// (`rail.swift-usd.hold_probability`): an error about one of them points at the command
     /// line, not at the file's old value.
     pub overridden: Vec<String>,
+    /// The files of the chain, as the manifest lists them.
+    pub files: Vec<DataFile>,
 }
 
 /// Bundled files, compiled into the binary: (file name, text).
@@ -86,54 +167,119 @@ fn bundled_display(name: &str) -> PathBuf {
     PathBuf::from(format!("scenarios/{name} (bundled)"))
 }
 
-/// Reads a scenario file: a path on disk, else a bundled scenario of that name.
-pub fn read_source(arg: &str) -> Result<SourceFile, Error> {
-    let path = Path::new(arg);
-    if path.is_file() {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| scenario_error(path, None, None, &format!("cannot read: {e}")))?;
-        return Ok(SourceFile {
-            display: path.to_path_buf(),
-            dir: Some(
-                path.parent()
-                    .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
-            ),
-            text,
-        });
-    }
-    if let Some((name, text)) = bundled(arg).filter(|(n, _)| n.ends_with(".toml")) {
-        return Ok(SourceFile {
-            display: bundled_display(name),
-            dir: None,
-            text: text.to_string(),
-        });
-    }
-    let names: Vec<&str> = BUNDLED
+/// The bundled scenarios' names, for messages.
+fn bundled_names() -> String {
+    BUNDLED
         .iter()
         .filter_map(|(n, _)| n.strip_suffix(".toml"))
-        .collect();
-    Err(scenario_error(
-        path,
-        None,
-        None,
-        &format!(
-            "no such scenario file (bundled scenarios: {})",
-            names.join(", ")
-        ),
-    ))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
-/// Reads a data file named in a scenario (e.g. the trade matrix): relative to the scenario's
-/// directory, else the bundled file of that name.
-pub fn read_data(from: &SourceFile, name: &str) -> Option<(PathBuf, String)> {
-    if let Some(dir) = &from.dir {
-        let p = dir.join(name);
-        if let Ok(text) = std::fs::read_to_string(&p) {
-            return Some((p, text));
-        }
+fn bundled_source(name: &str) -> Option<SourceFile> {
+    bundled(name)
+        .filter(|(n, _)| n.ends_with(".toml"))
+        .map(|(n, text)| SourceFile {
+            display: bundled_display(n),
+            dir: None,
+            text: text.to_string(),
+        })
+}
+
+/// `name` relative to `dir`, without a leading `./` when `dir` is the current folder (so
+/// messages show the path as the user would write it).
+fn relative_to(dir: &Path, name: &str) -> PathBuf {
+    if dir == Path::new(".") {
+        PathBuf::from(name)
+    } else {
+        dir.join(name)
     }
-    let base = Path::new(name).file_name()?.to_str()?;
-    bundled(base).map(|(n, t)| (bundled_display(n), t.to_string()))
+}
+
+fn disk_source(path: &Path) -> Result<SourceFile, Error> {
+    Ok(SourceFile {
+        display: path.to_path_buf(),
+        dir: Some(
+            path.parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+        ),
+        text: read_text(path)?,
+    })
+}
+
+/// Reads the scenario named on the command line: `bundled:NAME` or a bare bundled name
+/// (`ots-baseline`) is a bundled scenario; anything else is a path, and a path that cannot be
+/// read is an error, never replaced by a bundled file. A bare name that is also a file on
+/// disk is the file.
+pub fn read_source(arg: &str) -> Result<SourceFile, Error> {
+    let path = Path::new(arg);
+    if let Some(name) = arg.strip_prefix(BUNDLED_PREFIX) {
+        return bundled_source(name).ok_or_else(|| {
+            scenario_error(
+                path,
+                None,
+                None,
+                &format!("no bundled scenario `{name}` (bundled: {})", bundled_names()),
+            )
+        });
+    }
+    let looks_like_path = arg.contains(['/', std::path::MAIN_SEPARATOR]) || arg.ends_with(".toml");
+    if path.exists() || looks_like_path {
+        return disk_source(path).map_err(|e| match e {
+            Error::Scenario { location, message } if message == "no such file" => {
+                Error::Scenario {
+                    location,
+                    message: format!(
+                        "no such file (a bundled scenario is named `bundled:NAME`; bundled: {})",
+                        bundled_names()
+                    ),
+                }
+            }
+            e => e,
+        });
+    }
+    bundled_source(arg).ok_or_else(|| {
+        scenario_error(
+            path,
+            None,
+            None,
+            &format!("no such scenario file (bundled scenarios: {})", bundled_names()),
+        )
+    })
+}
+
+/// Reads a data file (the trade matrix) named in `from`: relative to that file's folder, or
+/// among the bundled files when `from` is bundled or the name is `bundled:NAME`. A file that
+/// cannot be read is an error naming its path; a bundled file is never used in its place.
+pub fn read_data(
+    from: Option<&SourceFile>,
+    name: &str,
+) -> Result<(PathBuf, String), std::result::Result<Error, String>> {
+    let from_bundle = from.is_some_and(|f| f.dir.is_none());
+    if let Some(base) = name.strip_prefix(BUNDLED_PREFIX).or(from_bundle.then_some(name)) {
+        return bundled(base)
+            .map(|(n, t)| (PathBuf::from(format!("{BUNDLED_PREFIX}{n}")), t.to_string()))
+            .ok_or_else(|| {
+                Err(format!(
+                    "no bundled file `{base}` (bundled: {})",
+                    BUNDLED
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .filter(|n| !n.ends_with(".toml"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            });
+    }
+    // A name set on the command line (`--set trade.matrix=...`) is relative to the current
+    // folder; one written in a file, to that file's folder.
+    let p = match from.and_then(|f| f.dir.as_ref()) {
+        Some(dir) => relative_to(dir, name),
+        None => PathBuf::from(name),
+    };
+    let text = read_text(&p).map_err(Ok)?;
+    Ok((p, text))
 }
 
 pub fn scenario_error(
@@ -194,36 +340,55 @@ pub fn load(arg: &str) -> Result<Loaded, Error> {
                 "expected a file name (string)",
             ));
         };
-        let next = match &child.dir {
-            Some(dir) if dir.join(name).is_file() => {
-                let p = dir.join(name);
-                let text = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
-                SourceFile {
-                    display: p.clone(),
-                    dir: p.parent().map(Path::to_path_buf),
-                    text,
-                }
-            }
-            _ => match bundled(name).filter(|(n, _)| n.ends_with(".toml")) {
-                Some((n, text)) => SourceFile {
-                    display: bundled_display(n),
-                    dir: None,
-                    text: text.to_string(),
-                },
-                None => {
-                    let (file, lc) = key_location(
-                        &chain[chain.len() - 1..],
-                        &tables[tables.len() - 1..],
-                        &[Seg::Key("extends".into())],
-                    );
-                    return Err(scenario_error(
+        let ext_location = || {
+            key_location(
+                &chain[chain.len() - 1..],
+                &tables[tables.len() - 1..],
+                &[Seg::Key("extends".into())],
+            )
+        };
+        // Relative to the extending file; inside a bundled file, among the bundled files;
+        // `bundled:NAME` explicitly. A missing file is an error, never a bundled substitute.
+        let bundled_name = name
+            .strip_prefix(BUNDLED_PREFIX)
+            .or(child.dir.is_none().then_some(name));
+        let next = if let Some(b) = bundled_name {
+            bundled_source(b).ok_or_else(|| {
+                let (file, lc) = ext_location();
+                scenario_error(
+                    &file,
+                    lc,
+                    Some("extends".into()),
+                    &format!(
+                        "no bundled scenario `{b}` to extend (bundled: {})",
+                        bundled_names()
+                    ),
+                )
+            })?
+        } else {
+            let p = relative_to(child.dir.as_deref().unwrap_or(Path::new(".")), name);
+            disk_source(&p).map_err(|e| match e {
+                // Missing: blame the `extends` line. Anything else (not UTF-8, too large) is
+                // about the extended file itself and names it.
+                Error::Scenario { message, .. } if message == "no such file" => {
+                    let (file, lc) = ext_location();
+                    let hint = if bundled(name).is_some() {
+                        format!(
+                            " (to extend the bundled scenario, write `extends = \"{BUNDLED_PREFIX}{}\"`)",
+                            name.trim_end_matches(".toml")
+                        )
+                    } else {
+                        String::new()
+                    };
+                    scenario_error(
                         &file,
                         lc,
                         Some("extends".into()),
-                        &format!("cannot find `{name}` to extend"),
-                    ));
+                        &format!("cannot find `{}` to extend{hint}", p.display()),
+                    )
                 }
-            },
+                e => e,
+            })?
         };
         let canon = |f: &SourceFile| {
             std::fs::canonicalize(&f.display).unwrap_or_else(|_| f.display.clone())
@@ -264,10 +429,29 @@ pub fn load(arg: &str) -> Result<Loaded, Error> {
         merge(&mut merged, child);
     }
     merged.remove("extends");
+    let files = chain
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let path = match &f.dir {
+                Some(_) => f.display.display().to_string(),
+                None => format!(
+                    "{BUNDLED_PREFIX}{}",
+                    f.display
+                        .display()
+                        .to_string()
+                        .trim_start_matches("scenarios/")
+                        .trim_end_matches(" (bundled)")
+                ),
+            };
+            DataFile::new(if i == 0 { "scenario" } else { "extends" }, path, f.text.as_bytes())
+        })
+        .collect();
     Ok(Loaded {
         chain,
         merged,
         overridden: Vec::new(),
+        files,
     })
 }
 
@@ -541,6 +725,7 @@ mod tests {
             chain: vec![file],
             merged,
             overridden: Vec::new(),
+            files: Vec::new(),
         };
         let err = loaded.error(
             &[

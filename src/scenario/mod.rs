@@ -6,7 +6,9 @@ pub mod load;
 pub mod schema;
 mod validate;
 
-pub use validate::Checker;
+pub use validate::{
+    Checker, MAX_EXPECTED_PAYMENTS, MAX_EXPECTED_PAYMENTS_PER_RUN, MAX_LABEL_CHARS, MAX_NAME_CHARS,
+};
 
 use chrono::{DateTime, Utc};
 
@@ -18,7 +20,7 @@ use crate::rails::RailSpec;
 use crate::trade::TradeParams;
 use crate::{Error, Result};
 
-pub use load::{BUNDLED, Loaded, Seg};
+pub use load::{BUNDLED, DataFile, Loaded, Seg};
 
 /// A member state, validated.
 #[derive(Debug, Clone)]
@@ -78,6 +80,9 @@ pub struct Scenario {
     /// The scenario after `extends` and overrides, as TOML, and its SHA-256.
     pub resolved: String,
     pub sha256: String,
+    /// Every file the scenario was read from (the `extends` chain, the trade matrix, the
+    /// holiday table), with its SHA-256, for the manifest.
+    pub files: Vec<load::DataFile>,
     /// Things worth telling the user that do not stop the run.
     pub warnings: Vec<String>,
 }
@@ -119,7 +124,9 @@ pub fn load_with(arg: &str, overrides: &Overrides) -> Result<Scenario> {
                 "--set {assignment}: expected KEY=VALUE, e.g. rail.swift-usd.hold_probability=0.1"
             ))
         })?;
-        let value = parse_value(value.trim());
+        let value = parse_value(value.trim()).map_err(|m| {
+            Error::Usage(format!("--set {}: {m}", key.trim()))
+        })?;
         sets.push((key.trim().to_string(), value));
     }
     for (key, value) in sets {
@@ -130,13 +137,32 @@ pub fn load_with(arg: &str, overrides: &Overrides) -> Result<Scenario> {
     validate::validate(&loaded)
 }
 
-/// A `--set` value: any TOML value (`30`, `0.5`, `true`, `"text"`, `[1, 2]`), else a bare string.
-fn parse_value(text: &str) -> toml::Value {
-    format!("v = {text}")
-        .parse::<toml::Table>()
-        .ok()
-        .and_then(|mut t| t.remove("v"))
-        .unwrap_or_else(|| toml::Value::String(text.to_string()))
+/// A `--set` value: exactly one TOML value (`30`, `0.5`, `true`, `"text"`, `[1, 2]`), or a bare
+/// word (`bilateral`, `ots-trade-2024.csv`) taken as a string. Anything after the value (a
+/// newline and more TOML) is an error, never silently dropped.
+fn parse_value(text: &str) -> std::result::Result<toml::Value, String> {
+    match format!("v = {text}").parse::<toml::Table>() {
+        Ok(mut t) if t.len() == 1 => t
+            .remove("v")
+            .ok_or_else(|| "expected one TOML value".to_string()),
+        Ok(_) => Err(format!(
+            "takes exactly one TOML value; found more after it in {text:?}"
+        )),
+        Err(e) => {
+            let bare = !text.is_empty()
+                && text
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | ':' | '+'));
+            if bare {
+                Ok(toml::Value::String(text.to_string()))
+            } else {
+                Err(format!(
+                    "{text:?} is not a TOML value ({}); quote text as '\"...\"'",
+                    e.message().trim()
+                ))
+            }
+        }
+    }
 }
 
 /// Sets `a.b.c` in a document; an array of tables is addressed by an element's `name`, `code`,
@@ -190,16 +216,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_set_value_is_one_toml_value_and_nothing_more() {
+        assert_eq!(parse_value("3").unwrap().as_integer(), Some(3));
+        assert_eq!(parse_value("3 # note").unwrap().as_integer(), Some(3));
+        assert_eq!(parse_value("bilateral").unwrap().as_str(), Some("bilateral"));
+        assert_eq!(parse_value("\"a b\"").unwrap().as_str(), Some("a b"));
+        let e = parse_value("3\n[evil]\nx = 1").unwrap_err();
+        assert!(e.contains("exactly one TOML value"), "{e}");
+        assert!(parse_value("3\nx = 1").is_err());
+        assert!(parse_value("[1, 2").is_err());
+        assert!(parse_value("a b").is_err());
+    }
+
+    #[test]
     fn set_path_reaches_tables_and_named_array_elements() {
         let mut doc: toml::Table = "[scenario]\nseed = 1\n[[rail]]\nname = \"a\"\nfee = 1\n[[rail]]\nname = \"b\"\nfee = 2\n".parse().unwrap();
-        set_path(&mut doc, "scenario.seed", parse_value("7")).unwrap();
-        set_path(&mut doc, "rail.b.fee", parse_value("9.5")).unwrap();
-        set_path(&mut doc, "rail.a.kind", parse_value("bilateral")).unwrap();
+        set_path(&mut doc, "scenario.seed", parse_value("7").unwrap()).unwrap();
+        set_path(&mut doc, "rail.b.fee", parse_value("9.5").unwrap()).unwrap();
+        set_path(&mut doc, "rail.a.kind", parse_value("bilateral").unwrap()).unwrap();
         assert_eq!(doc["scenario"]["seed"].as_integer(), Some(7));
         assert_eq!(doc["rail"][1]["fee"].as_float(), Some(9.5));
         assert_eq!(doc["rail"][0]["kind"].as_str(), Some("bilateral"));
         assert!(
-            set_path(&mut doc, "rail.zzz.fee", parse_value("1"))
+            set_path(&mut doc, "rail.zzz.fee", parse_value("1").unwrap())
                 .unwrap_err()
                 .contains("no `rail` named `zzz`")
         );

@@ -15,14 +15,28 @@ use super::{FxParams, MemberSpec, Route, Scenario};
 use crate::calendar::{CalendarSpec, bundled_holiday_sets};
 use crate::engine::{DAY_S, HOUR_S, Time};
 use crate::fx::process::{Regime, cholesky};
+use crate::fx::quote::MAX_HALF_SPREAD_BPS;
 use crate::fx::{CurrencyProcess, SizeBand, SpreadTable};
 use crate::money::{Currencies, CurrencyId};
 use crate::rails::{Bearer, Delay as RailDelay, FeeSchedule, RailSpec};
 use crate::trade::{Corridor, Discrete, ExplicitPayment as TradePayment, SizeDist, TradeParams};
 use crate::{Error, Result};
 
-/// The most payments one replication may be expected to generate.
-const MAX_PAYMENTS_PER_REPLICATION: f64 = 5e7;
+/// The most payments one replication may be expected to generate (a run stops at twice this:
+/// [`crate::sim::MAX_PAYMENTS_STARTED`]).
+pub const MAX_EXPECTED_PAYMENTS: f64 = 5e7;
+/// The most payments all replications of a run may be expected to generate: aggregates keep
+/// about 40 bytes per payment for exact quantiles, so this is about 4 GB.
+pub const MAX_EXPECTED_PAYMENTS_PER_RUN: f64 = 1e8;
+/// The largest multiple of the trade matrix.
+pub const MAX_TRADE_SCALE: f64 = 1e6;
+
+/// The longest scenario name: it names the default output folder and appears in every row.
+pub const MAX_NAME_CHARS: usize = 64;
+/// The longest rail or member name (they appear in CSV rows and the terminal table).
+pub const MAX_LABEL_CHARS: usize = 64;
+/// The longest scenario description (it is printed by `kervan list`, not repeated in rows).
+pub const MAX_DESCRIPTION_CHARS: usize = 4096;
 
 /// A corridor (exporter, importer) as member indices; None is "*".
 type CorridorKey = Option<(usize, usize)>;
@@ -69,6 +83,59 @@ impl Checker<'_> {
             return Err(self.err(path, format!("must be at least {min}, got {x}")));
         }
         Ok(x)
+    }
+
+    /// A scenario name: it becomes a folder under `kervan-out/`, so it is a plain name, never a
+    /// path — letters, digits, `.`, `_` and `-`, not starting with `.` or `-`, at most
+    /// [`MAX_NAME_CHARS`] characters.
+    pub fn scenario_name(&self, path: Vec<Seg>, name: &str) -> Result<()> {
+        if name.is_empty() {
+            return Err(self.err(path, "must not be empty"));
+        }
+        if name.chars().count() > MAX_NAME_CHARS {
+            return Err(self.err(
+                path,
+                format!(
+                    "is {} characters long; a name has at most {MAX_NAME_CHARS}",
+                    name.chars().count()
+                ),
+            ));
+        }
+        let bad = name
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')));
+        if let Some(c) = bad {
+            return Err(self.err(
+                path,
+                format!(
+                    "{c:?} is not allowed: a name (it names the output folder \
+                     kervan-out/NAME) uses letters, digits, `.`, `_` and `-` only"
+                ),
+            ));
+        }
+        if name.starts_with(['.', '-']) {
+            return Err(self.err(path, "must not start with `.` or `-`"));
+        }
+        Ok(())
+    }
+
+    /// Free text with a length limit and no control characters (except newlines and tabs
+    /// where `multiline`).
+    pub fn label(&self, path: Vec<Seg>, text: &str, max_chars: usize, multiline: bool) -> Result<()> {
+        let n = text.chars().count();
+        if n > max_chars {
+            return Err(self.err(
+                path,
+                format!("is {n} characters long; at most {max_chars} are allowed"),
+            ));
+        }
+        if let Some(c) = text
+            .chars()
+            .find(|c| c.is_control() && !(multiline && matches!(c, '\n' | '\t' | '\r')))
+        {
+            return Err(self.err(path, format!("must not contain the control character {c:?}")));
+        }
+        Ok(())
     }
 
     pub fn nonneg(&self, path: Vec<Seg>, x: f64) -> Result<f64> {
@@ -332,9 +399,8 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
 
     // [scenario]
     let sc = &raw.scenario;
-    if sc.name.trim().is_empty() {
-        return Err(v.err(path!["scenario", "name"], "must not be empty"));
-    }
+    v.scenario_name(path!["scenario", "name"], &sc.name)?;
+    v.label(path!["scenario", "description"], &sc.description, MAX_DESCRIPTION_CHARS, true)?;
     let start = match (sc.start.date, sc.start.time) {
         (Some(d), None) => NaiveDate::from_ymd_opt(d.year as i32, d.month as u32, d.day as u32),
         _ => None,
@@ -524,6 +590,7 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
             .enumerate()
             .map(|(j, d)| v.date(path!["member", i, "extra_half_days", j], d))
             .collect::<Result<_>>()?;
+        v.label(p("name"), &m.name, MAX_LABEL_CHARS, false)?;
         members.push(MemberSpec {
             code: m.code.clone(),
             name: m.name.clone(),
@@ -661,6 +728,8 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
         }
     };
 
+    let max_market_half_bps = check_spread_bounds(&v, &raw, &currencies, &spreads, &depth)?;
+
     // [trade]
     let t = &raw.trade;
     let corridor_key = |path: Vec<Seg>, s: &str| -> Result<CorridorKey> {
@@ -688,16 +757,42 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
         Ok(Some((a, b)))
     };
     let mut matrix: Vec<(usize, usize, f64, String)> = Vec::new();
+    let mut data_files = l.files.clone();
     if let Some(name) = &t.matrix {
-        let (file, text) = read_data(&l.chain[0], name).ok_or_else(|| {
-            v.err(
-                path!["trade", "matrix"],
-                format!("cannot find the trade matrix \"{name}\""),
-            )
+        // Relative to the file that wrote the key (the command line: the current folder).
+        let on_command_line = l
+            .overridden
+            .iter()
+            .any(|o| o == "trade.matrix" || o == "trade");
+        let writer = if on_command_line {
+            None
+        } else {
+            l.chain.iter().find(|f| {
+                f.text
+                    .parse::<toml::Table>()
+                    .ok()
+                    .and_then(|t| t.get("trade")?.get("matrix").cloned())
+                    .is_some()
+            })
+        };
+        let (file, text) = read_data(writer, name).map_err(|e| match e {
+            Ok(read_error) => read_error,
+            Err(msg) => v.err(path!["trade", "matrix"], msg),
         })?;
+        data_files.push(super::load::DataFile::new(
+            "trade.matrix",
+            file.display().to_string(),
+            text.as_bytes(),
+        ));
         matrix = read_matrix(&file, &text, &members)?;
     }
     let scale = v.nonneg(path!["trade", "scale"], t.scale)?;
+    if scale > MAX_TRADE_SCALE {
+        return Err(v.err(
+            path!["trade", "scale"],
+            format!("must be at most {MAX_TRADE_SCALE} (a multiple of the matrix), got {scale}"),
+        ));
+    }
     for row in &mut matrix {
         row.2 *= scale;
     }
@@ -946,13 +1041,42 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
         .map(|c| c.annual_usd * sc.days as f64 / 365.0 / mean_size)
         .sum::<f64>()
         * growth;
-    if !expected_payments.is_finite() || expected_payments > MAX_PAYMENTS_PER_REPLICATION {
+    if !expected_payments.is_finite() || expected_payments > MAX_EXPECTED_PAYMENTS {
+        let (key, why) = if scale > 1.0 {
+            (path!["trade", "scale"], format!("trade.scale = {scale} on the matrix"))
+        } else {
+            (
+                path!["trade", "size"],
+                format!("a mean invoice of ${mean_size:.3e}; are the sizes in USD?"),
+            )
+        };
         return Err(v.err(
-            path!["trade", "size"],
+            key,
             format!(
-                "the trade matrix and a mean invoice of ${mean_size:.3e} imply {expected_payments:.3e} payments per replication (at most {MAX_PAYMENTS_PER_REPLICATION:.0e}); are the sizes in USD?"
+                "the trade matrix over {} days with {why}: that implies {expected_payments:.3e} payments per replication (at most {MAX_EXPECTED_PAYMENTS:.0e})",
+                sc.days
             ),
         ));
+    }
+    let mut warnings = Vec::new();
+    let expected_total = expected_payments * sc.replications as f64;
+    if expected_total > MAX_EXPECTED_PAYMENTS_PER_RUN {
+        return Err(v.err(
+            path!["scenario", "replications"],
+            format!(
+                "{} replications of about {expected_payments:.3e} payments each would keep \
+                 {expected_total:.3e} payments' statistics in memory (at most \
+                 {MAX_EXPECTED_PAYMENTS_PER_RUN:.0e}); use fewer replications or fewer days",
+                sc.replications
+            ),
+        ));
+    }
+    if expected_payments == 0.0 && explicit.is_empty() {
+        warnings.push(
+            "this scenario produces no payments: every corridor's trade is zero (check the \
+             trade matrix, trade.scale and the members)"
+                .to_string(),
+        );
     }
 
     // [[rail]]
@@ -963,6 +1087,7 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
         if name.trim().is_empty() {
             return Err(v.err(p("name"), "must not be empty"));
         }
+        v.label(p("name"), name, MAX_LABEL_CHARS, false)?;
         if rails.iter().any(|x| x.name == name) {
             return Err(v.err(p("name"), format!("rail \"{name}\" is declared twice")));
         }
@@ -971,6 +1096,7 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
             currencies: &currencies,
             members: &members,
             index: i,
+            max_market_half_bps,
         };
         let params = r.params(&cx)?;
         rails.push(RailSpec {
@@ -1063,7 +1189,6 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
 
     // Bundled holidays cover only some years: outside them a calendar silently has weekends
     // but no holidays, which an analyst should know.
-    let mut warnings = Vec::new();
     let last_day = start + chrono::Duration::days((sc.days + sc.drain_days) as i64);
     let (first_year, last_year) = crate::calendar::BUNDLED_YEARS;
     if start.year() < first_year || last_day.year() > last_year {
@@ -1122,8 +1247,76 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
         source: l.chain[0].display.display().to_string(),
         resolved,
         sha256,
+        files: {
+            data_files.push(crate::calendar::bundled_holidays_file());
+            data_files
+        },
         warnings,
     })
+}
+
+/// Checks that no market quote can reach [`MAX_HALF_SPREAD_BPS`] after the size curve, the
+/// cross multiplier and market depth; returns the widest half-spread any pair can reach (rails
+/// that quote a multiple of the market check their multiple against it).
+fn check_spread_bounds(
+    v: &Checker,
+    raw: &RawScenario,
+    currencies: &Currencies,
+    spreads: &SpreadTable,
+    depth: &crate::fx::depth::DepthParams,
+) -> Result<f64> {
+    let size = spreads.max_size_multiplier();
+    let depth_on = depth.elasticity > 0.0;
+    let mut widest: f64 = 0.0;
+    let ids: Vec<CurrencyId> = currencies.ids().collect();
+    for (n, &a) in ids.iter().enumerate() {
+        for &b in &ids[n + 1..] {
+            let base = spreads.pair_half_bps(a, b);
+            let mut worst = base * size;
+            let mut how = format!("{base} bps × {size} (the size curve's largest multiplier)");
+            if depth_on {
+                worst = (worst * depth.max_multiplier).max(depth.floor_bps);
+                how.push_str(&format!(
+                    " × {} (fx.depth.max_multiplier), at least fx.depth.floor_bps",
+                    depth.max_multiplier
+                ));
+            }
+            widest = widest.max(worst);
+            if worst.is_finite() && worst < MAX_HALF_SPREAD_BPS {
+                continue;
+            }
+            // Blame the key that set the pair's spread.
+            let ix = |c: CurrencyId| {
+                raw.currency
+                    .iter()
+                    .position(|x| x.code == currencies.code(c))
+                    .unwrap_or(0)
+            };
+            let explicit = raw.fx.cross.iter().position(|c| {
+                let mut it = c.pair.split('/').map(str::trim);
+                let (x, y) = (it.next(), it.next());
+                let (ca, cb) = (Some(currencies.code(a)), Some(currencies.code(b)));
+                (x, y) == (ca, cb) || (x, y) == (cb, ca)
+            });
+            let key = if a == CurrencyId::USD {
+                path!["currency", ix(b), "usd_half_spread_bps"]
+            } else if let Some(i) = explicit {
+                path!["fx", "cross", i, "half_spread_bps"]
+            } else {
+                path!["fx", "cross_multiplier"]
+            };
+            return Err(v.err(
+                key,
+                format!(
+                    "the half-spread of {}/{} can reach {worst} bps ({how}); every quote must \
+                     stay below {MAX_HALF_SPREAD_BPS} bps (50 % of the mid)",
+                    currencies.code(a),
+                    currencies.code(b)
+                ),
+            ));
+        }
+    }
+    Ok(widest)
 }
 
 /// A TOML date-time as sim time; a date alone means its midnight UTC; a local date-time is UTC.

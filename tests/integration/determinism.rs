@@ -145,20 +145,24 @@ fn designs_see_the_same_invoices_and_rates() {
 #[test]
 fn an_interrupted_runs_leftovers_are_cleared_and_never_look_complete() {
     let dir = tempfile::tempdir().unwrap();
-    // What a run killed mid-way leaves: a hidden partial folder under a process id that is gone.
-    let stale = dir.path().join(".o.partial-4000000000");
+    // What a run killed mid-way leaves: its partial folder inside the output folder, with no
+    // marker and no manifest, so the folder does not look complete.
+    let stale = dir.path().join("o/.kervan-partial");
     std::fs::create_dir_all(&stale).unwrap();
     std::fs::write(stale.join("payments.csv"), "half a file").unwrap();
     run(dir.path(), &["run", "--days", "5", "--out", "o", "--quiet"]);
     assert!(dir.path().join("o/manifest.toml").is_file());
-    let left: Vec<_> = std::fs::read_dir(dir.path())
+    assert!(dir.path().join("o/.kervan-output").is_file());
+    assert!(!stale.exists(), "the stale partial folder is cleared");
+    assert!(
+        !dir.path().join("o/.kervan-lock").exists(),
+        "the lock goes with the run"
+    );
+    // Nothing was written beside the output folder.
+    let beside: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains("partial"))
         .collect();
-    assert!(
-        left.is_empty() || !std::path::Path::new("/proc/self").exists(),
-        "{left:?}"
-    );
+    assert_eq!(beside, ["o"]);
 }
