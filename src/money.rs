@@ -127,15 +127,27 @@ pub fn minor_from_f64(amount: f64, minor_units: u32) -> Decimal {
 
 /// A USD amount in whole cents. Printed amounts and every aggregate are sums of these, so a
 /// column of corridors.csv is exactly the sum of the same column of payments.csv.
+///
+/// 128 bits: one payment is bounded by validation (at most [`MAX_PAYMENT_USD`]), but a sum over
+/// a run of a hundred million payments is not bounded by 64 bits of cents; 128 bits hold any
+/// `Decimal` (96-bit mantissa) in cents, so neither [`Cents::of`] nor a sum can overflow.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Cents(pub i64);
+pub struct Cents(pub i128);
+
+/// The largest payment a scenario may describe, in USD (validation refuses larger sizes and
+/// caps drawn sizes here): with rates held to [`crate::fx::process::MID_RANGE`], every amount a
+/// payment books stays far inside exact decimal arithmetic.
+pub const MAX_PAYMENT_USD: f64 = 1e11;
+
+/// The largest amount (fee, limit, balance) a scenario may write in any currency.
+pub const MAX_AMOUNT: i64 = 1_000_000_000_000_000_000;
 
 impl Cents {
-    /// Rounds a USD amount to the cent, half to even.
+    /// Rounds a USD amount to the cent, half to even. Exact for every `Decimal`.
     pub fn of(amount: Decimal) -> Cents {
         let c = round_minor(amount, 2);
-        // |amount| < 9.2e16 USD: far beyond any trade figure.
-        Cents(i64::try_from(c.mantissa() * 10i128.pow(2 - c.scale().min(2))).unwrap_or(i64::MAX))
+        // scale ≤ 2 after rounding; |mantissa| < 2^96, so × 100 fits in 128 bits.
+        Cents(c.mantissa() * 10i128.pow(2 - c.scale().min(2)))
     }
 
     pub fn to_f64(self) -> f64 {
@@ -145,6 +157,7 @@ impl Cents {
 
 impl std::ops::AddAssign for Cents {
     fn add_assign(&mut self, o: Cents) {
+        // Sums of at most ~1e8 payments of at most 1e13 cents: far inside 128 bits.
         self.0 += o.0;
     }
 }

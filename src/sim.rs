@@ -74,6 +74,9 @@ pub struct RunReport {
     pub postings: u64,
     /// Largest |total − (fees + spread + drift)| over all payments, USD.
     pub max_residual_usd: Decimal,
+    /// Largest |printed total − (printed fees + spread + drift)| over all payments, cents
+    /// (rounding alone allows 2).
+    pub max_printed_residual_cents: u64,
     /// Carry cost that no payment could absorb (a rail's balances with no payments at all).
     pub unallocated_carry_usd: f64,
     pub liquidity: Vec<crate::rails::LiquidityStats>,
@@ -651,6 +654,21 @@ impl RunState<'_> {
         }
         for row in &mut self.day_rows {
             row.close();
+            // The identity again on the cents as printed: each of the three parts and the
+            // total is rounded on its own (half a cent each), so they may differ by at most
+            // two cents. A wider gap means a printed column is wrong (an overflow, a
+            // saturation), and the manifest must not report a pass over it.
+            let c = &row.cents;
+            let printed = (c.total.0 - (c.fees.0 + c.spread.0 + c.drift.0)).abs();
+            if printed > 2 {
+                return Err(Error::Invariant(format!(
+                    "payment {} (seed {}, replication {}): printed total_cost_usd {} differs \
+                     from printed fees + spread + drift by {printed} cents",
+                    row.payment_id, self.s.seed, self.replication, c.total
+                )));
+            }
+            self.report.max_printed_residual_cents =
+                self.report.max_printed_residual_cents.max(printed as u64);
         }
         for row in self.day_rows.drain(..) {
             sink.payment(&row)?;

@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 
 use rust_decimal::Decimal;
 
-use crate::{Error, Result};
 use crate::engine::Time;
 use crate::output::{Manifest, OutputDir, RunWriter, summary_table};
 use crate::scenario::Scenario;
 use crate::sim::{self, RunReport};
+use crate::{Error, Result};
 
 /// How to run.
 pub struct RunOptions<'a> {
@@ -108,6 +108,11 @@ fn run_into(
         },
         checks: crate::output::manifest_checks(
             max_residual,
+            reports
+                .iter()
+                .map(|r| r.max_printed_residual_cents)
+                .max()
+                .unwrap_or(0),
             reports.iter().map(|r| r.events).sum(),
             reports.iter().map(|r| r.postings).sum(),
         ),

@@ -272,7 +272,7 @@ impl FxPath {
 /// The range a simulated rate is held to, units per USD (the same bounds the scenario puts
 /// on opening rates). An extreme path (volatility 50, say) would otherwise reach rates that
 /// round to zero or overflow exact arithmetic; clamped, it stays absurd but computable.
-pub const MID_RANGE: (f64, f64) = (1e-6, 1e12);
+pub const MID_RANGE: (f64, f64) = (1e-3, 1e6);
 
 /// A rate as an exact Decimal with 10 significant digits: enough for UZS (≈12 600 per USD)
 /// and AZN (1.70) alike, and short enough to keep products cheap.

@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use rust_decimal::Decimal;
 
 use super::PaymentRecord;
-use super::folder::OutputDir;
 use super::fmt::{csv_field, push_cents, push_decimal, push_hours_4dp, push_iso_time, push_u64};
+use super::folder::OutputDir;
 use super::metrics::{Agg, Metrics, mean, quantiles};
 use crate::engine::Time;
 use crate::money::{Cents, CurrencyId};
@@ -230,16 +230,21 @@ impl<'a> RunWriter<'a> {
     /// Flushes the streamed files.
     pub fn flush(&mut self) -> Result<()> {
         if let Some(p) = &mut self.payments {
-            p.flush().map_err(|e| Error::io(self.out.join("payments.csv"), e))?;
+            p.flush()
+                .map_err(|e| Error::io(self.out.join("payments.csv"), e))?;
         }
-        self.fx.flush().map_err(|e| Error::io(self.out.join("fx.csv"), e))?;
+        self.fx
+            .flush()
+            .map_err(|e| Error::io(self.out.join("fx.csv"), e))?;
         self.liquidity
             .flush()
             .map_err(|e| Error::io(self.out.join("liquidity.csv"), e))?;
         self.netting
             .flush()
             .map_err(|e| Error::io(self.out.join("netting.csv"), e))?;
-        self.depth.flush().map_err(|e| Error::io(self.out.join("depth.csv"), e))
+        self.depth
+            .flush()
+            .map_err(|e| Error::io(self.out.join("depth.csv"), e))
     }
 
     /// Writes the aggregate files into `dir`; returns their row counts.
@@ -314,7 +319,9 @@ impl<'a> RunWriter<'a> {
                 .map_err(|e| Error::csv(self.out.join("rails.csv"), e))?;
             n_rails += 1;
         }
-        rails.flush().map_err(|e| Error::io(self.out.join("rails.csv"), e))?;
+        rails
+            .flush()
+            .map_err(|e| Error::io(self.out.join("rails.csv"), e))?;
         Ok((n_corr, n_rails))
     }
 }
@@ -415,37 +422,40 @@ impl Sink for RunWriter<'_> {
         usd(b, c.usd_sold);
         b.extend_from_slice(r.status.as_str().as_bytes());
         b.push(b'\n');
-        w.write_all(b).map_err(|e| Error::io(self.out.join("payments.csv"), e))
+        w.write_all(b)
+            .map_err(|e| Error::io(self.out.join("payments.csv"), e))
     }
 
     fn fx(&mut self, t: Time, ccy: CurrencyId, mid_per_usd: Decimal) -> Result<()> {
         self.rows_fx += 1;
         let time = super::iso_time(self.s.epoch, t);
-        self.fx.write_record([
-            self.replication.to_string().as_str(),
-            &self.variant,
-            &time,
-            self.s.currencies.code(ccy),
-            &mid_per_usd.normalize().to_string(),
-        ])
-        .map_err(|e| Error::csv(self.out.join("fx.csv"), e))?;
+        self.fx
+            .write_record([
+                self.replication.to_string().as_str(),
+                &self.variant,
+                &time,
+                self.s.currencies.code(ccy),
+                &mid_per_usd.normalize().to_string(),
+            ])
+            .map_err(|e| Error::csv(self.out.join("fx.csv"), e))?;
         Ok(())
     }
 
     fn liquidity(&mut self, t: Time, rail: usize, b: &Balance) -> Result<()> {
         self.rows_liquidity += 1;
         let s = self.s;
-        self.liquidity.write_record([
-            self.replication.to_string().as_str(),
-            &self.variant,
-            &super::iso_time(s.epoch, t),
-            &s.rails[rail].name,
-            &b.holder,
-            s.currencies.code(b.ccy),
-            &b.balance.to_string(),
-            &Cents::of(b.balance_usd).to_string(),
-        ])
-        .map_err(|e| Error::csv(self.out.join("liquidity.csv"), e))?;
+        self.liquidity
+            .write_record([
+                self.replication.to_string().as_str(),
+                &self.variant,
+                &super::iso_time(s.epoch, t),
+                &s.rails[rail].name,
+                &b.holder,
+                s.currencies.code(b.ccy),
+                &b.balance.to_string(),
+                &Cents::of(b.balance_usd).to_string(),
+            ])
+            .map_err(|e| Error::csv(self.out.join("liquidity.csv"), e))?;
         Ok(())
     }
 
@@ -461,24 +471,25 @@ impl Sink for RunWriter<'_> {
                     e.rescale(6);
                     e.to_string()
                 };
-                self.netting.write_record([
-                    self.replication.to_string().as_str(),
-                    &self.variant,
-                    &s.rails[c.rail].name,
-                    &super::iso_time(s.epoch, c.at),
-                    &c.items.to_string(),
-                    &c.unwound_items.to_string(),
-                    &Cents::of(c.gross_usd).to_string(),
-                    &Cents::of(c.net_usd).to_string(),
-                    &efficiency,
-                    &Cents::of(c.unwound_usd).to_string(),
-                    &Cents::of(c.carried_forward_usd).to_string(),
-                    c.failed_member.map_or("", |m| s.members[m].code.as_str()),
-                    &c.deferred_items.to_string(),
-                    &Cents::of(c.spread_usd).to_string(),
-                    &c.principal_at_risk_usd_h.round_dp(2).to_string(),
-                ])
-        .map_err(|e| Error::csv(self.out.join("netting.csv"), e))?;
+                self.netting
+                    .write_record([
+                        self.replication.to_string().as_str(),
+                        &self.variant,
+                        &s.rails[c.rail].name,
+                        &super::iso_time(s.epoch, c.at),
+                        &c.items.to_string(),
+                        &c.unwound_items.to_string(),
+                        &Cents::of(c.gross_usd).to_string(),
+                        &Cents::of(c.net_usd).to_string(),
+                        &efficiency,
+                        &Cents::of(c.unwound_usd).to_string(),
+                        &Cents::of(c.carried_forward_usd).to_string(),
+                        c.failed_member.map_or("", |m| s.members[m].code.as_str()),
+                        &c.deferred_items.to_string(),
+                        &Cents::of(c.spread_usd).to_string(),
+                        &c.principal_at_risk_usd_h.round_dp(2).to_string(),
+                    ])
+                    .map_err(|e| Error::csv(self.out.join("netting.csv"), e))?;
             }
         }
         Ok(())
@@ -493,19 +504,20 @@ impl Sink for RunWriter<'_> {
     ) -> Result<()> {
         self.rows_depth += 1;
         let s = self.s;
-        self.depth.write_record([
-            self.replication.to_string().as_str(),
-            &self.variant,
-            &super::iso_time(s.epoch, t),
-            &format!(
-                "{}/{}",
-                s.currencies.code(pair.0),
-                s.currencies.code(pair.1)
-            ),
-            &format!("{volume_usd_per_day:.2}"),
-            &format!("{half_spread_bps:.6}"),
-        ])
-        .map_err(|e| Error::csv(self.out.join("depth.csv"), e))?;
+        self.depth
+            .write_record([
+                self.replication.to_string().as_str(),
+                &self.variant,
+                &super::iso_time(s.epoch, t),
+                &format!(
+                    "{}/{}",
+                    s.currencies.code(pair.0),
+                    s.currencies.code(pair.1)
+                ),
+                &format!("{volume_usd_per_day:.2}"),
+                &format!("{half_spread_bps:.6}"),
+            ])
+            .map_err(|e| Error::csv(self.out.join("depth.csv"), e))?;
         Ok(())
     }
 }

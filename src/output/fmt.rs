@@ -65,7 +65,10 @@ pub fn push_cents(out: &mut Vec<u8>, c: crate::money::Cents) {
         out.push(b'-');
     }
     let a = c.0.unsigned_abs();
-    push_u64(out, a / 100);
+    match u64::try_from(a / 100) {
+        Ok(units) => push_u64(out, units),
+        Err(_) => out.extend_from_slice((a / 100).to_string().as_bytes()),
+    }
     out.push(b'.');
     out.push(b'0' + (a % 100 / 10) as u8);
     out.push(b'0' + (a % 10) as u8);

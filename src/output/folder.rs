@@ -171,13 +171,18 @@ impl OutputDir {
     fn inspect(&self, force: bool) -> Result<Vec<FileEntry>> {
         let out = self.partial.parent().unwrap_or(Path::new("."));
         let marker = match std::fs::read_to_string(out.join(MARKER)) {
-            Ok(text) => Some(toml::from_str::<Marker>(&text).ok().filter(|m| m.tool == "kervan").ok_or_else(|| {
-                Error::Usage(format!(
-                    "--out {}: {} is not a kervan marker; choose another --out",
-                    self.shown.display(),
-                    self.shown_file(MARKER).display()
-                ))
-            })?),
+            Ok(text) => Some(
+                toml::from_str::<Marker>(&text)
+                    .ok()
+                    .filter(|m| m.tool == "kervan")
+                    .ok_or_else(|| {
+                        Error::Usage(format!(
+                            "--out {}: {} is not a kervan marker; choose another --out",
+                            self.shown.display(),
+                            self.shown_file(MARKER).display()
+                        ))
+                    })?,
+            ),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(self.fault_at(MARKER, e)),
         };
@@ -215,7 +220,12 @@ impl OutputDir {
             )));
         }
         if marker.is_none() && !foreign.is_empty() && !force {
-            let mut list = foreign.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+            let mut list = foreign
+                .iter()
+                .take(3)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ");
             if foreign.len() > 3 {
                 list.push_str(&format!(" and {} more", foreign.len() - 3));
             }
@@ -234,7 +244,11 @@ impl OutputDir {
     /// this run did not write again are removed, new ones renamed over old ones (the manifest
     /// last), and the marker rewritten to list only this run's files.
     pub fn commit(mut self) -> Result<PathBuf> {
-        let out = self.partial.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let out = self
+            .partial
+            .parent()
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
         let mut new = Vec::with_capacity(self.written.len());
         for name in &self.written {
             let mut e = hash_file(&self.partial.join(name)).map_err(|e| self.fault_at(name, e))?;
@@ -250,7 +264,11 @@ impl OutputDir {
                     .map_err(|e| self.fault_at(&old.name, e))?;
             }
         }
-        let mut order: Vec<&String> = self.written.iter().filter(|n| *n != "manifest.toml").collect();
+        let mut order: Vec<&String> = self
+            .written
+            .iter()
+            .filter(|n| *n != "manifest.toml")
+            .collect();
         order.extend(self.written.iter().filter(|n| *n == "manifest.toml"));
         for name in order {
             std::fs::rename(self.partial.join(name), out.join(name))
@@ -269,8 +287,8 @@ impl OutputDir {
             version: env!("CARGO_PKG_VERSION").into(),
             file: files.to_vec(),
         };
-        let text = toml::to_string(&marker)
-            .map_err(|e| Error::Invariant(format!("marker: {e}")))?;
+        let text =
+            toml::to_string(&marker).map_err(|e| Error::Invariant(format!("marker: {e}")))?;
         let tmp = self.partial.join(MARKER);
         std::fs::write(&tmp, format!("{MARKER_HEADER}{text}"))
             .and_then(|()| std::fs::rename(&tmp, out.join(MARKER)))

@@ -51,6 +51,9 @@ pub struct Checks {
     pub conservation: String,
     /// Largest |total − (fees + spread + drift)| over all payments, USD.
     pub max_identity_residual_usd: String,
+    /// The same on the printed cents of payments.csv (each column rounded on its own, so at
+    /// most 2).
+    pub max_printed_residual_cents: u64,
     pub events: u64,
     pub ledger_postings: u64,
 }

@@ -99,10 +99,16 @@ pub fn cost_bps(total_cost_usd: Decimal, liquidity_usd: Decimal, value_usd: Deci
 }
 
 /// Checks for the manifest; a run only gets this far when conservation held.
-pub fn manifest_checks(max_residual_usd: Decimal, events: u64, ledger_postings: u64) -> Checks {
+pub fn manifest_checks(
+    max_residual_usd: Decimal,
+    max_printed_residual_cents: u64,
+    events: u64,
+    ledger_postings: u64,
+) -> Checks {
     Checks {
         conservation: "ok: every currency's total equals its issuance in every replication".into(),
         max_identity_residual_usd: max_residual_usd.to_string(),
+        max_printed_residual_cents,
         events,
         ledger_postings,
     }

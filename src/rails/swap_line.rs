@@ -152,6 +152,17 @@ impl Params {
             if x <= Decimal::ZERO {
                 return Err(cx.err(&["limit", code], format!("must be positive, got {x}")));
             }
+            if let Some(id) = cx.currencies.id(code)
+                && cx.currencies.round(id, x) != x
+            {
+                return Err(cx.err(
+                    &["limit", code],
+                    format!(
+                        "{x} is finer than {code}'s minor unit ({} decimals)",
+                        cx.currencies.minor_units(id)
+                    ),
+                ));
+            }
             limit[k] = x;
         }
         let rate = match &s.rate {

@@ -87,7 +87,10 @@ pub fn read_text(path: &Path) -> Result<String, Error> {
         .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
         .map_err(|e| fail(None, format!("cannot read: {e}")))?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(fail(None, format!("is larger than {} MiB", MAX_FILE_BYTES >> 20)));
+        return Err(fail(
+            None,
+            format!("is larger than {} MiB", MAX_FILE_BYTES >> 20),
+        ));
     }
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
@@ -220,22 +223,23 @@ pub fn read_source(arg: &str) -> Result<SourceFile, Error> {
                 path,
                 None,
                 None,
-                &format!("no bundled scenario `{name}` (bundled: {})", bundled_names()),
+                &format!(
+                    "no bundled scenario `{name}` (bundled: {})",
+                    bundled_names()
+                ),
             )
         });
     }
     let looks_like_path = arg.contains(['/', std::path::MAIN_SEPARATOR]) || arg.ends_with(".toml");
     if path.exists() || looks_like_path {
         return disk_source(path).map_err(|e| match e {
-            Error::Scenario { location, message } if message == "no such file" => {
-                Error::Scenario {
-                    location,
-                    message: format!(
-                        "no such file (a bundled scenario is named `bundled:NAME`; bundled: {})",
-                        bundled_names()
-                    ),
-                }
-            }
+            Error::Scenario { location, message } if message == "no such file" => Error::Scenario {
+                location,
+                message: format!(
+                    "no such file (a bundled scenario is named `bundled:NAME`; bundled: {})",
+                    bundled_names()
+                ),
+            },
             e => e,
         });
     }
@@ -244,7 +248,10 @@ pub fn read_source(arg: &str) -> Result<SourceFile, Error> {
             path,
             None,
             None,
-            &format!("no such scenario file (bundled scenarios: {})", bundled_names()),
+            &format!(
+                "no such scenario file (bundled scenarios: {})",
+                bundled_names()
+            ),
         )
     })
 }
@@ -257,7 +264,10 @@ pub fn read_data(
     name: &str,
 ) -> Result<(PathBuf, String), std::result::Result<Error, String>> {
     let from_bundle = from.is_some_and(|f| f.dir.is_none());
-    if let Some(base) = name.strip_prefix(BUNDLED_PREFIX).or(from_bundle.then_some(name)) {
+    if let Some(base) = name
+        .strip_prefix(BUNDLED_PREFIX)
+        .or(from_bundle.then_some(name))
+    {
         return bundled(base)
             .map(|(n, t)| (PathBuf::from(format!("{BUNDLED_PREFIX}{n}")), t.to_string()))
             .ok_or_else(|| {
@@ -444,7 +454,11 @@ pub fn load(arg: &str) -> Result<Loaded, Error> {
                         .trim_end_matches(" (bundled)")
                 ),
             };
-            DataFile::new(if i == 0 { "scenario" } else { "extends" }, path, f.text.as_bytes())
+            DataFile::new(
+                if i == 0 { "scenario" } else { "extends" },
+                path,
+                f.text.as_bytes(),
+            )
         })
         .collect();
     Ok(Loaded {

@@ -124,9 +124,8 @@ pub fn load_with(arg: &str, overrides: &Overrides) -> Result<Scenario> {
                 "--set {assignment}: expected KEY=VALUE, e.g. rail.swift-usd.hold_probability=0.1"
             ))
         })?;
-        let value = parse_value(value.trim()).map_err(|m| {
-            Error::Usage(format!("--set {}: {m}", key.trim()))
-        })?;
+        let value = parse_value(value.trim())
+            .map_err(|m| Error::Usage(format!("--set {}: {m}", key.trim())))?;
         sets.push((key.trim().to_string(), value));
     }
     for (key, value) in sets {
@@ -219,7 +218,10 @@ mod tests {
     fn a_set_value_is_one_toml_value_and_nothing_more() {
         assert_eq!(parse_value("3").unwrap().as_integer(), Some(3));
         assert_eq!(parse_value("3 # note").unwrap().as_integer(), Some(3));
-        assert_eq!(parse_value("bilateral").unwrap().as_str(), Some("bilateral"));
+        assert_eq!(
+            parse_value("bilateral").unwrap().as_str(),
+            Some("bilateral")
+        );
         assert_eq!(parse_value("\"a b\"").unwrap().as_str(), Some("a b"));
         let e = parse_value("3\n[evil]\nx = 1").unwrap_err();
         assert!(e.contains("exactly one TOML value"), "{e}");

@@ -28,6 +28,8 @@ pub const MAX_EXPECTED_PAYMENTS: f64 = 5e7;
 /// The most payments all replications of a run may be expected to generate: aggregates keep
 /// about 40 bytes per payment for exact quantiles, so this is about 4 GB.
 pub const MAX_EXPECTED_PAYMENTS_PER_RUN: f64 = 1e8;
+/// The largest fee (flat, floor or cap) a fee schedule may name, USD.
+pub const MAX_FEE_USD: f64 = 1e9;
 /// The largest multiple of the trade matrix.
 pub const MAX_TRADE_SCALE: f64 = 1e6;
 
@@ -89,7 +91,7 @@ impl Checker<'_> {
     /// path — letters, digits, `.`, `_` and `-`, not starting with `.` or `-`, at most
     /// [`MAX_NAME_CHARS`] characters.
     pub fn scenario_name(&self, path: Vec<Seg>, name: &str) -> Result<()> {
-        if name.is_empty() {
+        if name.trim().is_empty() {
             return Err(self.err(path, "must not be empty"));
         }
         if name.chars().count() > MAX_NAME_CHARS {
@@ -121,7 +123,13 @@ impl Checker<'_> {
 
     /// Free text with a length limit and no control characters (except newlines and tabs
     /// where `multiline`).
-    pub fn label(&self, path: Vec<Seg>, text: &str, max_chars: usize, multiline: bool) -> Result<()> {
+    pub fn label(
+        &self,
+        path: Vec<Seg>,
+        text: &str,
+        max_chars: usize,
+        multiline: bool,
+    ) -> Result<()> {
         let n = text.chars().count();
         if n > max_chars {
             return Err(self.err(
@@ -133,7 +141,10 @@ impl Checker<'_> {
             .chars()
             .find(|c| c.is_control() && !(multiline && matches!(c, '\n' | '\t' | '\r')))
         {
-            return Err(self.err(path, format!("must not contain the control character {c:?}")));
+            return Err(self.err(
+                path,
+                format!("must not contain the control character {c:?}"),
+            ));
         }
         Ok(())
     }
@@ -163,7 +174,12 @@ impl Checker<'_> {
                 format!("expected a local time \"HH:MM\", got \"{s}\""),
             )
         };
+        // Exactly two digits each, 00:00 to 24:00 (24:00 is the end of the day, for a cut-off).
         let (h, m) = s.split_once(':').ok_or_else(bad)?;
+        let two_digits = |x: &str| x.len() == 2 && x.bytes().all(|b| b.is_ascii_digit());
+        if !two_digits(h) || !two_digits(m) {
+            return Err(bad());
+        }
         let (h, m): (u32, u32) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
         if h > 24 || m > 59 || (h == 24 && m > 0) {
             return Err(bad());
@@ -230,7 +246,24 @@ impl Checker<'_> {
             Num::Float(_) => None,
             Num::Text(s) => Decimal::from_str(s.trim()).ok(),
         };
-        parsed.ok_or_else(|| self.err(path, format!("expected a finite decimal number, got {n:?}")))
+        let shown = match n {
+            Num::Int(i) => i.to_string(),
+            Num::Float(f) => f.to_string(),
+            Num::Text(s) => format!("\"{s}\""),
+        };
+        let max = Decimal::from(crate::money::MAX_AMOUNT);
+        // A finite float that is no decimal is too large for one (1e40).
+        let too_large = parsed.is_some() || matches!(n, Num::Float(f) if f.is_finite());
+        match parsed {
+            Some(d) if d.abs() <= max => Ok(d),
+            _ if too_large => {
+                Err(self.err(path, format!("must be at most 1e18 in size, got {shown}")))
+            }
+            _ => Err(self.err(
+                path,
+                format!("expected a decimal number such as 1250.50, got {shown}"),
+            )),
+        }
     }
 
     pub fn choice(&self, path: Vec<Seg>, c: &Choice) -> Result<(Vec<f64>, Vec<f64>)> {
@@ -285,12 +318,30 @@ impl Checker<'_> {
             p.push(k(key));
             p
         };
-        let flat = self.nonneg(sub("flat_usd"), f.flat_usd)?;
+        // A fee is at most a billion dollars and 100 % of the value: beyond that it is a typo,
+        // and exact money must stay in range.
+        let usd = |key: &str, x: f64| -> Result<f64> {
+            let x = self.nonneg(sub(key), x)?;
+            if x > MAX_FEE_USD {
+                return Err(self.err(
+                    sub(key),
+                    format!("must be at most {MAX_FEE_USD:.0e} USD, got {x}"),
+                ));
+            }
+            Ok(x)
+        };
+        let flat = usd("flat_usd", f.flat_usd)?;
         let bps = self.nonneg(sub("bps"), f.bps)?;
-        let min = self.nonneg(sub("min_usd"), f.min_usd)?;
+        if bps > 10_000.0 {
+            return Err(self.err(
+                sub("bps"),
+                format!("must be at most 10000 (100 % of the value), got {bps}"),
+            ));
+        }
+        let min = usd("min_usd", f.min_usd)?;
         let max = match f.max_usd {
             Some(m) => {
-                let m = self.nonneg(sub("max_usd"), m)?;
+                let m = usd("max_usd", m)?;
                 if m < min {
                     return Err(self.err(sub("max_usd"), format!("is below min_usd ({m} < {min})")));
                 }
@@ -400,7 +451,12 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
     // [scenario]
     let sc = &raw.scenario;
     v.scenario_name(path!["scenario", "name"], &sc.name)?;
-    v.label(path!["scenario", "description"], &sc.description, MAX_DESCRIPTION_CHARS, true)?;
+    v.label(
+        path!["scenario", "description"],
+        &sc.description,
+        MAX_DESCRIPTION_CHARS,
+        true,
+    )?;
     let start = match (sc.start.date, sc.start.time) {
         (Some(d), None) => NaiveDate::from_ymd_opt(d.year as i32, d.month as u32, d.day as u32),
         _ => None,
@@ -471,10 +527,13 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
         }
         // Rates are exact decimals (at most ≈7.9e28, 28 decimal places): beyond this range
         // converted amounts overflow or round to zero during a run.
-        if mid < Decimal::new(1, 6) || mid > Decimal::from(1_000_000_000_000_i64) {
+        // Held to the range simulated rates are clamped to (fx::process::MID_RANGE): no
+        // currency is worth more than 1000 USD or less than a millionth of one, and within it
+        // every converted amount stays inside exact decimal arithmetic.
+        if mid < Decimal::new(1, 3) || mid > Decimal::from(1_000_000) {
             return Err(v.err(
                 p("mid_per_usd"),
-                format!("must lie between 0.000001 and 1000000000000 units per USD, got {mid}"),
+                format!("must lie between 0.001 and 1000000 units per USD, got {mid}"),
             ));
         }
         let regime = match c.regime.as_str() {
@@ -848,9 +907,23 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
         },
         None => return Err(v.err(path!["trade"], "`size` is required with a trade matrix")),
     };
+    // Sizes are capped at MAX_PAYMENT_USD whether or not the scenario says so: a lognormal's
+    // tail is unbounded, and exact money must stay in range.
     let max_usd = match t.size.as_ref().and_then(|s| s.max_usd) {
-        Some(m) => v.positive(path!["trade", "size", "max_usd"], m)?,
-        None => f64::INFINITY,
+        Some(m) => {
+            let m = v.positive(path!["trade", "size", "max_usd"], m)?;
+            if m > crate::money::MAX_PAYMENT_USD {
+                return Err(v.err(
+                    path!["trade", "size", "max_usd"],
+                    format!(
+                        "must be at most {:.0e} USD (one payment), got {m}",
+                        crate::money::MAX_PAYMENT_USD
+                    ),
+                ));
+            }
+            m
+        }
+        None => crate::money::MAX_PAYMENT_USD,
     };
     let terms_days = match &t.terms_days {
         Some(c) => {
@@ -984,6 +1057,25 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
         if amount <= Decimal::ZERO {
             return Err(v.err(p("amount"), format!("must be positive, got {amount}")));
         }
+        // Valued at the opening mid: explicit payments obey the same ceiling as drawn sizes.
+        let mid0 = if currency == CurrencyId::USD {
+            1.0
+        } else {
+            processes
+                .get(currency.index() - 1)
+                .map_or(1.0, |c: &CurrencyProcess| c.mid0_per_usd)
+        };
+        let usd0 = amount.to_string().parse::<f64>().unwrap_or(f64::INFINITY) / mid0;
+        if usd0 > crate::money::MAX_PAYMENT_USD {
+            return Err(v.err(
+                p("amount"),
+                format!(
+                    "{amount} {} is about {usd0:.3e} USD; one payment may be at most {:.0e} USD",
+                    pay.currency,
+                    crate::money::MAX_PAYMENT_USD
+                ),
+            ));
+        }
         if currencies.round(currency, amount) != amount {
             return Err(v.err(
                 p("amount"),
@@ -1042,18 +1134,23 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
         .sum::<f64>()
         * growth;
     if !expected_payments.is_finite() || expected_payments > MAX_EXPECTED_PAYMENTS {
-        let (key, why) = if scale > 1.0 {
-            (path!["trade", "scale"], format!("trade.scale = {scale} on the matrix"))
+        let (key, why, hint) = if scale > 1.0 {
+            (
+                path!["trade", "scale"],
+                format!("trade.scale = {scale}"),
+                "",
+            )
         } else {
             (
                 path!["trade", "size"],
-                format!("a mean invoice of ${mean_size:.3e}; are the sizes in USD?"),
+                format!("a mean invoice of ${mean_size:.3e}"),
+                "; are the sizes in USD?",
             )
         };
         return Err(v.err(
             key,
             format!(
-                "the trade matrix over {} days with {why}: that implies {expected_payments:.3e} payments per replication (at most {MAX_EXPECTED_PAYMENTS:.0e})",
+                "the trade matrix over {} days and {why} imply {expected_payments:.3e} payments per replication (at most {MAX_EXPECTED_PAYMENTS:.0e}){hint}",
                 sc.days
             ),
         ));

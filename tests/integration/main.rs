@@ -9,5 +9,6 @@ mod identities;
 mod netting;
 mod outputs;
 mod pvp_common;
+mod safety;
 mod swap_line;
 mod worked_example;
