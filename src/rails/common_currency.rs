@@ -103,7 +103,8 @@ impl Params {
         let members = if s.members.iter().any(|m| m == "*") {
             None
         } else {
-            if s.members.is_empty() {
+            let distinct: std::collections::BTreeSet<&String> = s.members.iter().collect();
+            if distinct.len() < 2 {
                 return Err(cx.err(&["members"], "list at least two members, or \"*\""));
             }
             for (j, code) in s.members.iter().enumerate() {

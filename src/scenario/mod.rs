@@ -129,6 +129,15 @@ pub fn load_with(arg: &str, overrides: &Overrides) -> Result<Scenario> {
         sets.push((key.trim().to_string(), value));
     }
     for (key, value) in sets {
+        // `extends` is resolved when the files are read, before any --set: setting it here
+        // would be silently ignored.
+        if key == "extends" {
+            return Err(Error::Usage(
+                "--set extends: `extends` cannot be set on the command line; write it in the \
+                 scenario file"
+                    .into(),
+            ));
+        }
         set_path(&mut loaded.merged, &key, value)
             .map_err(|m| Error::Usage(format!("--set {key}: {m}")))?;
         loaded.overridden.push(key);

@@ -1284,6 +1284,22 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
         routes.push(rule.clone());
     }
 
+    // A member without business days can never open its RTGS: its payments never settle.
+    for m in &members {
+        let days: BTreeSet<u32> = m
+            .calendar
+            .weekend
+            .iter()
+            .map(|d| d.num_days_from_monday())
+            .collect();
+        if days.len() == 7 {
+            warnings.push(format!(
+                "member {} has a seven-day weekend: it has no business days, so its payments \
+                 are never initiated or never settle",
+                m.code
+            ));
+        }
+    }
     // Bundled holidays cover only some years: outside them a calendar silently has weekends
     // but no holidays, which an analyst should know.
     let last_day = start + chrono::Duration::days((sc.days + sc.drain_days) as i64);
@@ -1480,6 +1496,24 @@ fn read_matrix(
                 line,
                 format!("annual_usd must be a non-negative finite number, got {value}"),
             ));
+        }
+        // World trade is about 3e13 USD a year: a corridor above 1e15 is a typo.
+        if value > 1e15 {
+            return Err(err(
+                line,
+                format!("annual_usd must be at most 1e15 USD a year, got {value}"),
+            ));
+        }
+        // Rows naming a non-member (an observer) are skipped, but a code that is not one at
+        // all (a typo such as `kz`) is an error, not a silently dropped corridor.
+        for c in [ce, ci] {
+            let code = field(c);
+            if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
+                return Err(err(
+                    line,
+                    format!("\"{code}\" is not a member code (two capital letters, such as KZ)"),
+                ));
+            }
         }
         let (Some(e), Some(i)) = (
             members.iter().position(|m| m.code == field(ce)),

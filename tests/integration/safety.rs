@@ -476,3 +476,63 @@ fn inputs_that_would_break_exact_money_are_refused_naming_the_key() {
     assert_refused(&o, 2, "key `trade.payment[0].amount`");
     assert!(!dir.path().join("kervan-out").exists() && !d.path().join("kervan-out").exists());
 }
+
+#[test]
+fn inputs_the_corpus_found_accepted_are_refused_or_warned_about() {
+    let dir = scratch(&[]);
+    let run = |args: &[&str]| {
+        let mut a = vec!["run", "--days", "2", "-q"];
+        a.extend_from_slice(args);
+        kervan(dir.path(), &a)
+    };
+    // `extends` on the command line would be silently ignored.
+    assert_refused(
+        &run(&["--set", "extends=nowhere.toml"]),
+        2,
+        "--set extends: `extends` cannot be set on the command line",
+    );
+    // A bridge among one member is no bridge.
+    assert_refused(
+        &run(&[
+            "ots-pvp-bridge",
+            "--set",
+            "rail.cbdc-bridge.members=[\"TR\", \"TR\"]",
+        ]),
+        2,
+        "key `rail[cbdc-bridge].members`: list at least two members",
+    );
+    // A member that is never open: a warning, and the run goes on.
+    let o = run(&[
+        "--set",
+        "member.KG.weekend=[\"Mon\",\"Tue\",\"Wed\",\"Thu\",\"Fri\",\"Sat\",\"Sun\"]",
+        "--out",
+        "w",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("warning: member KG has a seven-day weekend"),
+        "{}",
+        stderr(&o)
+    );
+    // A typo in a matrix row is an error on its line, not a silently dropped corridor.
+    let base = std::fs::read_to_string(common::bundled("ots-baseline.toml")).unwrap();
+    let csv = std::fs::read_to_string(common::bundled("ots-trade-2024.csv")).unwrap();
+    let row = csv
+        .lines()
+        .find(|l| l.starts_with("KZ,UZ,"))
+        .expect("a KZ->UZ row");
+    let d = scratch(&[
+        ("s.toml", &base),
+        (
+            "ots-trade-2024.csv",
+            &csv.replacen(row, &row.replacen("KZ,UZ", "kz,UZ", 1), 1),
+        ),
+    ]);
+    let line = csv.lines().position(|l| l == row).unwrap() + 1;
+    let o = kervan(d.path(), &["run", "s.toml", "--days", "2", "-q"]);
+    assert_refused(
+        &o,
+        2,
+        &format!("ots-trade-2024.csv:{line}:1: \"kz\" is not a member code"),
+    );
+}
