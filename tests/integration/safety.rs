@@ -467,11 +467,9 @@ fn inputs_that_would_break_exact_money_are_refused_naming_the_key() {
         assert_refused(&o, 2, fragment);
     }
     // An explicit payment beyond what one payment may be.
-    let text = format!(
-        "extends = \"bundled:ots-baseline\"\n[[trade.payment]]\nat = 2025-01-02T10:00:00Z\n\
-         exporter = \"TR\"\nimporter = \"AZ\"\namount = \"99999999999999999999\"\ncurrency = \"UZS\"\n"
-    );
-    let d = scratch(&[("s.toml", &text)]);
+    let text = "extends = \"bundled:ots-baseline\"\n[[trade.payment]]\nat = 2025-01-02T10:00:00Z\n\
+         exporter = \"TR\"\nimporter = \"AZ\"\namount = \"99999999999999999999\"\ncurrency = \"UZS\"\n";
+    let d = scratch(&[("s.toml", text)]);
     let o = kervan(d.path(), &["run", "s.toml", "--days", "2", "-q"]);
     assert_refused(&o, 2, "key `trade.payment[0].amount`");
     assert!(!dir.path().join("kervan-out").exists() && !d.path().join("kervan-out").exists());
