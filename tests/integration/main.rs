@@ -8,6 +8,7 @@ mod determinism;
 mod identities;
 mod netting;
 mod outputs;
+mod properties;
 mod pvp_common;
 mod safety;
 mod swap_line;
