@@ -2,7 +2,7 @@
 //!
 //! Workload: `streams` independent generators, each keeping exactly one event pending — the
 //! shape of a kervan run, where every trade corridor keeps only its next arrival in the queue
-//! (DESIGN §4). Handling an event reschedules its stream at `now + delay`, with the delay from a
+//! (docs/architecture.md). Handling an event reschedules its stream at `now + delay`, with the delay from a
 //! seeded xorshift; a run stops at the event limit, after 1 M events. The event is a `u32`
 //! stream id, so a queue entry is 24 bytes, like the model's own `(time, seq, Event)`.
 //!

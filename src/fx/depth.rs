@@ -1,4 +1,4 @@
-//! Market depth: a pair's spread narrows as the volume traded in it grows (DESIGN §1.2),
+//! Market depth: a pair's spread narrows as the volume traded in it grows (docs/model.md),
 //! `spread = max(floor, base × (reference / rolling volume)^elasticity)`, the factor capped at
 //! `max_multiplier` so calibrated spreads stay the ceiling unless a scenario says otherwise.
 //! Elasticity 0 switches it off. This is how "more trade in local currency makes local

@@ -2,7 +2,7 @@
 //!
 //! USD pairs are tight; a direct cross (e.g. TRY/KZT) has no deep market of its own, so unless
 //! the scenario gives its spread it costs `cross_multiplier` × the sum of the two USD legs
-//! (CALIBRATION §3.3: "≈2× the sum of the two USD legs").
+//! (docs/calibration.md §3.3: "≈2× the sum of the two USD legs").
 
 use std::collections::BTreeMap;
 

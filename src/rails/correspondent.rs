@@ -112,7 +112,7 @@ impl Params {
                 name: "US".into(),
                 time_zone: chrono_tz::America::New_York,
                 // Fedwire Funds: 21:00 ET the evening before to the 18:00 ET customer
-                // deadline (CALIBRATION §6.1).
+                // deadline (docs/calibration.md §6.1).
                 open_min: 21 * 60,
                 cutoff_min: 18 * 60,
                 half_day_cutoff_min: 18 * 60,

@@ -1,4 +1,4 @@
-//! The bad-input corpus (DESIGN §3.4): malformed scenarios must be refused with exit code 2 and
+//! The bad-input corpus (docs/reliability.md): malformed scenarios must be refused with exit code 2 and
 //! a message naming the file, line, column and key, nothing may be written, and no input may
 //! make the program panic.
 //!

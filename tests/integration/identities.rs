@@ -17,7 +17,7 @@ fn check_payments(path: &std::path::Path) -> (usize, BTreeMap<String, Decimal>) 
     for r in &rows {
         let total = dec(r, "total_cost_usd");
         let parts = dec(r, "fees_usd") + dec(r, "spread_usd") + dec(r, "drift_usd");
-        // Each printed part is rounded to the cent on its own: at most 1.5 cents apart (DESIGN §1.6).
+        // Each printed part is rounded to the cent on its own: at most 1.5 cents apart (docs/model.md).
         assert!(
             (total - parts).abs() <= Decimal::new(15, 3),
             "payment {}: total {total} vs fees + spread + drift {parts}",

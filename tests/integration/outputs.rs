@@ -79,7 +79,7 @@ fn try_kzt(path: &std::path::Path) -> Vec<(f64, f64)> {
 #[test]
 fn local_trade_narrows_a_cross_and_elasticity_zero_keeps_it_flat() {
     let dir = tempfile::tempdir().unwrap();
-    // TRY/KZT: base half-spread 2 × (4 + 10) = 28 bps (CALIBRATION §3.3 defaults).
+    // TRY/KZT: base half-spread 2 × (4 + 10) = 28 bps (docs/calibration.md §3.3 defaults).
     run(
         dir.path(),
         &[

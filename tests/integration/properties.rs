@@ -468,7 +468,7 @@ const USD_COLUMNS: [&str; 8] = [
 ];
 
 /// (a) on payments.csv as printed: every USD column is whole cents, and the total differs from
-/// fees + spread + drift by at most the rounding of the printed parts (DESIGN §1.6: at most
+/// fees + spread + drift by at most the rounding of the printed parts (docs/model.md: at most
 /// 1.5 cents, so at most one whole cent); cost_bps agrees with its printed parts.
 fn check_printed(rows: &[BTreeMap<String, String>]) -> Result<(), TestCaseError> {
     let slack = Decimal::new(15, 3);

@@ -405,7 +405,7 @@ fn check_run(dir: &std::path::Path, out: &str) -> Vec<BTreeMap<String, String>> 
     for r in &rows {
         let total = dec(r, "total_cost_usd");
         let parts = dec(r, "fees_usd") + dec(r, "spread_usd") + dec(r, "drift_usd");
-        // Each printed part is rounded to the cent on its own (DESIGN §1.6).
+        // Each printed part is rounded to the cent on its own (docs/model.md).
         assert!(
             (total - parts).abs() <= d("0.015"),
             "payment {}: total {total} vs fees + spread + drift {parts}",
