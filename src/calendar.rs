@@ -46,13 +46,9 @@ const BUNDLED_HEADER: [&str; 6] = ["calendar", "date", "kind", "name", "status",
 /// The bundled holiday file, compiled into the binary so that runs do not depend on paths.
 const BUNDLED_CSV: &str = include_str!("../scenarios/holidays.csv");
 
-/// The bundled holiday table as the manifest lists it.
-pub fn bundled_holidays_file() -> crate::scenario::DataFile {
-    crate::scenario::DataFile::new(
-        "holidays",
-        "bundled:holidays.csv".into(),
-        BUNDLED_CSV.as_bytes(),
-    )
+/// The bundled holiday table's text (the manifest lists its SHA-256).
+pub fn bundled_holidays_csv() -> &'static str {
+    BUNDLED_CSV
 }
 
 /// How a party's business day is defined (validated values from the scenario).

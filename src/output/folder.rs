@@ -337,13 +337,8 @@ pub fn hash_file(path: &Path) -> std::io::Result<FileEntry> {
     Ok(FileEntry {
         name: String::new(),
         bytes,
-        sha256: hex(&h.finalize()),
+        sha256: crate::scenario::load::hex(&h.finalize()),
     })
-}
-
-/// Lower-case hex of bytes.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Removes what an interrupted run of kervan left in `.kervan-partial/`: only file names kervan

@@ -40,13 +40,23 @@ pub struct DataFile {
 
 impl DataFile {
     pub fn new(role: &str, path: String, bytes: &[u8]) -> Self {
-        use sha2::Digest as _;
         DataFile {
             role: role.to_string(),
             path,
-            sha256: crate::output::folder::hex(&sha2::Sha256::digest(bytes)),
+            sha256: sha256_hex(bytes),
         }
     }
+}
+
+/// Lower-case hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SHA-256 of `bytes`, in lower-case hex (the manifest's and the marker's form).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex(&sha2::Sha256::digest(bytes))
 }
 
 /// The prefix that asks for a bundled file by name: `bundled:ots-baseline`.

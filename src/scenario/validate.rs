@@ -7,7 +7,6 @@ use std::str::FromStr;
 use chrono::{Datelike, NaiveDate, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
-use sha2::Digest;
 
 use super::load::{Loaded, Seg, read_data};
 use super::schema::*;
@@ -1319,10 +1318,7 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
     }
     let resolved = toml::to_string(&l.merged)
         .map_err(|e| Error::Invariant(format!("re-serialising the scenario: {e}")))?;
-    let sha256 = sha2::Sha256::digest(resolved.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let sha256 = super::load::sha256_hex(resolved.as_bytes());
     Ok(Scenario {
         name: sc.name.clone(),
         description: sc.description.clone(),
@@ -1361,7 +1357,11 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
         resolved,
         sha256,
         files: {
-            data_files.push(crate::calendar::bundled_holidays_file());
+            data_files.push(super::load::DataFile::new(
+                "holidays",
+                "bundled:holidays.csv".into(),
+                crate::calendar::bundled_holidays_csv().as_bytes(),
+            ));
             data_files
         },
         warnings,

@@ -38,6 +38,24 @@ fn users_folder(parent: &Path, name: &str) -> std::path::PathBuf {
     d
 }
 
+/// A short run of the default scenario into `parent/out`, which must succeed.
+fn short_run_into(parent: &Path, out: &str) {
+    let o = kervan(parent, &["run", "--days", "2", "--out", out, "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+/// A run long enough (a year, twenty replications) to be still running while a test acts on
+/// it, started in the background.
+fn long_run_into(parent: &Path, out: &str) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_kervan"))
+        .args(["run", "--replications", "20", "--out", out, "-q"])
+        .current_dir(parent)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 fn assert_refused(o: &std::process::Output, code: i32, fragment: &str) {
     assert_eq!(o.status.code(), Some(code), "stderr: {}", stderr(o));
     assert!(
@@ -201,14 +219,7 @@ fn a_scenario_name_is_a_name_never_a_path() {
 #[test]
 fn a_second_run_into_a_locked_folder_refuses_at_once_naming_the_first() {
     let dir = scratch(&[]);
-    // A long run: a year, several replications, so it is still running when the second starts.
-    let mut first = Command::new(env!("CARGO_BIN_EXE_kervan"))
-        .args(["run", "--replications", "20", "--out", "o", "-q"])
-        .current_dir(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut first = long_run_into(dir.path(), "o");
     let lock = dir.path().join("o/.kervan-lock");
     let t0 = std::time::Instant::now();
     while std::fs::read_to_string(&lock).map_or(true, |s| s.is_empty()) {
@@ -233,22 +244,11 @@ fn a_second_run_into_a_locked_folder_refuses_at_once_naming_the_first() {
 #[test]
 fn an_interrupted_run_exits_130_and_leaves_the_folder_as_it_was() {
     let dir = scratch(&[]);
-    assert_eq!(
-        kervan(dir.path(), &["run", "--days", "2", "--out", "o", "-q"])
-            .status
-            .code(),
-        Some(0)
-    );
+    short_run_into(dir.path(), "o");
     let o = dir.path().join("o");
     std::fs::write(o.join("notes.txt"), "mine").unwrap();
     let before = snapshot(&o);
-    let child = Command::new(env!("CARGO_BIN_EXE_kervan"))
-        .args(["run", "--replications", "20", "--out", "o", "-q"])
-        .current_dir(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = long_run_into(dir.path(), "o");
     // Wait until it holds the lock (it is then simulating), then interrupt it as Ctrl-C would.
     let t0 = std::time::Instant::now();
     while !o.join(".kervan-partial").exists() {
@@ -276,12 +276,7 @@ fn an_interrupted_run_exits_130_and_leaves_the_folder_as_it_was() {
 #[test]
 fn a_write_failure_names_the_output_file_and_leaves_the_folder_as_it_was() {
     let dir = scratch(&[]);
-    assert_eq!(
-        kervan(dir.path(), &["run", "--days", "2", "--out", "o", "-q"])
-            .status
-            .code(),
-        Some(0)
-    );
+    short_run_into(dir.path(), "o");
     let before = snapshot(&dir.path().join("o"));
     // A file-size limit stands in for a full disk: writes past it fail (EFBIG) as they would
     // with ENOSPC. SIGXFSZ is ignored so the write fails instead of killing the process.
