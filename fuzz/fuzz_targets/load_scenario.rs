@@ -3,8 +3,8 @@
 //! allocation is a finding (docs/fuzzing.md).
 //!
 //! The input (format in `kervan_fuzz::split`) is written as `s.toml` into a fresh temporary
-//! directory, so relative names in it (`extends`, `trade.matrix`) resolve there or fall back to
-//! the bundled files. The simulation is never run.
+//! directory, so relative names in it (`extends`, `trade.matrix`) resolve there (where nothing
+//! else is) and bundled files are reached only as `bundled:NAME`. The simulation is never run.
 //!
 //! Run it from an empty scratch directory (scripts/fuzz.sh does), so that nothing relative to
 //! the working directory can reach the repository. It does not change directory itself:

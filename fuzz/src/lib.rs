@@ -11,7 +11,7 @@
 
 use std::path::Path;
 
-use kervan::scenario::{self, BUNDLED, Overrides};
+use kervan::scenario::{self, BUNDLED, BUNDLED_PREFIX, Overrides};
 
 /// The line that ends the scenario file and starts the overrides.
 pub const SEPARATOR: &[u8] = b"#--set";
@@ -96,8 +96,9 @@ const SEED_SETS: &[&str] = &[
     "member.TR.rtgs_cutoff=\"17:00\"",
 ];
 
-/// Writes seed inputs into `dir`: every bundled scenario as written (the loader resolves its
-/// `extends` from the bundled files), the same without its comment lines (so that mutations
+/// Writes seed inputs into `dir`: every bundled scenario as written, with its references to
+/// other bundled files (`extends`, `trade.matrix`) spelled `bundled:NAME` as a user's file must
+/// spell them (a seed is loaded from a temporary directory, where a bare name finds nothing), the same without its comment lines (so that mutations
 /// land on keys and values), the same with `extends` resolved (the merged document as one
 /// self-contained file), and each of those followed by `--set` lines. Returns how many.
 pub fn write_seeds(dir: &Path) -> std::io::Result<usize> {
@@ -111,6 +112,7 @@ pub fn write_seeds(dir: &Path) -> std::io::Result<usize> {
         let Some(stem) = file.strip_suffix(".toml") else {
             continue;
         };
+        let text = &name_bundled(text);
         write(format!("bundled-{stem}.toml"), text.as_bytes().to_vec())?;
         write(
             format!("bundled-{stem}-set.toml"),
@@ -119,16 +121,27 @@ pub fn write_seeds(dir: &Path) -> std::io::Result<usize> {
         write(format!("bare-{stem}.toml"), bare(text).into_bytes())?;
         match scenario::load(stem) {
             Ok(s) => {
-                write(format!("resolved-{stem}.toml"), s.resolved.as_bytes().to_vec())?;
+                let resolved = name_bundled(&s.resolved);
+                write(format!("resolved-{stem}.toml"), resolved.as_bytes().to_vec())?;
                 write(
                     format!("resolved-{stem}-set.toml"),
-                    join(s.resolved.as_bytes(), &SEED_SETS[..3]),
+                    join(resolved.as_bytes(), &SEED_SETS[..3]),
                 )?;
             }
             Err(e) => eprintln!("warning: bundled scenario {stem} does not load: {e}"),
         }
     }
     Ok(written)
+}
+
+/// `text` with every quoted bundled file name (`"ots-baseline.toml"`) spelled
+/// `"bundled:ots-baseline.toml"`.
+fn name_bundled(text: &str) -> String {
+    let mut out = text.to_string();
+    for (file, _) in BUNDLED {
+        out = out.replace(&format!("\"{file}\""), &format!("\"{BUNDLED_PREFIX}{file}\""));
+    }
+    out
 }
 
 /// A TOML file without its comment lines and blank lines. (Comments after a value stay: telling

@@ -510,29 +510,50 @@ fn local_to_sim(tz: Tz, date: NaiveDate, minute: u32, epoch_s: i64) -> Option<Ti
     })
 }
 
+/// The sim times of the house's cycles, ascending, for a run of `span_days` from `epoch`: every
+/// scheduled local time of every business day of the house.
+pub fn cycle_times(
+    p: &Params,
+    epoch: chrono::DateTime<Utc>,
+    span_days: u32,
+) -> std::result::Result<Vec<Time>, crate::calendar::CalendarError> {
+    let calendar = Calendar::new(&p.calendar, epoch, span_days)?;
+    let epoch_s = epoch.timestamp();
+    let (first, last) = calendar.precomputed_dates();
+    let minutes = p.schedule.minutes();
+    let mut cycles: Vec<Time> = first
+        .iter_days()
+        .take_while(|d| *d <= last)
+        .filter(|d| calendar.is_business_day(*d))
+        .flat_map(|d| {
+            minutes
+                .iter()
+                .filter_map(move |m| local_to_sim(p.calendar.time_zone, d, *m, epoch_s))
+        })
+        .filter(|t| *t >= 0)
+        .collect();
+    cycles.sort_unstable();
+    cycles.dedup();
+    Ok(cycles)
+}
+
+/// The participants (member indexes, ascending) whose RTGS is closed at every one of `cycles`:
+/// a member takes part in a cycle only while its RTGS is open, so their items wait in the book
+/// and never settle. `calendars` are the members' RTGS calendars, by member index.
+pub fn never_present(p: &Params, calendars: &[Calendar], cycles: &[Time]) -> Vec<usize> {
+    (0..calendars.len())
+        .filter(|&m| p.participant[m] && !cycles.iter().any(|&t| calendars[m].is_open(t)))
+        .collect()
+}
+
 impl Netting {
     /// Opens the house's accounts (one per participant's currency, one in the settlement
     /// asset, fee income per currency) and lays out the cycles of the run.
     pub fn new(p: Params, setup: &Setup, ledger: &mut Ledger) -> Result<Self> {
         let (index, world) = (setup.index, setup.world);
-        let calendar = Calendar::new(&p.calendar, world.epoch, world.span_days)
+        let cycles = cycle_times(&p, world.epoch, world.span_days)
             .map_err(|e| Error::Invariant(format!("clearing-house calendar: {e}")))?;
         let epoch_s = world.epoch.timestamp();
-        let (first, last) = calendar.precomputed_dates();
-        let minutes = p.schedule.minutes();
-        let mut cycles: Vec<Time> = first
-            .iter_days()
-            .take_while(|d| *d <= last)
-            .filter(|d| calendar.is_business_day(*d))
-            .flat_map(|d| {
-                minutes
-                    .iter()
-                    .filter_map(move |m| local_to_sim(p.calendar.time_zone, d, *m, epoch_s))
-            })
-            .filter(|t| *t >= 0)
-            .collect();
-        cycles.sort_unstable();
-        cycles.dedup();
 
         let n = world.members.len();
         let mut house = vec![None; n];

@@ -69,10 +69,14 @@ pub const MAX_FILE_BYTES: u64 = 16 << 20;
 /// Reads a user's file as UTF-8 text: a regular file no larger than [`MAX_FILE_BYTES`]. The
 /// error names the path and says what is wrong (missing, a folder, unreadable, too large, not
 /// UTF-8 with the byte offset, line and column of the first bad byte).
+/// The message of [`read_text`]'s error for a file that does not exist; callers that add advice
+/// to it (a bundled name to try) match on this constant.
+pub const NO_SUCH_FILE: &str = "no such file";
+
 pub fn read_text(path: &Path) -> Result<String, Error> {
     let fail = |lc: Option<(usize, usize)>, msg: String| scenario_error(path, lc, None, &msg);
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => fail(None, "no such file".into()),
+        std::io::ErrorKind::NotFound => fail(None, NO_SUCH_FILE.into()),
         _ => fail(None, format!("cannot read: {e}")),
     })?;
     if meta.is_dir() {
@@ -243,7 +247,7 @@ pub fn read_source(arg: &str) -> Result<SourceFile, Error> {
     let looks_like_path = arg.contains(['/', std::path::MAIN_SEPARATOR]) || arg.ends_with(".toml");
     if path.exists() || looks_like_path {
         return disk_source(path).map_err(|e| match e {
-            Error::Scenario { location, message } if message == "no such file" => Error::Scenario {
+            Error::Scenario { location, message } if message == NO_SUCH_FILE => Error::Scenario {
                 location,
                 message: format!(
                     "no such file (a bundled scenario is named `bundled:NAME`; bundled: {})",
@@ -390,7 +394,7 @@ pub fn load(arg: &str) -> Result<Loaded, Error> {
             disk_source(&p).map_err(|e| match e {
                 // Missing: blame the `extends` line. Anything else (not UTF-8, too large) is
                 // about the extended file itself and names it.
-                Error::Scenario { message, .. } if message == "no such file" => {
+                Error::Scenario { message, .. } if message == NO_SUCH_FILE => {
                     let (file, lc) = ext_location();
                     let hint = if bundled(name).is_some() {
                         format!(

@@ -20,7 +20,7 @@ use crate::rails::RailSpec;
 use crate::trade::TradeParams;
 use crate::{Error, Result};
 
-pub use load::{BUNDLED, DataFile, Loaded, Seg};
+pub use load::{BUNDLED, BUNDLED_PREFIX, DataFile, Loaded, Seg};
 
 /// A member state, validated.
 #[derive(Debug, Clone)]
@@ -161,7 +161,20 @@ fn parse_value(text: &str) -> std::result::Result<toml::Value, String> {
                 && text
                     .chars()
                     .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | ':' | '+'));
-            if bare {
+            // A number TOML cannot hold (beyond 64 bits, `1_`) is a mistake, not a word.
+            let numeric = text
+                .trim_start_matches(['+', '-'])
+                .starts_with(|c: char| c.is_ascii_digit())
+                && text
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || matches!(c, '_' | '.' | 'e' | 'E' | '+' | '-'));
+            if bare && numeric && !is_date_like(text) {
+                Err(format!(
+                    "{text:?} is not a number TOML can hold ({}); integers are 64-bit, so \
+                     write larger values as floats such as 1e20",
+                    e.message().trim()
+                ))
+            } else if bare {
                 Ok(toml::Value::String(text.to_string()))
             } else {
                 Err(format!(
@@ -171,6 +184,12 @@ fn parse_value(text: &str) -> std::result::Result<toml::Value, String> {
             }
         }
     }
+}
+
+/// `2025-13-01` or `10:30:99`: shaped like a date or time, which a bare word may mean to be
+/// (a file name, a label), unlike a bad number.
+fn is_date_like(text: &str) -> bool {
+    text.contains(['-', ':']) && !text.starts_with(['+', '-'])
 }
 
 /// Sets `a.b.c` in a document; an array of tables is addressed by an element's `name`, `code`,

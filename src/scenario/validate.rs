@@ -422,11 +422,34 @@ fn serde_error(l: &Loaded, e: serde_path_to_error::Error<toml::de::Error>) -> Er
     {
         path.push(k(field));
     }
+    // toml hands a date-time to serde as a string: say what the user wrote.
+    let message = match value_at(&l.merged, &path) {
+        Some(toml::Value::Datetime(d)) => {
+            message.replace(&format!("string \"{d}\""), &format!("date-time {d}"))
+        }
+        _ => message,
+    };
     let message = message.replace(
         "data did not match any variant of untagged enum Num",
         "expected a number (integer, float or a string such as \"12.50\")",
     );
     l.error(&path, &message)
+}
+
+/// The value at `path` in a document, if there is one.
+fn value_at<'a>(doc: &'a toml::Table, path: &[Seg]) -> Option<&'a toml::Value> {
+    let (first, rest) = path.split_first()?;
+    let Seg::Key(key) = first else {
+        return None;
+    };
+    let mut value = doc.get(key)?;
+    for seg in rest {
+        value = match seg {
+            Seg::Key(key) => value.as_table()?.get(key)?,
+            Seg::Index(i) => value.as_array()?.get(*i)?,
+        };
+    }
+    Some(value)
 }
 
 /// The key path and message of a serde error.
@@ -706,8 +729,27 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
         }
         Ok((a, b))
     };
+    // A pair listed twice (in either order) would let the later entry silently win.
+    let once = |seen: &mut BTreeMap<(CurrencyId, CurrencyId), String>,
+                table: &str,
+                i: usize,
+                (a, b): (CurrencyId, CurrencyId),
+                name: &str| {
+        match seen.insert(if a < b { (a, b) } else { (b, a) }, name.to_string()) {
+            Some(first) => Err(v.err(
+                path!["fx", table, i, "pair"],
+                format!(
+                    "pair \"{name}\" is listed twice in fx.{table} (also as \"{first}\"); \
+                     list each pair once"
+                ),
+            )),
+            None => Ok(()),
+        }
+    };
+    let mut seen = BTreeMap::new();
     for (i, c) in fx.correlation.iter().enumerate() {
         let (a, b) = pair(path!["fx", "correlation", i, "pair"], &c.pair)?;
+        once(&mut seen, "correlation", i, (a, b), &c.pair)?;
         if a == CurrencyId::USD || b == CurrencyId::USD {
             return Err(v.err(
                 path!["fx", "correlation", i, "pair"],
@@ -730,8 +772,10 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
         ));
     }
     let mut cross_half_bps = BTreeMap::new();
+    let mut seen = BTreeMap::new();
     for (i, c) in fx.cross.iter().enumerate() {
         let (a, b) = pair(path!["fx", "cross", i, "pair"], &c.pair)?;
+        once(&mut seen, "cross", i, (a, b), &c.pair)?;
         let bps = v.nonneg(
             path!["fx", "cross", i, "half_spread_bps"],
             c.half_spread_bps,
@@ -833,8 +877,10 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
                     .is_some()
             })
         };
+        // The read error names the file and the reason; the key and where it was written are
+        // added, so the user sees which setting named the file.
         let (file, text) = read_data(writer, name).map_err(|e| match e {
-            Ok(read_error) => read_error,
+            Ok(read_error) => v.err(path!["trade", "matrix"], read_error.to_string()),
             Err(msg) => v.err(path!["trade", "matrix"], msg),
         })?;
         data_files.push(super::load::DataFile::new(
@@ -1296,6 +1342,47 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
                 "member {} has a seven-day weekend: it has no business days, so its payments \
                  are never initiated or never settle",
                 m.code
+            ));
+        }
+    }
+    // A netting house settles a member only at cycles during the member's RTGS hours: with no
+    // such cycle in the run, that member's items wait in the book and never settle.
+    let run_end_s = (sc.days + sc.drain_days) as Time * DAY_S;
+    let span_days = sc.days + sc.drain_days + 2;
+    for r in &rails {
+        let crate::rails::RailParams::Netting(p) = &r.params else {
+            continue;
+        };
+        let calendar_error = |e: crate::calendar::CalendarError| {
+            Error::Invariant(format!("rail {}: calendar: {e}", r.name))
+        };
+        let cycles: Vec<Time> = crate::rails::netting::cycle_times(p, epoch, span_days)
+            .map_err(calendar_error)?
+            .into_iter()
+            .filter(|&t| t < run_end_s)
+            .collect();
+        if cycles.is_empty() {
+            warnings.push(format!(
+                "netting rail {} has no cycle in the run (no business day of its calendar at \
+                 its scheduled times): nothing it carries ever settles",
+                r.name
+            ));
+            continue;
+        }
+        let calendars = members
+            .iter()
+            .map(|m| crate::calendar::Calendar::new(&m.calendar, epoch, span_days))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(calendar_error)?;
+        for m in crate::rails::netting::never_present(p, &calendars, &cycles) {
+            warnings.push(format!(
+                "netting rail {}: member {}'s RTGS is closed at every one of its {} cycles in \
+                 the run, so payments to or from {} on it never settle (move the cycles into \
+                 its hours, or its hours over a cycle)",
+                r.name,
+                members[m].code,
+                cycles.len(),
+                members[m].code
             ));
         }
     }

@@ -3541,3 +3541,66 @@ fn no_single_line_deletion_in_any_design_scenario_panics() {
         }
     }
 }
+
+#[test]
+fn correlation_pair_listed_twice_in_reverse() {
+    let text = edited(
+        "pair = \"TRY/KZT\"\nrho = 0.15\n",
+        "pair = \"TRY/KZT\"\nrho = 0.15\n[[fx.correlation]]\npair = \"KZT/TRY\"\nrho = 0.5\n",
+    );
+    rejects_s(
+        &text,
+        Want::in_s(
+            &text,
+            "pair = \"KZT/TRY\"",
+            "fx.correlation[KZT/TRY].pair",
+            "pair \"KZT/TRY\" is listed twice in fx.correlation (also as \"TRY/KZT\")",
+        ),
+        true,
+    );
+}
+
+#[test]
+fn cross_spread_pair_listed_twice() {
+    let text = edited(
+        "cross_multiplier = 2.0 ",
+        "cross_multiplier = 2.0\ncross = [{ pair = \"TRY/KZT\", half_spread_bps = 10 }, { pair = \"KZT/TRY\", half_spread_bps = 20 }]\n",
+    );
+    rejects_s(
+        &text,
+        Want::in_s(
+            &text,
+            "pair = \"KZT/TRY\"",
+            "fx.cross[KZT/TRY].pair",
+            "pair \"KZT/TRY\" is listed twice in fx.cross (also as \"TRY/KZT\")",
+        ),
+        true,
+    );
+}
+
+#[test]
+fn date_where_a_number_is_expected() {
+    refuses_edit(
+        "days = 365",
+        "days = 2025-01-01",
+        "days = 2025-01-01",
+        "scenario.days",
+        "invalid type: date-time 2025-01-01, expected u32",
+    );
+}
+
+#[test]
+fn set_an_integer_beyond_64_bits() {
+    refuses_run_with(
+        &["--set", "scenario.days=99999999999999999999999"],
+        "error: --set scenario.days: \"99999999999999999999999\" is not a number TOML can hold",
+    );
+}
+
+#[test]
+fn set_a_date_where_a_number_is_expected() {
+    refuses_run_with(
+        &["--set", "scenario.days=2025-01-01"],
+        "error: command line: key `scenario.days`: invalid type: date-time 2025-01-01, expected u32 (set by `scenario.days=…`)",
+    );
+}

@@ -16,7 +16,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 use kervan::Error;
 use kervan::output::PaymentRecord;
-use kervan::rails::{Rail, RailParams};
+use kervan::rails::Rail;
 use kervan::scenario::{Overrides, Scenario};
 use kervan::sim::RunReport;
 
@@ -90,14 +90,14 @@ struct DesignGen {
     days_tenths: u32,
     topup_threshold_pm: u32,
     wait: bool,
-    /// Spreads and margins of the design's own quote, bps (far below the 100 % known bug).
+    /// Spreads and margins of the design's own quote, bps (far below the 5000 bps bound).
     spread_bps: u32,
     /// `sweep_above` in tenths (0 = never sweep, else at least 1.0).
     sweep_tenths: u32,
     /// Netting credit quota, $ m (0 = none).
     quota_musd: u32,
     market_beyond: bool,
-    /// Swap line limits as whole units (integers: sub-minor-unit limits are a known bug).
+    /// Swap line limits as whole units (validation wants whole minor units).
     limit_try: u64,
     limit_kzt: u64,
     /// A fixed line rate in thousandths of a KZT per TRY, or spot.
@@ -879,11 +879,6 @@ fn write_case(dir: &Path, target: &Target, mutations: &[Mutation]) -> String {
         for m in mutations {
             text = apply(&text, m);
         }
-        // known bug: see FINDINGS (a file reached through `extends` that is not UTF-8 exits 1).
-        // The extended file is kept valid UTF-8; the file loaded itself may be any bytes.
-        if matches!(target, Target::Parent(_)) {
-            text = String::from_utf8_lossy(&text).into_owned().into_bytes();
-        }
         std::fs::write(dir.join(name), text).unwrap();
     };
     let plain = |name: &str| std::fs::write(dir.join(name), bundled_text(name)).unwrap();
@@ -910,96 +905,6 @@ fn write_case(dir: &Path, target: &Target, mutations: &[Mutation]) -> String {
     dir.join(load).to_str().unwrap().to_string()
 }
 
-/// The largest half-spread (bps) any quote of the scenario can reach (infinite when it cannot
-/// be bounded): the market's worst pair times the widest size band and depth widening, and the
-/// rails' own quotes and margins.
-fn worst_spread_bps(s: &Scenario) -> f64 {
-    let sp = &s.fx.spreads;
-    let ids: Vec<_> = s.currencies.ids().collect();
-    let mut pair = 0.0f64;
-    for &a in &ids {
-        for &b in &ids {
-            pair = pair.max(sp.pair_half_bps(a, b));
-        }
-    }
-    let size = sp
-        .size_curve
-        .iter()
-        .map(|b| b.multiplier)
-        .fold(1.0f64, f64::max);
-    let depth = s.fx.depth.max_multiplier.max(1.0);
-    let market = pair.max(s.fx.depth.floor_bps) * size * depth;
-    let mut worst = market;
-    for r in &s.rails {
-        worst = worst.max(match &r.params {
-            RailParams::PvpBridge(p) => match &p.quote {
-                kervan::rails::pvp_bridge::Quote::Own {
-                    half_spread_bps,
-                    pairs,
-                } => pairs.iter().map(|x| x.1).fold(*half_spread_bps, f64::max),
-                kervan::rails::pvp_bridge::Quote::Market(m) => m * market,
-            },
-            RailParams::CommonCurrency(p) => p.spread_bps,
-            RailParams::SwapLine(p) => p.margin_bps,
-            _ => 0.0,
-        });
-    }
-    if worst.is_finite() {
-        worst
-    } else {
-        f64::INFINITY
-    }
-}
-
-/// A known bug (being fixed elsewhere) that this scenario would hit, so the run is skipped.
-/// Each arm narrows the generator no more than needed; remove an arm once its fix lands.
-fn known_bug(s: &Scenario) -> Option<&'static str> {
-    if std::env::var("NO_KNOWN").is_ok() {
-        return None;
-    }
-    // known bug: spreads at/above 100 % divide by zero.
-    if worst_spread_bps(s) >= 10_000.0 {
-        return Some("spread at or above 100 %");
-    }
-    // known bug: trade.scale huge (a huge matrix value is the same scaled flow).
-    if s.trade.corridors.iter().any(|c| c.annual_usd > 1e13) {
-        return Some("huge trade flow");
-    }
-    // known bug: huge explicit payment amounts overflow the ledger's Cents.
-    if s.trade
-        .explicit
-        .iter()
-        .any(|p| p.amount > Decimal::from(1_000_000_000_000_i64))
-    {
-        return Some("huge explicit payment");
-    }
-    // known bug: RTGS hours at 24:00.
-    let at_24 = |c: &kervan::calendar::CalendarSpec| {
-        c.open_min >= 1440 || c.cutoff_min >= 1440 || c.half_day_cutoff_min >= 1440
-    };
-    if s.members.iter().any(|m| at_24(&m.calendar))
-        || s.rails.iter().any(|r| match &r.params {
-            RailParams::Correspondent(p) => at_24(&p.hop_calendar),
-            RailParams::CommonCurrency(p) => at_24(&p.rtgs),
-            _ => false,
-        })
-    {
-        return Some("RTGS hours at 24:00");
-    }
-    // known bug: swap limits finer than the minor unit.
-    for r in &s.rails {
-        if let RailParams::SwapLine(p) = &r.params {
-            for (code, limit) in p.members.iter().zip(p.limit) {
-                let m = s.members.iter().find(|m| &m.code == code).unwrap();
-                if s.currencies.round(m.currency, limit) != limit {
-                    return Some("swap limit finer than the minor unit");
-                }
-            }
-        }
-    }
-    None
-}
-
 /// The events one mutated run may take: enough for a few days of any bundled trade, small
 /// enough that a mutation multiplying the trade ends in the event-limit error (bad input).
 const MAX_EVENTS: u64 = 400_000;
@@ -1008,7 +913,6 @@ const MAX_EVENTS: u64 = 400_000;
 #[derive(Debug)]
 enum Outcome {
     Refused(Error),
-    KnownBug(&'static str),
     Ran,
     RunFailed(Error),
 }
@@ -1033,9 +937,6 @@ fn load_and_run(path: &str) -> Outcome {
         Ok(s) => s,
         Err(e) => return Outcome::Refused(e),
     };
-    if let Some(bug) = known_bug(&s) {
-        return Outcome::KnownBug(bug);
-    }
     match kervan::sim::run(&s, 0, &mut Collect::default()) {
         Ok(_) => Outcome::Ran,
         Err(e) => Outcome::RunFailed(e),
@@ -1091,11 +992,8 @@ proptest! {
         target in target(),
         mutations in proptest::collection::vec(mutation(), 1..=4),
     ) {
-        // In process first: skips the known bugs, and reports a panic with its case.
-        let outcome = check_mutation_in_process(&target, &mutations)?;
-        if matches!(outcome, Outcome::KnownBug(_)) {
-            return Ok(());
-        }
+        // In process first: reports a panic with its case.
+        check_mutation_in_process(&target, &mutations)?;
         let dir = tempfile::tempdir().unwrap();
         let path = write_case(dir.path(), &target, &mutations);
         let validate = kervan(dir.path(), &["validate", &path]);
@@ -1124,228 +1022,5 @@ proptest! {
                 stderr(&run)
             );
         }
-    }
-}
-
-// EXPLORATION (temporary, not committed)
-#[test]
-#[ignore]
-fn explore_mutations() {
-    use proptest::strategy::ValueTree;
-    use proptest::test_runner::TestRunner;
-    let n: usize = std::env::var("EXPLORE_N")
-        .ok()
-        .and_then(|x| x.parse().ok())
-        .unwrap_or(2000);
-    let mut runner = TestRunner::new(ProptestConfig {
-        rng_seed: RngSeed::Random,
-        ..ProptestConfig::default()
-    });
-    let strat = (target(), proptest::collection::vec(mutation(), 1..=4));
-    let mut stats: BTreeMap<String, usize> = BTreeMap::new();
-    let mut fails: BTreeMap<String, (usize, String)> = BTreeMap::new();
-    for _ in 0..n {
-        let (t, m) = strat.new_tree(&mut runner).unwrap().current();
-        match check_mutation_in_process(&t, &m) {
-            Ok(o) => {
-                let k = match &o {
-                    Outcome::Refused(_) => "refused".to_string(),
-                    Outcome::KnownBug(b) => format!("known:{b}"),
-                    Outcome::Ran => "ran".into(),
-                    Outcome::RunFailed(e) => format!(
-                        "runfailed2:{}",
-                        e.to_string().chars().take(60).collect::<String>()
-                    ),
-                };
-                *stats.entry(k).or_default() += 1;
-            }
-            Err(e) => {
-                let msg = e.to_string();
-                let key: String = msg.lines().next().unwrap_or("").chars().take(150).collect();
-                let ent = fails.entry(key).or_insert((0, format!("{t:?} {m:?}")));
-                ent.0 += 1;
-            }
-        }
-    }
-    eprintln!("STATS {stats:#?}");
-    for (k, (c, ex)) in &fails {
-        eprintln!("FAIL x{c}: {k}\n   e.g. {ex}");
-    }
-}
-
-#[test]
-#[ignore]
-fn explore_valid() {
-    use proptest::strategy::ValueTree;
-    use proptest::test_runner::TestRunner;
-    let n: usize = std::env::var("EXPLORE_N")
-        .ok()
-        .and_then(|x| x.parse().ok())
-        .unwrap_or(100);
-    let mut runner = TestRunner::new(ProptestConfig {
-        rng_seed: RngSeed::Random,
-        ..ProptestConfig::default()
-    });
-    let strat = valid_gen();
-    let mut fails = Vec::new();
-    for _ in 0..n {
-        let g = strat.new_tree(&mut runner).unwrap().current();
-        let r = catch_unwind(AssertUnwindSafe(|| check_valid(&g)));
-        match r {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => fails.push(format!(
-                "{}\n  {g:?}",
-                e.to_string().chars().take(400).collect::<String>()
-            )),
-            Err(_) => fails.push(format!("PANIC\n  {g:?}")),
-        }
-    }
-    eprintln!("VALID FAILS {} of {n}", fails.len());
-    for f in &fails {
-        eprintln!("FAIL: {f}");
-    }
-}
-
-#[test]
-#[ignore]
-fn explore_systematic() {
-    let mut stats: BTreeMap<String, usize> = BTreeMap::new();
-    let mut fails: BTreeMap<String, (usize, String)> = BTreeMap::new();
-    let only: Option<usize> = std::env::var("EXPLORE_FILE")
-        .ok()
-        .and_then(|x| x.parse().ok());
-    for (i, d) in DESIGNS.iter().enumerate() {
-        if only.is_some_and(|o| o != i) {
-            continue;
-        }
-        let text = bundled_text(&format!("{d}.toml"));
-        let spans = number_spans(text.as_bytes());
-        for (n, &(s, e2)) in spans.iter().enumerate() {
-            for x in EXTREMES.iter().copied().chain([
-                "2",
-                "24",
-                "100",
-                "10000",
-                "1e9",
-                "-0.5",
-                "0.999999",
-                "1.0000001",
-                "true",
-                "[]",
-            ]) {
-                let t = Target::Scenario(i);
-                let m = vec![Mutation::ReplaceNumber(n, x.to_string())];
-                match check_mutation_in_process(&t, &m) {
-                    Ok(o) => {
-                        let k = match &o {
-                            Outcome::Refused(_) => "refused".to_string(),
-                            Outcome::KnownBug(b) => format!("known:{b}"),
-                            Outcome::Ran => "ran".into(),
-                            Outcome::RunFailed(e) => format!(
-                                "runfailed2:{}",
-                                e.to_string().chars().take(80).collect::<String>()
-                            ),
-                        };
-                        *stats.entry(k).or_default() += 1;
-                    }
-                    Err(e) => {
-                        let msg = e.to_string();
-                        let key: String =
-                            msg.lines().next().unwrap_or("").chars().take(200).collect();
-                        let ent = fails
-                            .entry(key)
-                            .or_insert((0, format!("{d}: token {:?} -> {x}", &text[s..e2])));
-                        ent.0 += 1;
-                    }
-                }
-            }
-        }
-    }
-    eprintln!("STATS {stats:#?}");
-    for (k, (c, ex)) in &fails {
-        eprintln!("FAIL x{c}: {k}\n   e.g. {ex}");
-    }
-}
-
-#[test]
-#[ignore]
-fn explore_lines() {
-    let mut stats: BTreeMap<String, usize> = BTreeMap::new();
-    let mut fails: BTreeMap<String, (usize, String)> = BTreeMap::new();
-    let mut record =
-        |t: Target, m: Vec<Mutation>, what: String| match check_mutation_in_process(&t, &m) {
-            Ok(o) => {
-                let k = match &o {
-                    Outcome::Refused(_) => "refused".to_string(),
-                    Outcome::KnownBug(b) => format!("known:{b}"),
-                    Outcome::Ran => "ran".into(),
-                    Outcome::RunFailed(e) => {
-                        eprintln!("RUNFAILED {what}: {e}");
-                        format!(
-                            "runfailed2:{}",
-                            e.to_string().chars().take(80).collect::<String>()
-                        )
-                    }
-                };
-                *stats.entry(k).or_default() += 1;
-            }
-            Err(e) => {
-                let msg = e.to_string();
-                let key: String = msg.lines().next().unwrap_or("").chars().take(200).collect();
-                let ent = fails.entry(key).or_insert((0, what));
-                ent.0 += 1;
-            }
-        };
-    for (i, d) in DESIGNS.iter().enumerate() {
-        let text = bundled_text(&format!("{d}.toml"));
-        let n = text.lines().count() + 1;
-        for l in 0..n {
-            record(
-                Target::Scenario(i),
-                vec![Mutation::DeleteLine(l)],
-                format!("{d} delete line {l}"),
-            );
-            record(
-                Target::Scenario(i),
-                vec![Mutation::DuplicateLine(l)],
-                format!("{d} dup line {l}"),
-            );
-            if i > 0 {
-                record(
-                    Target::Parent(i),
-                    vec![Mutation::DeleteLine(l)],
-                    format!("parent of {d} delete line {l}"),
-                );
-            }
-        }
-    }
-    let csv = bundled_text("ots-trade-2024.csv");
-    let spans = number_spans(csv.as_bytes());
-    for n in 0..spans.len() {
-        for x in EXTREMES.iter().copied().chain(["2", "1e12", "1e13"]) {
-            for i in [0usize, 1, 2, 3, 4, 5, 6] {
-                record(
-                    Target::Matrix(i),
-                    vec![Mutation::ReplaceNumber(n, x.to_string())],
-                    format!("matrix token {n} -> {x} for {i}"),
-                );
-            }
-        }
-    }
-    for l in 0..csv.lines().count() + 1 {
-        record(
-            Target::Matrix(0),
-            vec![Mutation::DeleteLine(l)],
-            format!("matrix delete {l}"),
-        );
-        record(
-            Target::Matrix(0),
-            vec![Mutation::DuplicateLine(l)],
-            format!("matrix dup {l}"),
-        );
-    }
-    eprintln!("STATS {stats:#?}");
-    for (k, (c, ex)) in &fails {
-        eprintln!("FAIL x{c}: {k}\n   e.g. {ex}");
     }
 }

@@ -309,7 +309,13 @@ fn a_data_file_the_user_names_is_read_or_the_run_fails_naming_it() {
     // Missing: no bundled matrix in its place.
     let dir = scratch(&[("s.toml", &base)]);
     let o = kervan(dir.path(), &["run", "s.toml", "--days", "2", "-q"]);
-    assert_refused(&o, 2, "error: ots-trade-2024.csv: no such file");
+    // The message names the file and the key that named it, where it was written.
+    let line = base[..base.find("matrix = ").unwrap()].matches('\n').count() + 1;
+    assert_refused(
+        &o,
+        2,
+        &format!("error: s.toml:{line}:1: key `trade.matrix`: ots-trade-2024.csv: no such file"),
+    );
     assert!(!dir.path().join("kervan-out").exists());
     // Not UTF-8: the byte offset, line and column of the first bad byte.
     let mut csv = std::fs::read(common::bundled("ots-trade-2024.csv")).unwrap();
@@ -527,5 +533,117 @@ fn inputs_the_corpus_found_accepted_are_refused_or_warned_about() {
         &o,
         2,
         &format!("ots-trade-2024.csv:{line}:1: \"kz\" is not a member code"),
+    );
+}
+
+/// What each fuzz finding in tests/fuzz-regressions/ must now give: a bad-input error (exit 2)
+/// whose message names this key, and this text. A new file there needs a line here.
+const FUZZ_REGRESSIONS: &[(&str, &str, &str)] = &[
+    (
+        "div-overflow-swap-line-limit-ratio.toml",
+        "key `rail[l].limit.TRY`",
+        "finer than TRY's minor unit",
+    ),
+    (
+        "oom-trade-matrix-dev-zero.toml",
+        "key `trade.matrix`",
+        "/dev/zero: is not a regular file",
+    ),
+];
+
+#[test]
+fn every_fuzz_finding_is_now_a_located_bad_input_error() {
+    let dir = common::root().join("tests/fuzz-regressions");
+    let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".toml"))
+        .collect();
+    on_disk.sort();
+    let mut listed: Vec<String> = FUZZ_REGRESSIONS
+        .iter()
+        .map(|(f, _, _)| f.to_string())
+        .collect();
+    listed.sort();
+    assert_eq!(on_disk, listed, "every regression input has an expectation");
+    let cwd = tempfile::tempdir().unwrap();
+    for (file, key, text) in FUZZ_REGRESSIONS {
+        let path = dir.join(file);
+        let path = path.to_str().unwrap();
+        for args in [
+            vec!["validate", path],
+            vec!["run", path, "--out", "o", "-q"],
+        ] {
+            let o = kervan(cwd.path(), &args);
+            assert_refused(&o, 2, key);
+            assert_refused(&o, 2, text);
+            assert!(
+                stderr(&o).contains(&format!("{file}:")),
+                "names the file: {}",
+                stderr(&o)
+            );
+        }
+        assert!(!cwd.path().join("o").exists(), "{file}: nothing written");
+    }
+}
+
+#[test]
+fn a_netting_cycle_that_never_settles_gets_a_warning_that_holds() {
+    let netting = "extends = \"bundled:ots-regional-netting\"\n[[rail]]\nname = \"ots-clearing\"\n";
+    let d = scratch(&[
+        // 16:30 in Almaty is 11:30 UTC: after KG's 09:00 UTC close, inside everyone else's hours
+        // (docs/calibration.md §6.1).
+        (
+            "late.toml",
+            &format!("{netting}cycle_times = [\"16:30\"]\n"),
+        ),
+        (
+            "never.toml",
+            &format!(
+                "{netting}weekend = [\"Mon\",\"Tue\",\"Wed\",\"Thu\",\"Fri\",\"Sat\",\"Sun\"]\n"
+            ),
+        ),
+    ]);
+    let o = kervan(d.path(), &["validate", "late.toml", "never.toml"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("netting rail ots-clearing: member KG's RTGS is closed at every one of its"),
+        "{err}"
+    );
+    assert_eq!(err.matches("member ").count(), 1, "only KG: {err}");
+    assert!(
+        err.contains("netting rail ots-clearing has no cycle in the run"),
+        "{err}"
+    );
+    // The bundled design, cycles inside every window, gets no such warning.
+    let o = kervan(d.path(), &["validate", "ots-regional-netting"]);
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+
+    // The warning holds: in a short run, no payment to or from KG settles on the house, while
+    // the other corridors' payments do.
+    let o = kervan(
+        d.path(),
+        &["run", "late.toml", "--days", "5", "--out", "o", "-q"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let (mut kg_settled, mut kg_open, mut others_settled) = (0, 0, 0);
+    for r in common::read_csv(&d.path().join("o/payments.csv")) {
+        if r["rail"] != "ots-clearing" {
+            continue;
+        }
+        let kg = r["exporter"] == "KG" || r["importer"] == "KG";
+        match (kg, r["status"].as_str()) {
+            (true, "settled") => kg_settled += 1,
+            (true, _) => kg_open += 1,
+            (false, "settled") => others_settled += 1,
+            _ => {}
+        }
+    }
+    assert_eq!(kg_settled, 0);
+    assert!(
+        kg_open > 0 && others_settled > 0,
+        "{kg_open} {others_settled}"
     );
 }
