@@ -310,7 +310,10 @@ fn a_data_file_the_user_names_is_read_or_the_run_fails_naming_it() {
     let dir = scratch(&[("s.toml", &base)]);
     let o = kervan(dir.path(), &["run", "s.toml", "--days", "2", "-q"]);
     // The message names the file and the key that named it, where it was written.
-    let line = base[..base.find("matrix = ").unwrap()].matches('\n').count() + 1;
+    let line = base[..base.find("matrix = ").unwrap()]
+        .matches('\n')
+        .count()
+        + 1;
     assert_refused(
         &o,
         2,
