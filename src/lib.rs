@@ -18,8 +18,10 @@ pub mod ledger;
 pub mod money;
 pub mod output;
 pub mod rails;
+pub mod rng;
 pub mod scenario;
 pub mod sim;
+pub mod terms;
 pub mod trade;
 pub mod world;
 

@@ -8,15 +8,16 @@ use rust_decimal::prelude::ToPrimitive;
 
 use crate::calendar::Calendar;
 use crate::engine::{DAY_S, HOUR_S, Scheduler, StopReason, Time};
-use crate::experiment::streams::{self, Purpose};
 use crate::fx::depth::Depth;
 use crate::fx::{Fx, FxPath};
 use crate::ledger::Ledger;
 use crate::money::CurrencyId;
 use crate::output::PaymentRecord;
 use crate::rails::liquidity::Balance;
-use crate::rails::{Ctx, Next, Payment, Rail, RailReport, Status};
+use crate::rails::{Ctx, Next, Payment, Rail, RailReport};
+use crate::rng::{self, Purpose};
 use crate::scenario::Scenario;
+use crate::terms::Status;
 use crate::trade::{Generator, Invoice};
 use crate::world::{Member, World};
 use crate::{Error, Result};
@@ -116,7 +117,7 @@ pub fn build_world(s: &Scenario, replication: u32) -> Result<(World, Ledger)> {
     }
     let tick_s = s.fx.tick_s;
     let n_ticks = (span_days as Time * DAY_S / tick_s) as usize + 1;
-    let mut rng = streams::stream(s.seed, replication, Purpose::Fx, 0, 0);
+    let mut rng = rng::stream(s.seed, replication, Purpose::Fx, 0, 0);
     let path = FxPath::simulate(
         &s.fx.processes,
         &s.fx.correlation,
@@ -199,7 +200,7 @@ pub fn run(s: &Scenario, replication: u32, sink: &mut dyn Sink) -> Result<RunRep
     }
 
     let trade_streams = (0..s.trade.corridors.len())
-        .map(|c| streams::stream(s.seed, replication, Purpose::Trade, c as u64, 0))
+        .map(|c| rng::stream(s.seed, replication, Purpose::Trade, c as u64, 0))
         .collect();
     let mut trade = Generator::new(s.trade.clone(), &world, s.days, trade_streams);
     let mut sched: Scheduler<Event> = Scheduler::new(end, s.max_events);
@@ -392,7 +393,7 @@ impl RunState<'_> {
         let id = self.next_id;
         self.next_id += 1;
         let corridor = &self.s.trade.corridors[inv.corridor];
-        let mut route_rng = streams::stream(self.s.seed, self.replication, Purpose::Route, id, 0);
+        let mut route_rng = rng::stream(self.s.seed, self.replication, Purpose::Route, id, 0);
         let u: f64 = rand::RngExt::random(&mut route_rng);
         let shares = &self.routing.shares[inv.corridor];
         let rail = shares
@@ -431,7 +432,7 @@ impl RunState<'_> {
             usd_sold: Decimal::ZERO,
             status: Status::Pending,
             settled_at: 0,
-            rng: streams::stream(
+            rng: rng::stream(
                 self.s.seed,
                 self.replication,
                 Purpose::Rail,
@@ -521,7 +522,7 @@ impl RunState<'_> {
                             p.rail = r;
                             p.fallback_taken = true;
                             p.stage = 0;
-                            p.rng = streams::stream(
+                            p.rng = rng::stream(
                                 self.s.seed,
                                 self.replication,
                                 Purpose::Rail,

@@ -12,9 +12,9 @@ use rust_decimal::Decimal;
 
 use crate::calendar::Calendar;
 use crate::engine::{DAY_S, Time, YEAR_S};
-use crate::experiment::streams::Stream;
 use crate::money::{CurrencyId, minor_from_f64};
-use crate::rails::Bearer;
+use crate::rng::Stream;
+use crate::terms::{Bearer, Discrete, pick};
 use crate::world::World;
 
 /// Invoice sizes in USD.
@@ -88,31 +88,6 @@ pub fn normal_cdf(x: f64) -> f64 {
     0.5 * (1.0 + erf)
 }
 
-/// A discrete distribution over values with cumulative weights.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Discrete {
-    pub values: Vec<f64>,
-    pub cumulative: Vec<f64>,
-}
-
-impl Discrete {
-    pub fn draw(&self, rng: &mut Stream) -> f64 {
-        let u: f64 = rng.random();
-        let i = self
-            .cumulative
-            .partition_point(|&c| c <= u)
-            .min(self.values.len() - 1);
-        self.values[i]
-    }
-}
-
-/// Draws an index from cumulative shares (last = 1).
-pub fn pick(cumulative: &[f64], u: f64) -> usize {
-    cumulative
-        .partition_point(|&c| c <= u)
-        .min(cumulative.len() - 1)
-}
-
 /// One ordered pair of members with trade between them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Corridor {
@@ -142,7 +117,7 @@ pub struct TradeParams {
     pub corridors: Vec<Corridor>,
     pub size: SizeDist,
     pub max_usd: f64,
-    pub terms_days: Discrete,
+    pub terms_days: Discrete<f64>,
     /// Local minutes of the importer's day in which payments are initiated.
     pub hours_min: (u32, u32),
     /// Cumulative bearer shares: OUR, SHA, BEN.
@@ -339,7 +314,7 @@ mod tests {
 
     #[test]
     fn capped_means_agree_with_simulation() {
-        let mut rng = crate::experiment::streams::from_seed(11);
+        let mut rng = crate::rng::from_seed(11);
         for (dist, cap) in [
             (
                 SizeDist::LogNormal {

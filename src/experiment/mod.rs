@@ -1,8 +1,6 @@
 //! Experiments: replications of a scenario on separated random streams, run one after another
 //! with their rows written in replication order, into one output folder with its manifest.
 
-pub mod streams;
-
 use std::path::{Path, PathBuf};
 
 use rust_decimal::Decimal;

@@ -7,7 +7,7 @@ use rust_decimal::prelude::ToPrimitive;
 
 use super::PaymentRecord;
 use crate::money::Cents;
-use crate::rails::Status;
+use crate::terms::Status;
 
 /// Sums and distributions over a group of payments.
 #[derive(Debug, Clone, Default, PartialEq)]

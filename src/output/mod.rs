@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 
 use crate::engine::Time;
 use crate::money::{Cents, CurrencyId};
-use crate::rails::{Bearer, Status};
+use crate::terms::{Bearer, Status};
 
 pub use csvout::RunWriter;
 pub use folder::OutputDir;

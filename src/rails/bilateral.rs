@@ -10,11 +10,12 @@ use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
 use super::liquidity::Pool;
-use super::{Ctx, Delay, FeeSchedule, Next, Payment, RailContext, RailKind, Setup, pair_listed};
+use super::{Ctx, Next, Payment, RailContext, RailKind, Setup, pair_listed};
 use crate::calendar::next_joint_open;
 use crate::engine::Time;
 use crate::ledger::{AccountId, Ledger};
 use crate::scenario::schema::{Delay as DelaySection, Fee};
+use crate::terms::{Delay, FeeSchedule};
 use crate::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

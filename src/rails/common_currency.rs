@@ -8,7 +8,7 @@ use chrono::Weekday;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::{Ctx, Delay, FeeSchedule, Next, Payment, RailContext, RailKind, Setup, member_listed};
+use super::{Ctx, Next, Payment, RailContext, RailKind, Setup, member_listed};
 use crate::calendar::{Calendar, CalendarSpec};
 use crate::engine::Time;
 use crate::fx::Conversion;
@@ -16,6 +16,7 @@ use crate::fx::quote::bps_to_fraction;
 use crate::ledger::{AccountId, Ledger};
 use crate::money::CurrencyId;
 use crate::scenario::schema::{Delay as DelaySection, Fee};
+use crate::terms::{Delay, FeeSchedule};
 use crate::world::World;
 use crate::{Error, Result};
 

@@ -9,15 +9,13 @@ use rust_decimal::Decimal;
 use chrono::Weekday;
 use serde::{Deserialize, Serialize};
 
-use super::{
-    Bearer, CountChoice, Ctx, Delay, FeeSchedule, Next, Payment, RailContext, RailKind, Setup,
-    Status,
-};
+use super::{Ctx, Next, Payment, RailContext, RailKind, Setup};
 use crate::calendar::{Calendar, CalendarSpec};
 use crate::engine::{HOUR_S, Time};
 use crate::ledger::{AccountId, Ledger};
 use crate::money::CurrencyId;
 use crate::scenario::schema::{Choice, Delay as DelaySection, Fee};
+use crate::terms::{Bearer, Delay, Discrete, FeeSchedule, Status};
 use crate::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -64,7 +62,7 @@ pub struct Section {
 pub struct Params {
     pub settlement_ccy: CurrencyId,
     /// Intermediary banks between the payer's and the payee's bank.
-    pub intermediaries: CountChoice,
+    pub intermediaries: Discrete<u8>,
     pub hop_calendar: CalendarSpec,
     /// Working minutes each bank spends on the payment.
     pub processing_min: Delay,
@@ -155,7 +153,7 @@ impl Params {
         };
         Ok(Params {
             settlement_ccy,
-            intermediaries: CountChoice { values, cumulative },
+            intermediaries: Discrete { values, cumulative },
             hop_calendar,
             processing_min: v.delay(p("processing_min"), &c.processing_min)?,
             originator_fee: v.fee(p("originator_fee"), &c.originator_fee)?,
@@ -262,7 +260,7 @@ impl RailKind for Correspondent {
             0 => {
                 // Draws in a fixed order so a payment's path depends only on its own stream.
                 let work = self.work(p);
-                p.hops = self.p.intermediaries.draw(&mut p.rng) + 1;
+                p.hops = self.p.intermediaries.draw_unless_fixed(&mut p.rng) + 1;
                 p.flag = p.rng.random::<f64>() < self.p.return_probability;
                 p.stage = STAGE_ORIGINATE;
                 Ok(when(importer.calendar.process(ctx.now, work)))
@@ -294,12 +292,21 @@ impl RailKind for Correspondent {
                 p.ccy = s;
                 match p.bearer {
                     Bearer::Our | Bearer::Sha => {
-                        let mut fee =
-                            self.p
-                                .originator_fee
-                                .in_currency(w, ci, p.value_usd, ctx.now);
+                        let mut fee = self.p.originator_fee.in_currency(
+                            &w.fx,
+                            &w.currencies,
+                            ci,
+                            p.value_usd,
+                            ctx.now,
+                        );
                         if p.bearer == Bearer::Our {
-                            fee += self.p.our_fee.in_currency(w, ci, p.value_usd, ctx.now);
+                            fee += self.p.our_fee.in_currency(
+                                &w.fx,
+                                &w.currencies,
+                                ci,
+                                p.value_usd,
+                                ctx.now,
+                            );
                         }
                         p.charge_importer(w, ctx.ledger, importer.fees_home, fee)?;
                     }
@@ -307,7 +314,7 @@ impl RailKind for Correspondent {
                         let fee = self
                             .p
                             .originator_fee
-                            .in_currency(w, s, p.value_usd, ctx.now)
+                            .in_currency(&w.fx, &w.currencies, s, p.value_usd, ctx.now)
                             .min(p.amount);
                         p.fee(w, ctx.ledger, settle, self.fees_settle[p.importer], fee)?;
                         p.amount -= fee;
@@ -328,7 +335,7 @@ impl RailKind for Correspondent {
                     let fee = self
                         .p
                         .intermediary_fee
-                        .in_currency(w, s, p.value_usd, ctx.now)
+                        .in_currency(&w.fx, &w.currencies, s, p.value_usd, ctx.now)
                         .min(p.amount);
                     p.fee(w, ctx.ledger, self.chain, self.chain_fees, fee)?;
                     p.amount -= fee;
@@ -364,7 +371,7 @@ impl RailKind for Correspondent {
                     let fee = self
                         .p
                         .beneficiary_fee
-                        .in_currency(w, s, p.value_usd, ctx.now)
+                        .in_currency(&w.fx, &w.currencies, s, p.value_usd, ctx.now)
                         .min(p.amount);
                     p.fee(w, ctx.ledger, settle, self.fees_settle[p.exporter], fee)?;
                     p.amount -= fee;

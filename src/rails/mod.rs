@@ -13,122 +13,17 @@ mod payment;
 pub mod pvp_bridge;
 pub mod swap_line;
 
-use rand::RngExt;
-use rand_distr::StandardNormal;
 use rust_decimal::Decimal;
 
-pub use payment::{Bearer, Payment, Status};
+pub use payment::Payment;
 
 use crate::Result;
 use crate::engine::Time;
 use crate::fx::Conversion;
 use crate::fx::depth::Depth;
 use crate::ledger::Ledger;
-use crate::money::{CurrencyId, minor_from_f64};
+use crate::money::CurrencyId;
 use crate::world::World;
-
-/// A fee schedule in USD: `flat + bps × amount`, clamped to `[min, max]`.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct FeeSchedule {
-    pub flat_usd: Decimal,
-    /// bps of the amount, as a fraction (15 bps = 0.0015).
-    pub rate: Decimal,
-    pub min_usd: Decimal,
-    pub max_usd: Option<Decimal>,
-}
-
-impl FeeSchedule {
-    pub fn is_zero(&self) -> bool {
-        self.flat_usd.is_zero() && self.rate.is_zero() && self.min_usd.is_zero()
-    }
-
-    /// The fee in USD on a principal worth `amount_usd`, in whole cents: tariffs are priced
-    /// in cents, and a fee that is a clean decimal does not flip at a half-cent tie when the
-    /// principal's USD value carries noise in its 20th digit.
-    pub fn usd(&self, amount_usd: Decimal) -> Decimal {
-        if self.is_zero() {
-            return Decimal::ZERO;
-        }
-        let mut fee = crate::money::round_minor(self.flat_usd + self.rate * amount_usd.abs(), 2);
-        if fee < self.min_usd {
-            fee = self.min_usd;
-        }
-        if let Some(max) = self.max_usd {
-            fee = fee.min(max);
-        }
-        fee
-    }
-
-    /// The fee in `ccy`, at the mid of `t`, rounded to the currency's minor units.
-    pub fn in_currency(
-        &self,
-        world: &World,
-        ccy: CurrencyId,
-        amount_usd: Decimal,
-        t: Time,
-    ) -> Decimal {
-        let usd = self.usd(amount_usd);
-        if usd.is_zero() {
-            return Decimal::ZERO;
-        }
-        let local = if ccy == CurrencyId::USD {
-            usd
-        } else {
-            usd * world.fx.mid(ccy, t)
-        };
-        world.currencies.round(ccy, local)
-    }
-}
-
-/// A lognormal duration: `median × exp(sigma × N(0,1))`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Delay {
-    pub median: f64,
-    pub sigma: f64,
-}
-
-impl Delay {
-    pub fn fixed(median: f64) -> Self {
-        Self { median, sigma: 0.0 }
-    }
-
-    /// One draw, in the delay's own unit. Draws nothing when sigma is 0, so fixed delays leave
-    /// the stream untouched.
-    pub fn draw(&self, rng: &mut impl rand::Rng) -> f64 {
-        if self.sigma == 0.0 {
-            return self.median;
-        }
-        let z: f64 = rng.sample(StandardNormal);
-        self.median * (self.sigma * z).exp()
-    }
-
-    /// A draw in minutes, as whole seconds.
-    pub fn draw_min_s(&self, rng: &mut impl rand::Rng) -> Time {
-        (self.draw(rng) * 60.0).round() as Time
-    }
-}
-
-/// A discrete distribution of small counts.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CountChoice {
-    pub values: Vec<u8>,
-    /// Cumulative weights, last = 1.
-    pub cumulative: Vec<f64>,
-}
-
-impl CountChoice {
-    pub fn draw(&self, rng: &mut impl rand::Rng) -> u8 {
-        if self.values.len() == 1 {
-            return self.values[0];
-        }
-        let u: f64 = rng.random();
-        let i = self
-            .cumulative
-            .partition_point(|&c| c <= u)
-            .min(self.values.len() - 1);
-        self.values[i]
-    }
-}
 
 /// Declares the rail kinds: each is a module with `Section` (its TOML table), `Params` (checked
 /// parameters) and a run-time type implementing [`RailKind`]. Adding a kind is one new file and
@@ -533,57 +428,5 @@ impl Rail {
         self.kind_ref()
             .pool()
             .map_or_else(LiquidityStats::default, liquidity::Pool::stats)
-    }
-}
-
-/// A USD amount in the scenario (f64) as exact cents.
-pub fn usd(amount: f64) -> Decimal {
-    minor_from_f64(amount, 2)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn d(s: &str) -> Decimal {
-        s.parse().unwrap()
-    }
-
-    #[test]
-    fn fee_schedule_clamps_to_min_and_max() {
-        // 0.15 %, min $35, max $300 (KICB OUR tariff)
-        let f = FeeSchedule {
-            flat_usd: d("0"),
-            rate: d("0.0015"),
-            min_usd: d("35"),
-            max_usd: Some(d("300")),
-        };
-        assert_eq!(f.usd(d("10000")), d("35"));
-        assert_eq!(f.usd(d("100000")), d("150.00"));
-        // 0.15 % of 74,938.2899… = 112.4074… → 112.41 (whole cents).
-        assert_eq!(f.usd(d("74938.2899874920")), d("112.41"));
-        assert_eq!(f.usd(d("1000000")), d("300"));
-        assert_eq!(FeeSchedule::default().usd(d("1000")), d("0"));
-    }
-
-    #[test]
-    fn count_choice_draws_by_weight() {
-        let c = CountChoice {
-            values: vec![0, 1, 2],
-            cumulative: vec![0.2, 0.7, 1.0],
-        };
-        let mut rng = crate::experiment::streams::from_seed(5);
-        let mut counts = [0u32; 3];
-        for _ in 0..20_000 {
-            counts[c.draw(&mut rng) as usize] += 1;
-        }
-        assert!(
-            (counts[0] as f64 / 20_000.0 - 0.2).abs() < 0.015,
-            "{counts:?}"
-        );
-        assert!(
-            (counts[1] as f64 / 20_000.0 - 0.5).abs() < 0.015,
-            "{counts:?}"
-        );
     }
 }

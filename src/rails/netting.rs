@@ -15,7 +15,7 @@ use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 use toml::value::Datetime;
 
-use super::{Bearer, Ctx, Delay, FeeSchedule, Next, Payment, RailContext, RailKind, Setup, Status};
+use super::{Ctx, Next, Payment, RailContext, RailKind, Setup};
 use crate::calendar::{Calendar, CalendarSpec};
 use crate::engine::{HOUR_S, Time};
 use crate::fx::Conversion;
@@ -23,6 +23,7 @@ use crate::fx::quote::bps_to_fraction;
 use crate::ledger::{AccountId, Ledger};
 use crate::money::CurrencyId;
 use crate::scenario::schema::{Delay as DelaySection, Fee};
+use crate::terms::{Bearer, Delay, FeeSchedule, Status};
 use crate::{Error, Result};
 
 /// The `[[rail]]` table of this kind.
@@ -307,7 +308,7 @@ impl Params {
         match &s.quota_usd {
             None => {}
             Some(Quota::All(q)) => {
-                let q = super::usd(v.nonneg(p("quota_usd"), *q)?);
+                let q = crate::terms::usd(v.nonneg(p("quota_usd"), *q)?);
                 for (m, on) in participant.iter().enumerate() {
                     if *on {
                         quota_usd[m] = q;
@@ -323,7 +324,7 @@ impl Params {
                             format!("member \"{code}\" does not take part in this clearing house"),
                         ));
                     }
-                    quota_usd[m] = super::usd(v.nonneg(cx.path(&["quota_usd", code]), *q)?);
+                    quota_usd[m] = crate::terms::usd(v.nonneg(cx.path(&["quota_usd", code]), *q)?);
                 }
             }
         }
@@ -985,7 +986,10 @@ impl RailKind for Netting {
                 p.amount = amount;
                 p.ccy = ci;
                 if p.bearer != Bearer::Ben {
-                    let fee = self.p.item_fee.in_currency(w, ci, p.value_usd, ctx.now);
+                    let fee =
+                        self.p
+                            .item_fee
+                            .in_currency(&w.fx, &w.currencies, ci, p.value_usd, ctx.now);
                     let fees = self.house_fees(p.importer)?;
                     p.charge_importer(w, ctx.ledger, fees, fee)?;
                 }
@@ -1048,7 +1052,7 @@ impl RailKind for Netting {
                             let fee = self
                                 .p
                                 .item_fee
-                                .in_currency(w, ce, p.value_usd, ctx.now)
+                                .in_currency(&w.fx, &w.currencies, ce, p.value_usd, ctx.now)
                                 .min(credit);
                             let fees = self.house_fees(p.exporter)?;
                             p.fee(w, ctx.ledger, exporter.bank_home, fees, fee)?;

@@ -7,60 +7,12 @@ use rust_decimal::Decimal;
 
 use crate::Result;
 use crate::engine::Time;
-use crate::experiment::streams::Stream;
 use crate::fx::Conversion;
 use crate::ledger::{AccountId, Ledger};
 use crate::money::CurrencyId;
-use crate::rails::FeeSchedule;
+use crate::rng::Stream;
+use crate::terms::{Bearer, FeeSchedule, Status};
 use crate::world::World;
-
-/// Who pays the fees (SWIFT field 71A).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Bearer {
-    /// The payer pays every fee; the full amount arrives.
-    Our,
-    /// Shared: the payer pays its bank's fee, later fees are deducted from the amount.
-    Sha,
-    /// The beneficiary pays: every fee is deducted from the amount.
-    Ben,
-}
-
-impl Bearer {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Bearer::Our => "OUR",
-            Bearer::Sha => "SHA",
-            Bearer::Ben => "BEN",
-        }
-    }
-}
-
-/// How a payment ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    /// In flight.
-    Pending,
-    /// Credited to the exporter.
-    Settled,
-    /// Rejected on the way and credited back to the importer.
-    Returned,
-    /// Could not be carried out (no rail could take it).
-    Failed,
-    /// Still in flight when the run ended.
-    Unsettled,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Pending => "pending",
-            Status::Settled => "settled",
-            Status::Returned => "returned",
-            Status::Failed => "failed",
-            Status::Unsettled => "unsettled",
-        }
-    }
-}
 
 /// A payment from an importer (paying its own currency) to an exporter (receiving its own).
 #[derive(Debug, Clone)]
@@ -205,13 +157,25 @@ impl Payment {
         let (importer, exporter) = (&world.members[self.importer], &world.members[self.exporter]);
         match self.bearer {
             Bearer::Our | Bearer::Sha => {
-                let amount = fee.in_currency(world, importer.currency, self.value_usd, now);
+                let amount = fee.in_currency(
+                    &world.fx,
+                    &world.currencies,
+                    importer.currency,
+                    self.value_usd,
+                    now,
+                );
                 self.charge_importer(world, ledger, importer.fees_home, amount)?;
                 Ok(credit)
             }
             Bearer::Ben => {
                 let amount = fee
-                    .in_currency(world, exporter.currency, self.value_usd, now)
+                    .in_currency(
+                        &world.fx,
+                        &world.currencies,
+                        exporter.currency,
+                        self.value_usd,
+                        now,
+                    )
                     .min(credit);
                 self.fee(
                     world,

@@ -14,13 +14,14 @@ use serde::{Deserialize, Serialize};
 
 use super::bilateral::OnShort;
 use super::liquidity::Pool;
-use super::{Ctx, Delay, FeeSchedule, Next, Payment, RailContext, RailKind, Setup, member_listed};
+use super::{Ctx, Next, Payment, RailContext, RailKind, Setup, member_listed};
 use crate::engine::Time;
 use crate::fx::Conversion;
 use crate::fx::quote::bps_to_fraction;
 use crate::ledger::{AccountId, Ledger};
 use crate::money::CurrencyId;
 use crate::scenario::schema::{CrossSpread, Delay as DelaySection, Fee};
+use crate::terms::{Delay, FeeSchedule};
 use crate::world::World;
 use crate::{Error, Result};
 

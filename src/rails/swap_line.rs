@@ -17,13 +17,14 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::{Ctx, Delay, FeeSchedule, Next, Payment, RailContext, RailKind, Setup};
+use super::{Ctx, Next, Payment, RailContext, RailKind, Setup};
 use crate::calendar::next_joint_open;
 use crate::engine::{DAY_S, Time, YEAR_S};
 use crate::fx::Conversion;
 use crate::ledger::{AccountId, Ledger};
 use crate::money::CurrencyId;
 use crate::scenario::schema::{Delay as DelaySection, Fee, Num};
+use crate::terms::{Delay, FeeSchedule};
 use crate::world::World;
 use crate::{Error, Result};
 

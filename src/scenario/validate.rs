@@ -17,8 +17,9 @@ use crate::fx::process::{Regime, cholesky};
 use crate::fx::quote::MAX_HALF_SPREAD_BPS;
 use crate::fx::{CurrencyProcess, SizeBand, SpreadTable};
 use crate::money::{Currencies, CurrencyId};
-use crate::rails::{Bearer, Delay as RailDelay, FeeSchedule, RailSpec};
-use crate::trade::{Corridor, Discrete, ExplicitPayment as TradePayment, SizeDist, TradeParams};
+use crate::rails::RailSpec;
+use crate::terms::{Bearer, Delay as RailDelay, Discrete, FeeSchedule};
+use crate::trade::{Corridor, ExplicitPayment as TradePayment, SizeDist, TradeParams};
 use crate::{Error, Result};
 
 /// The most payments one replication may be expected to generate (a run stops at twice this:
@@ -344,14 +345,14 @@ impl Checker<'_> {
                 if m < min {
                     return Err(self.err(sub("max_usd"), format!("is below min_usd ({m} < {min})")));
                 }
-                Some(crate::rails::usd(m))
+                Some(crate::terms::usd(m))
             }
             None => None,
         };
         Ok(FeeSchedule {
-            flat_usd: crate::rails::usd(flat),
+            flat_usd: crate::terms::usd(flat),
             rate: crate::fx::quote::bps_to_fraction(bps),
-            min_usd: crate::rails::usd(min),
+            min_usd: crate::terms::usd(min),
             max_usd: max,
         })
     }
