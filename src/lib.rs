@@ -14,6 +14,7 @@ pub mod engine;
 pub mod error;
 pub mod experiment;
 pub mod fx;
+pub mod input;
 pub mod ledger;
 pub mod money;
 pub mod output;

@@ -3,10 +3,20 @@
 
 use rust_decimal::Decimal;
 
-use crate::calendar::Calendar;
+use crate::calendar::{Calendar, CalendarSpec};
 use crate::fx::Fx;
 use crate::ledger::{AccountId, Ledger};
 use crate::money::{Currencies, CurrencyId};
+
+/// A member state as the scenario gives it (validated): what rails may check their member
+/// codes against, and what [`Member`] is built from.
+#[derive(Debug, Clone)]
+pub struct MemberSpec {
+    pub code: String,
+    pub name: String,
+    pub currency: CurrencyId,
+    pub calendar: CalendarSpec,
+}
 
 /// A member state as the rails see it.
 #[derive(Debug)]

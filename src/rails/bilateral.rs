@@ -13,8 +13,8 @@ use super::liquidity::Pool;
 use super::{Ctx, Next, Payment, RailContext, RailKind, Setup, pair_listed};
 use crate::calendar::next_joint_open;
 use crate::engine::Time;
+use crate::input::{DelaySection, FeeSection};
 use crate::ledger::{AccountId, Ledger};
-use crate::scenario::schema::{Delay as DelaySection, Fee};
 use crate::terms::{Delay, FeeSchedule};
 use crate::{Error, Result};
 
@@ -25,7 +25,7 @@ pub struct Section {
     /// Member pairs served, "TR-AZ" (either direction), or ["*"] for every pair.
     pub pairs: Vec<String>,
     #[serde(default)]
-    pub fee: Fee,
+    pub fee: FeeSection,
     pub processing_min: DelaySection,
     /// Nostro target: this many days of the corridor's expected flow.
     pub nostro_days: f64,

@@ -13,9 +13,9 @@ use crate::calendar::{Calendar, CalendarSpec};
 use crate::engine::Time;
 use crate::fx::Conversion;
 use crate::fx::quote::bps_to_fraction;
+use crate::input::{DelaySection, FeeSection};
 use crate::ledger::{AccountId, Ledger};
 use crate::money::CurrencyId;
-use crate::scenario::schema::{Delay as DelaySection, Fee};
 use crate::terms::{Delay, FeeSchedule};
 use crate::world::World;
 use crate::{Error, Result};
@@ -64,7 +64,7 @@ pub struct Section {
     /// Working minutes at the payer's bank, in its own hours.
     pub processing_min: DelaySection,
     #[serde(default)]
-    pub fee: Fee,
+    pub fee: FeeSection,
 }
 
 fn every_member() -> Vec<String> {
@@ -94,10 +94,10 @@ impl Params {
         let at = |keys: &[&str], j: Option<usize>| {
             let mut path = cx.path(&keys[..1]);
             if let Some(j) = j {
-                path.push(crate::scenario::Seg::Index(j));
+                path.push(crate::input::Seg::Index(j));
             }
             for key in &keys[1..] {
-                path.push(crate::scenario::Seg::Key((*key).to_string()));
+                path.push(crate::input::Seg::Key((*key).to_string()));
             }
             path
         };
@@ -175,7 +175,7 @@ impl Params {
             .enumerate()
             .map(|(j, d)| {
                 let mut path = rp("extra_closed");
-                path.push(crate::scenario::Seg::Index(j));
+                path.push(crate::input::Seg::Index(j));
                 v.date(path, d)
             })
             .collect::<Result<Vec<_>>>()?;

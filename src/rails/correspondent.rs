@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 use super::{Ctx, Next, Payment, RailContext, RailKind, Setup};
 use crate::calendar::{Calendar, CalendarSpec};
 use crate::engine::{HOUR_S, Time};
+use crate::input::{Choice, DelaySection, FeeSection};
 use crate::ledger::{AccountId, Ledger};
 use crate::money::CurrencyId;
-use crate::scenario::schema::{Choice, Delay as DelaySection, Fee};
 use crate::terms::{Bearer, Delay, Discrete, FeeSchedule, Status};
 use crate::{Error, Result};
 
@@ -41,14 +41,14 @@ pub struct Section {
     /// Working minutes each bank spends on the payment.
     pub processing_min: DelaySection,
     #[serde(default)]
-    pub originator_fee: Fee,
+    pub originator_fee: FeeSection,
     #[serde(default)]
-    pub intermediary_fee: Fee,
+    pub intermediary_fee: FeeSection,
     #[serde(default)]
-    pub beneficiary_fee: Fee,
+    pub beneficiary_fee: FeeSection,
     /// Surcharge for OUR (the originator guarantees the full amount arrives).
     #[serde(default)]
-    pub our_fee: Fee,
+    pub our_fee: FeeSection,
     #[serde(default)]
     pub hold_probability: f64,
     /// Working hours a compliance hold adds.

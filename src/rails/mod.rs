@@ -146,9 +146,9 @@ impl RailSpec {
 /// What a rail's validation may look at: the checker (messages located in the file), the
 /// scenario's currencies and members, and the rail's index in `[[rail]]`.
 pub struct RailContext<'a> {
-    pub check: &'a crate::scenario::Checker<'a>,
+    pub check: &'a crate::input::Checker<'a>,
     pub currencies: &'a crate::money::Currencies,
-    pub members: &'a [crate::scenario::MemberSpec],
+    pub members: &'a [crate::world::MemberSpec],
     pub index: usize,
     /// The widest half-spread any market quote can reach (validated below
     /// [`crate::fx::quote::MAX_HALF_SPREAD_BPS`]): a rail quoting a multiple of the market checks
@@ -174,8 +174,8 @@ impl RailContext<'_> {
 
 impl RailContext<'_> {
     /// The key path `rail[i].a.b…`.
-    pub fn path(&self, keys: &[&str]) -> Vec<crate::scenario::Seg> {
-        use crate::scenario::Seg;
+    pub fn path(&self, keys: &[&str]) -> Vec<crate::input::Seg> {
+        use crate::input::Seg;
         let mut p = vec![Seg::Key("rail".into()), Seg::Index(self.index)];
         p.extend(keys.iter().map(|k| Seg::Key((*k).to_string())));
         p
@@ -209,7 +209,7 @@ impl RailContext<'_> {
         let mut out = Vec::new();
         for (j, s) in pairs.iter().enumerate() {
             let mut p = self.path(&[key]);
-            p.push(crate::scenario::Seg::Index(j));
+            p.push(crate::input::Seg::Index(j));
             let (x, y) = s.split_once('-').ok_or_else(|| {
                 self.check.err(
                     p.clone(),

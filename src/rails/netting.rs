@@ -20,9 +20,9 @@ use crate::calendar::{Calendar, CalendarSpec};
 use crate::engine::{HOUR_S, Time};
 use crate::fx::Conversion;
 use crate::fx::quote::bps_to_fraction;
+use crate::input::{DelaySection, FeeSection};
 use crate::ledger::{AccountId, Ledger};
 use crate::money::CurrencyId;
-use crate::scenario::schema::{Delay as DelaySection, Fee};
 use crate::terms::{Bearer, Delay, FeeSchedule, Status};
 use crate::{Error, Result};
 
@@ -48,7 +48,7 @@ pub struct Section {
     pub holidays: Option<String>,
     /// Fee per item, charged to the payer (OUR, SHA) or deducted from the payee's credit (BEN).
     #[serde(default)]
-    pub item_fee: Fee,
+    pub item_fee: FeeSection,
     /// Working minutes at the payer's bank before it submits the item.
     pub processing_min: DelaySection,
     /// Currency that net positions settle in (default USD).
@@ -235,7 +235,7 @@ impl Params {
                 let mut minutes = Vec::new();
                 for (j, t) in times.iter().enumerate() {
                     let mut path = p("cycle_times");
-                    path.push(crate::scenario::Seg::Index(j));
+                    path.push(crate::input::Seg::Index(j));
                     let m = v.hhmm(path.clone(), t)?;
                     if m >= 1_440 {
                         return Err(v.err(path, "a cycle time must be before 24:00"));
@@ -268,7 +268,7 @@ impl Params {
                 }
                 let at = |j: usize| {
                     let mut path = p("window");
-                    path.push(crate::scenario::Seg::Index(j));
+                    path.push(crate::input::Seg::Index(j));
                     path
                 };
                 let open_min = v.hhmm(at(0), &window[0])?;
@@ -333,8 +333,8 @@ impl Params {
         for (j, d) in s.defaults.iter().enumerate() {
             let path = |key: &str| {
                 let mut path = p("defaults");
-                path.push(crate::scenario::Seg::Index(j));
-                path.push(crate::scenario::Seg::Key(key.into()));
+                path.push(crate::input::Seg::Index(j));
+                path.push(crate::input::Seg::Key(key.into()));
                 path
             };
             let member = cx

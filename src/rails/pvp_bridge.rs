@@ -18,9 +18,9 @@ use super::{Ctx, Next, Payment, RailContext, RailKind, Setup, member_listed};
 use crate::engine::Time;
 use crate::fx::Conversion;
 use crate::fx::quote::bps_to_fraction;
+use crate::input::{CrossSpread, DelaySection, FeeSection};
 use crate::ledger::{AccountId, Ledger};
 use crate::money::CurrencyId;
-use crate::scenario::schema::{CrossSpread, Delay as DelaySection, Fee};
 use crate::terms::{Delay, FeeSchedule};
 use crate::world::World;
 use crate::{Error, Result};
@@ -73,7 +73,7 @@ pub struct Section {
     pub members: Vec<String>,
     /// Per-payment fee.
     #[serde(default)]
-    pub fee: Fee,
+    pub fee: FeeSection,
     /// Seconds from initiation to settlement on the platform.
     pub latency_s: LatencySection,
     /// The platform's own half-spread (bps of the mid) on every pair …
@@ -148,7 +148,7 @@ impl Params {
             }
             for (j, code) in s.members.iter().enumerate() {
                 let mut path = p("members");
-                path.push(crate::scenario::Seg::Index(j));
+                path.push(crate::input::Seg::Index(j));
                 if !cx.members.iter().any(|m| &m.code == code) {
                     return Err(v.err(path, format!("unknown member \"{code}\"")));
                 }
@@ -200,8 +200,8 @@ impl Params {
                 for (j, q) in s.quote_pair.iter().enumerate() {
                     let at = |key: &str| {
                         let mut path = p("quote_pair");
-                        path.push(crate::scenario::Seg::Index(j));
-                        path.push(crate::scenario::Seg::Key(key.to_string()));
+                        path.push(crate::input::Seg::Index(j));
+                        path.push(crate::input::Seg::Key(key.to_string()));
                         path
                     };
                     let (a, b) = q.pair.split_once('/').ok_or_else(|| {

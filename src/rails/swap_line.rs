@@ -21,9 +21,9 @@ use super::{Ctx, Next, Payment, RailContext, RailKind, Setup};
 use crate::calendar::next_joint_open;
 use crate::engine::{DAY_S, Time, YEAR_S};
 use crate::fx::Conversion;
+use crate::input::{DelaySection, FeeSection, Num};
 use crate::ledger::{AccountId, Ledger};
 use crate::money::CurrencyId;
-use crate::scenario::schema::{Delay as DelaySection, Fee, Num};
 use crate::terms::{Delay, FeeSchedule};
 use crate::world::World;
 use crate::{Error, Result};
@@ -54,7 +54,7 @@ pub struct Section {
     pub beyond_limit: Option<String>,
     /// The transfer fee, as on the bilateral rail.
     #[serde(default)]
-    pub fee: Fee,
+    pub fee: FeeSection,
     /// Working minutes at the payer's bank.
     pub processing_min: DelaySection,
 }

@@ -7,13 +7,7 @@ use std::path::{Path, PathBuf};
 use toml::de::{DeTable, DeValue};
 
 use crate::error::{Error, Location};
-
-/// One step of a key path into the merged document.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Seg {
-    Key(String),
-    Index(usize),
-}
+pub use crate::input::Seg;
 
 /// A scenario file's text, as read.
 #[derive(Debug, Clone)]
@@ -522,6 +516,12 @@ fn merge(base: &mut toml::Table, child: toml::Table) {
                 base.insert(k, v);
             }
         }
+    }
+}
+
+impl crate::input::Locate for Loaded {
+    fn error(&self, path: &[Seg], message: &str) -> Error {
+        Loaded::error(self, path, message)
     }
 }
 

@@ -6,30 +6,20 @@ pub mod load;
 pub mod schema;
 mod validate;
 
-pub use validate::{
-    Checker, MAX_EXPECTED_PAYMENTS, MAX_EXPECTED_PAYMENTS_PER_RUN, MAX_LABEL_CHARS, MAX_NAME_CHARS,
-};
+pub use crate::input::{Checker, MAX_LABEL_CHARS, MAX_NAME_CHARS};
+pub use crate::world::MemberSpec;
+pub use validate::{MAX_EXPECTED_PAYMENTS, MAX_EXPECTED_PAYMENTS_PER_RUN};
 
 use chrono::{DateTime, Utc};
 
-use crate::calendar::CalendarSpec;
 use crate::fx::process::ScheduledJump;
 use crate::fx::{CurrencyProcess, SpreadTable};
-use crate::money::{Currencies, CurrencyId};
+use crate::money::Currencies;
 use crate::rails::RailSpec;
 use crate::trade::TradeParams;
 use crate::{Error, Result};
 
 pub use load::{BUNDLED, BUNDLED_PREFIX, DataFile, Loaded, Seg};
-
-/// A member state, validated.
-#[derive(Debug, Clone)]
-pub struct MemberSpec {
-    pub code: String,
-    pub name: String,
-    pub currency: CurrencyId,
-    pub calendar: CalendarSpec,
-}
 
 /// Exchange-rate parameters, validated.
 #[derive(Debug, Clone)]

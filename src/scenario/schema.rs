@@ -4,48 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::input::{Choice, CrossSpread, DelaySection, FeeSection, Num};
 pub use crate::rails::RailSection;
 use toml::value::Datetime;
-
-/// A number written as a TOML integer, float or string ("12500.50"). Strings reach `Decimal`
-/// exactly; floats go through their shortest decimal representation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum Num {
-    Int(i64),
-    Float(f64),
-    Text(String),
-}
-
-/// A discrete distribution: `values` drawn with `weights` (weights need not sum to 1).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Choice {
-    pub values: Vec<f64>,
-    pub weights: Vec<f64>,
-}
-
-/// A lognormal duration: `median` and log-scale `sigma` (0 = always the median).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Delay {
-    pub median: f64,
-    #[serde(default)]
-    pub sigma: f64,
-}
-
-/// A fee schedule in USD: `flat_usd + bps × amount`, then clamped to [min_usd, max_usd].
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Fee {
-    #[serde(default)]
-    pub flat_usd: f64,
-    #[serde(default)]
-    pub bps: f64,
-    #[serde(default)]
-    pub min_usd: f64,
-    pub max_usd: Option<f64>,
-}
 
 /// Shares of payments by charge bearer (must sum to 1).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -248,13 +209,6 @@ pub struct CorrelationEntry {
     /// "TRY/KZT"
     pub pair: String,
     pub rho: f64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CrossSpread {
-    pub pair: String,
-    pub half_spread_bps: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

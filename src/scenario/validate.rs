@@ -2,23 +2,22 @@
 //! check names the key it is about, and [`Loaded::error`] turns that into file, line and column.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::str::FromStr;
 
-use chrono::{Datelike, NaiveDate, TimeZone, Utc, Weekday};
-use chrono_tz::Tz;
+use chrono::{Datelike, NaiveDate, TimeZone, Utc};
 use rust_decimal::Decimal;
 
-use super::load::{Loaded, Seg, read_data};
+use super::load::{Loaded, read_data};
 use super::schema::*;
 use super::{FxParams, MemberSpec, Route, Scenario};
-use crate::calendar::{CalendarSpec, bundled_holiday_sets};
+use crate::calendar::CalendarSpec;
 use crate::engine::{DAY_S, HOUR_S, Time};
 use crate::fx::process::{Regime, cholesky};
 use crate::fx::quote::MAX_HALF_SPREAD_BPS;
 use crate::fx::{CurrencyProcess, SizeBand, SpreadTable};
+use crate::input::{Checker, MAX_DESCRIPTION_CHARS, MAX_LABEL_CHARS, Seg, k, key_path, rounded};
 use crate::money::{Currencies, CurrencyId};
 use crate::rails::RailSpec;
-use crate::terms::{Bearer, Delay as RailDelay, Discrete, FeeSchedule};
+use crate::terms::{Bearer, Discrete};
 use crate::trade::{Corridor, ExplicitPayment as TradePayment, SizeDist, TradeParams};
 use crate::{Error, Result};
 
@@ -28,363 +27,11 @@ pub const MAX_EXPECTED_PAYMENTS: f64 = 5e7;
 /// The most payments all replications of a run may be expected to generate: aggregates keep
 /// about 40 bytes per payment for exact quantiles, so this is about 4 GB.
 pub const MAX_EXPECTED_PAYMENTS_PER_RUN: f64 = 1e8;
-/// The largest fee (flat, floor or cap) a fee schedule may name, USD.
-pub const MAX_FEE_USD: f64 = 1e9;
 /// The largest multiple of the trade matrix.
 pub const MAX_TRADE_SCALE: f64 = 1e6;
 
-/// The longest scenario name: it names the default output folder and appears in every row.
-pub const MAX_NAME_CHARS: usize = 64;
-/// The longest rail or member name (they appear in CSV rows and the terminal table).
-pub const MAX_LABEL_CHARS: usize = 64;
-/// The longest scenario description (it is printed by `kervan list`, not repeated in rows).
-pub const MAX_DESCRIPTION_CHARS: usize = 4096;
-
 /// A corridor (exporter, importer) as member indices; None is "*".
 type CorridorKey = Option<(usize, usize)>;
-
-fn k(s: &str) -> Seg {
-    Seg::Key(s.to_string())
-}
-
-/// Builds a key path: `path!["rail", 2, "fee"]`.
-macro_rules! path {
-    ($($x:expr),* $(,)?) => { vec![$(IntoSeg::into_seg($x)),*] };
-}
-
-trait IntoSeg {
-    fn into_seg(self) -> Seg;
-}
-impl IntoSeg for &str {
-    fn into_seg(self) -> Seg {
-        k(self)
-    }
-}
-impl IntoSeg for usize {
-    fn into_seg(self) -> Seg {
-        Seg::Index(self)
-    }
-}
-
-/// Checks values and turns failures into errors located in the scenario file.
-pub struct Checker<'a> {
-    l: &'a Loaded,
-}
-
-impl Checker<'_> {
-    pub fn err(&self, path: Vec<Seg>, msg: impl AsRef<str>) -> Error {
-        self.l.error(&path, msg.as_ref())
-    }
-
-    /// A finite number, at least `min`.
-    pub fn at_least(&self, path: Vec<Seg>, x: f64, min: f64) -> Result<f64> {
-        if !x.is_finite() {
-            return Err(self.err(path, format!("must be a finite number, got {x}")));
-        }
-        if x < min {
-            return Err(self.err(path, format!("must be at least {min}, got {x}")));
-        }
-        Ok(x)
-    }
-
-    /// A scenario name: it becomes a folder under `kervan-out/`, so it is a plain name, never a
-    /// path — letters, digits, `.`, `_` and `-`, not starting with `.` or `-`, at most
-    /// [`MAX_NAME_CHARS`] characters.
-    pub fn scenario_name(&self, path: Vec<Seg>, name: &str) -> Result<()> {
-        if name.trim().is_empty() {
-            return Err(self.err(path, "must not be empty"));
-        }
-        if name.chars().count() > MAX_NAME_CHARS {
-            return Err(self.err(
-                path,
-                format!(
-                    "is {} characters long; a name has at most {MAX_NAME_CHARS}",
-                    name.chars().count()
-                ),
-            ));
-        }
-        let bad = name
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')));
-        if let Some(c) = bad {
-            return Err(self.err(
-                path,
-                format!(
-                    "{c:?} is not allowed: a name (it names the output folder \
-                     kervan-out/NAME) uses letters, digits, `.`, `_` and `-` only"
-                ),
-            ));
-        }
-        if name.starts_with(['.', '-']) {
-            return Err(self.err(path, "must not start with `.` or `-`"));
-        }
-        Ok(())
-    }
-
-    /// Free text with a length limit and no control characters (except newlines and tabs
-    /// where `multiline`).
-    pub fn label(
-        &self,
-        path: Vec<Seg>,
-        text: &str,
-        max_chars: usize,
-        multiline: bool,
-    ) -> Result<()> {
-        let n = text.chars().count();
-        if n > max_chars {
-            return Err(self.err(
-                path,
-                format!("is {n} characters long; at most {max_chars} are allowed"),
-            ));
-        }
-        if let Some(c) = text
-            .chars()
-            .find(|c| c.is_control() && !(multiline && matches!(c, '\n' | '\t' | '\r')))
-        {
-            return Err(self.err(
-                path,
-                format!("must not contain the control character {c:?}"),
-            ));
-        }
-        Ok(())
-    }
-
-    pub fn nonneg(&self, path: Vec<Seg>, x: f64) -> Result<f64> {
-        self.at_least(path, x, 0.0)
-    }
-
-    pub fn positive(&self, path: Vec<Seg>, x: f64) -> Result<f64> {
-        if !x.is_finite() || x <= 0.0 {
-            return Err(self.err(path, format!("must be a positive finite number, got {x}")));
-        }
-        Ok(x)
-    }
-
-    pub fn probability(&self, path: Vec<Seg>, x: f64) -> Result<f64> {
-        if !x.is_finite() || !(0.0..=1.0).contains(&x) {
-            return Err(self.err(path, format!("must be a probability in [0, 1], got {x}")));
-        }
-        Ok(x)
-    }
-
-    pub fn hhmm(&self, path: Vec<Seg>, s: &str) -> Result<u32> {
-        let bad = || {
-            self.err(
-                path.clone(),
-                format!("expected a local time \"HH:MM\", got \"{s}\""),
-            )
-        };
-        // Exactly two digits each, 00:00 to 24:00 (24:00 is the end of the day, for a cut-off).
-        let (h, m) = s.split_once(':').ok_or_else(bad)?;
-        let two_digits = |x: &str| x.len() == 2 && x.bytes().all(|b| b.is_ascii_digit());
-        if !two_digits(h) || !two_digits(m) {
-            return Err(bad());
-        }
-        let (h, m): (u32, u32) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
-        if h > 24 || m > 59 || (h == 24 && m > 0) {
-            return Err(bad());
-        }
-        Ok(h * 60 + m)
-    }
-
-    pub fn date(&self, path: Vec<Seg>, s: &str) -> Result<NaiveDate> {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .map_err(|_| self.err(path, format!("expected a date \"YYYY-MM-DD\", got \"{s}\"")))
-    }
-
-    pub fn time_zone(&self, path: Vec<Seg>, s: &str) -> Result<Tz> {
-        Tz::from_str(s).map_err(|_| {
-            self.err(
-                path,
-                format!("unknown IANA time zone \"{s}\" (e.g. \"Asia/Almaty\")"),
-            )
-        })
-    }
-
-    pub fn weekend(&self, path: Vec<Seg>, days: &Option<Vec<String>>) -> Result<Vec<Weekday>> {
-        match days {
-            None => Ok(vec![Weekday::Sat, Weekday::Sun]),
-            Some(days) => days
-                .iter()
-                .enumerate()
-                .map(|(i, d)| {
-                    Weekday::from_str(d).map_err(|_| {
-                        let mut p = path.clone();
-                        p.push(Seg::Index(i));
-                        self.err(p, format!("expected a weekday (Mon … Sun), got \"{d}\""))
-                    })
-                })
-                .collect(),
-        }
-    }
-
-    pub fn holidays(
-        &self,
-        path: Vec<Seg>,
-        set: &Option<String>,
-        default: &str,
-    ) -> Result<Option<String>> {
-        let sets = bundled_holiday_sets();
-        match set.as_deref() {
-            None => Ok(sets.contains(&default).then(|| default.to_string())),
-            Some("none") => Ok(None),
-            Some(s) if sets.contains(&s) => Ok(Some(s.to_string())),
-            Some(s) => Err(self.err(
-                path,
-                format!(
-                    "unknown holiday set \"{s}\" (bundled: {}, or \"none\")",
-                    sets.join(", ")
-                ),
-            )),
-        }
-    }
-
-    pub fn decimal(&self, path: Vec<Seg>, n: &Num) -> Result<Decimal> {
-        let parsed = match n {
-            Num::Int(i) => Some(Decimal::from(*i)),
-            Num::Float(f) if f.is_finite() => Decimal::from_str(&f.to_string()).ok(),
-            Num::Float(_) => None,
-            Num::Text(s) => Decimal::from_str(s.trim()).ok(),
-        };
-        let shown = match n {
-            Num::Int(i) => i.to_string(),
-            Num::Float(f) => f.to_string(),
-            Num::Text(s) => format!("\"{s}\""),
-        };
-        let max = Decimal::from(crate::money::MAX_AMOUNT);
-        // A finite float that is no decimal is too large for one (1e40).
-        let too_large = parsed.is_some() || matches!(n, Num::Float(f) if f.is_finite());
-        match parsed {
-            Some(d) if d.abs() <= max => Ok(d),
-            _ if too_large => {
-                Err(self.err(path, format!("must be at most 1e18 in size, got {shown}")))
-            }
-            _ => Err(self.err(
-                path,
-                format!("expected a decimal number such as 1250.50, got {shown}"),
-            )),
-        }
-    }
-
-    pub fn choice(&self, path: Vec<Seg>, c: &Choice) -> Result<(Vec<f64>, Vec<f64>)> {
-        if c.values.is_empty() || c.values.len() != c.weights.len() {
-            return Err(self.err(
-                path,
-                format!(
-                    "`values` and `weights` must be non-empty and of equal length ({} vs {})",
-                    c.values.len(),
-                    c.weights.len()
-                ),
-            ));
-        }
-        let mut sub = path.clone();
-        sub.push(k("weights"));
-        for &w in &c.weights {
-            self.nonneg(sub.clone(), w)?;
-        }
-        let total: f64 = c.weights.iter().sum();
-        if total <= 0.0 {
-            return Err(self.err(sub, "weights must not all be zero"));
-        }
-        let mut acc = 0.0;
-        let cumulative = c
-            .weights
-            .iter()
-            .map(|w| {
-                acc += w / total;
-                acc
-            })
-            .collect::<Vec<_>>();
-        let mut cumulative = cumulative;
-        if let Some(last) = cumulative.last_mut() {
-            *last = 1.0;
-        }
-        Ok((c.values.clone(), cumulative))
-    }
-
-    pub fn delay(&self, path: Vec<Seg>, d: &Delay) -> Result<RailDelay> {
-        let mut p = path.clone();
-        p.push(k("median"));
-        let median = self.nonneg(p, d.median)?;
-        let mut p = path;
-        p.push(k("sigma"));
-        let sigma = self.nonneg(p, d.sigma)?;
-        Ok(RailDelay { median, sigma })
-    }
-
-    pub fn fee(&self, path: Vec<Seg>, f: &Fee) -> Result<FeeSchedule> {
-        let sub = |key: &str| {
-            let mut p = path.clone();
-            p.push(k(key));
-            p
-        };
-        // A fee is at most a billion dollars and 100 % of the value: beyond that it is a typo,
-        // and exact money must stay in range.
-        let usd = |key: &str, x: f64| -> Result<f64> {
-            let x = self.nonneg(sub(key), x)?;
-            if x > MAX_FEE_USD {
-                return Err(self.err(
-                    sub(key),
-                    format!("must be at most {MAX_FEE_USD:.0e} USD, got {x}"),
-                ));
-            }
-            Ok(x)
-        };
-        let flat = usd("flat_usd", f.flat_usd)?;
-        let bps = self.nonneg(sub("bps"), f.bps)?;
-        if bps > 10_000.0 {
-            return Err(self.err(
-                sub("bps"),
-                format!("must be at most 10000 (100 % of the value), got {bps}"),
-            ));
-        }
-        let min = usd("min_usd", f.min_usd)?;
-        let max = match f.max_usd {
-            Some(m) => {
-                let m = usd("max_usd", m)?;
-                if m < min {
-                    return Err(self.err(sub("max_usd"), format!("is below min_usd ({m} < {min})")));
-                }
-                Some(crate::terms::usd(m))
-            }
-            None => None,
-        };
-        Ok(FeeSchedule {
-            flat_usd: crate::terms::usd(flat),
-            rate: crate::fx::quote::bps_to_fraction(bps),
-            min_usd: crate::terms::usd(min),
-            max_usd: max,
-        })
-    }
-
-    /// Three shares that must sum to 1.
-    pub fn shares(&self, path: Vec<Seg>, names: [&str; 3], xs: [f64; 3]) -> Result<[f64; 3]> {
-        for (n, x) in names.iter().zip(xs) {
-            let mut p = path.clone();
-            p.push(k(n));
-            self.probability(p, x)?;
-        }
-        let total: f64 = xs.iter().sum();
-        if (total - 1.0).abs() > 1e-9 {
-            let total = rounded(total);
-            return Err(self.err(
-                path,
-                format!(
-                    "shares {} = {} sum to {total}; they must sum to 1",
-                    names.join(" + "),
-                    xs.map(|x| x.to_string()).join(" + ")
-                ),
-            ));
-        }
-        Ok([xs[0], xs[0] + xs[1], 1.0])
-    }
-}
-
-/// A sum of shares as the user would write it: 0.7 + 0.1 + 0.1 is 0.8999999999999999 in
-/// binary, which reads like a different mistake.
-fn rounded(x: f64) -> f64 {
-    (x * 1e9).round() / 1e9
-}
 
 /// Translates a serde error on the merged document into a located scenario error.
 fn serde_error(l: &Loaded, e: serde_path_to_error::Error<toml::de::Error>) -> Error {
@@ -469,13 +116,13 @@ fn serde_path(e: &serde_path_to_error::Error<toml::de::Error>) -> (Vec<Seg>, Str
 pub fn validate(l: &Loaded) -> Result<Scenario> {
     let raw: RawScenario = serde_path_to_error::deserialize(toml::Value::Table(l.merged.clone()))
         .map_err(|e| serde_error(l, e))?;
-    let v = Checker { l };
+    let v = Checker::new(l);
 
     // [scenario]
     let sc = &raw.scenario;
-    v.scenario_name(path!["scenario", "name"], &sc.name)?;
+    v.scenario_name(key_path!["scenario", "name"], &sc.name)?;
     v.label(
-        path!["scenario", "description"],
+        key_path!["scenario", "description"],
         &sc.description,
         MAX_DESCRIPTION_CHARS,
         true,
@@ -486,31 +133,31 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
     }
     .ok_or_else(|| {
         v.err(
-            path!["scenario", "start"],
+            key_path!["scenario", "start"],
             format!("expected a date such as 2025-01-01, got {}", sc.start),
         )
     })?;
     let epoch = Utc.from_utc_datetime(&start.and_hms_opt(0, 0, 0).expect("midnight exists"));
     if sc.days == 0 || sc.days > 3_660 {
         return Err(v.err(
-            path!["scenario", "days"],
+            key_path!["scenario", "days"],
             format!("must be between 1 and 3660, got {}", sc.days),
         ));
     }
     if sc.replications == 0 || sc.replications > 100_000 {
         return Err(v.err(
-            path!["scenario", "replications"],
+            key_path!["scenario", "replications"],
             format!("must be between 1 and 100000, got {}", sc.replications),
         ));
     }
     if sc.drain_days > 366 {
         return Err(v.err(
-            path!["scenario", "drain_days"],
+            key_path!["scenario", "drain_days"],
             format!("must be at most 366, got {}", sc.drain_days),
         ));
     }
     if sc.max_events == 0 {
-        return Err(v.err(path!["scenario", "max_events"], "must be positive"));
+        return Err(v.err(key_path!["scenario", "max_events"], "must be positive"));
     }
 
     // [[currency]]
@@ -519,7 +166,7 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
     let mut processes = Vec::new();
     let mut usd_half_bps = vec![0.0];
     for (i, c) in raw.currency.iter().enumerate() {
-        let p = |key: &str| path!["currency", i, key];
+        let p = |key: &str| key_path!["currency", i, key];
         if c.code.len() != 3 || !c.code.chars().all(|ch| ch.is_ascii_uppercase()) {
             return Err(v.err(
                 p("code"),
@@ -604,13 +251,13 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
     // [[member]]
     if raw.member.len() < 2 {
         return Err(v.err(
-            path!["member"],
+            key_path!["member"],
             format!("at least two members are needed, got {}", raw.member.len()),
         ));
     }
     let mut members: Vec<MemberSpec> = Vec::new();
     for (i, m) in raw.member.iter().enumerate() {
-        let p = |key: &str| path!["member", i, key];
+        let p = |key: &str| key_path!["member", i, key];
         if m.code.len() != 2 || !m.code.chars().all(|ch| ch.is_ascii_uppercase()) {
             return Err(v.err(
                 p("code"),
@@ -664,13 +311,13 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
             .extra_closed
             .iter()
             .enumerate()
-            .map(|(j, d)| v.date(path!["member", i, "extra_closed", j], d))
+            .map(|(j, d)| v.date(key_path!["member", i, "extra_closed", j], d))
             .collect::<Result<_>>()?;
         let extra_half = m
             .extra_half_days
             .iter()
             .enumerate()
-            .map(|(j, d)| v.date(path!["member", i, "extra_half_days", j], d))
+            .map(|(j, d)| v.date(key_path!["member", i, "extra_half_days", j], d))
             .collect::<Result<_>>()?;
         v.label(p("name"), &m.name, MAX_LABEL_CHARS, false)?;
         members.push(MemberSpec {
@@ -697,12 +344,12 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
     let fx = &raw.fx;
     if fx.tick_h == 0 || fx.tick_h > 24 {
         return Err(v.err(
-            path!["fx", "tick_h"],
+            key_path!["fx", "tick_h"],
             format!("must be between 1 and 24 hours, got {}", fx.tick_h),
         ));
     }
     if fx.sample_h == 0 {
-        return Err(v.err(path!["fx", "sample_h"], "must be at least 1 hour"));
+        return Err(v.err(key_path!["fx", "sample_h"], "must be at least 1 hour"));
     }
     let n = processes.len();
     let mut corr = vec![vec![0.0; n]; n];
@@ -738,7 +385,7 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
                 name: &str| {
         match seen.insert(if a < b { (a, b) } else { (b, a) }, name.to_string()) {
             Some(first) => Err(v.err(
-                path!["fx", table, i, "pair"],
+                key_path!["fx", table, i, "pair"],
                 format!(
                     "pair \"{name}\" is listed twice in fx.{table} (also as \"{first}\"); \
                      list each pair once"
@@ -749,17 +396,17 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
     };
     let mut seen = BTreeMap::new();
     for (i, c) in fx.correlation.iter().enumerate() {
-        let (a, b) = pair(path!["fx", "correlation", i, "pair"], &c.pair)?;
+        let (a, b) = pair(key_path!["fx", "correlation", i, "pair"], &c.pair)?;
         once(&mut seen, "correlation", i, (a, b), &c.pair)?;
         if a == CurrencyId::USD || b == CurrencyId::USD {
             return Err(v.err(
-                path!["fx", "correlation", i, "pair"],
+                key_path!["fx", "correlation", i, "pair"],
                 "correlations are between non-USD currencies (each rate is per USD)",
             ));
         }
         if !c.rho.is_finite() || !(-1.0..=1.0).contains(&c.rho) {
             return Err(v.err(
-                path!["fx", "correlation", i, "rho"],
+                key_path!["fx", "correlation", i, "rho"],
                 format!("must lie in [-1, 1], got {}", c.rho),
             ));
         }
@@ -768,17 +415,17 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
     }
     if let Err(e) = cholesky(&corr) {
         return Err(v.err(
-            path!["fx", "correlation"],
+            key_path!["fx", "correlation"],
             format!("{e}: the listed correlations cannot hold together"),
         ));
     }
     let mut cross_half_bps = BTreeMap::new();
     let mut seen = BTreeMap::new();
     for (i, c) in fx.cross.iter().enumerate() {
-        let (a, b) = pair(path!["fx", "cross", i, "pair"], &c.pair)?;
+        let (a, b) = pair(key_path!["fx", "cross", i, "pair"], &c.pair)?;
         once(&mut seen, "cross", i, (a, b), &c.pair)?;
         let bps = v.nonneg(
-            path!["fx", "cross", i, "half_spread_bps"],
+            key_path!["fx", "cross", i, "half_spread_bps"],
             c.half_spread_bps,
         )?;
         cross_half_bps.insert(if a < b { (a, b) } else { (b, a) }, bps);
@@ -786,7 +433,7 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
     let mut size_curve = Vec::new();
     for (i, b) in fx.size_curve.iter().enumerate() {
         let up_to = match b.up_to_usd {
-            Some(x) => v.positive(path!["fx", "size_curve", i, "up_to_usd"], x)?,
+            Some(x) => v.positive(key_path!["fx", "size_curve", i, "up_to_usd"], x)?,
             None => f64::INFINITY,
         };
         if size_curve
@@ -794,25 +441,25 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
             .is_some_and(|last: &SizeBand| last.up_to_usd >= up_to)
         {
             return Err(v.err(
-                path!["fx", "size_curve", i, "up_to_usd"],
+                key_path!["fx", "size_curve", i, "up_to_usd"],
                 "bands must be in ascending order of up_to_usd",
             ));
         }
         size_curve.push(SizeBand {
             up_to_usd: up_to,
-            multiplier: v.nonneg(path!["fx", "size_curve", i, "multiplier"], b.multiplier)?,
+            multiplier: v.nonneg(key_path!["fx", "size_curve", i, "multiplier"], b.multiplier)?,
         });
     }
     let spreads = SpreadTable {
         usd_half_bps,
         cross_half_bps,
-        cross_multiplier: v.nonneg(path!["fx", "cross_multiplier"], fx.cross_multiplier)?,
+        cross_multiplier: v.nonneg(key_path!["fx", "cross_multiplier"], fx.cross_multiplier)?,
         size_curve,
     };
     let depth = match &fx.depth {
         None => crate::fx::depth::DepthParams::default(),
         Some(d) => {
-            let p = |key: &str| path!["fx", "depth", key];
+            let p = |key: &str| key_path!["fx", "depth", key];
             if d.window_days == 0 || d.window_days > 366 {
                 return Err(v.err(
                     p("window_days"),
@@ -881,8 +528,8 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
         // The read error names the file and the reason; the key and where it was written are
         // added, so the user sees which setting named the file.
         let (file, text) = read_data(writer, name).map_err(|e| match e {
-            Ok(read_error) => v.err(path!["trade", "matrix"], read_error.to_string()),
-            Err(msg) => v.err(path!["trade", "matrix"], msg),
+            Ok(read_error) => v.err(key_path!["trade", "matrix"], read_error.to_string()),
+            Err(msg) => v.err(key_path!["trade", "matrix"], msg),
         })?;
         data_files.push(super::load::DataFile::new(
             "trade.matrix",
@@ -891,10 +538,10 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
         ));
         matrix = read_matrix(&file, &text, &members)?;
     }
-    let scale = v.nonneg(path!["trade", "scale"], t.scale)?;
+    let scale = v.nonneg(key_path!["trade", "scale"], t.scale)?;
     if scale > MAX_TRADE_SCALE {
         return Err(v.err(
-            path!["trade", "scale"],
+            key_path!["trade", "scale"],
             format!("must be at most {MAX_TRADE_SCALE} (a multiple of the matrix), got {scale}"),
         ));
     }
@@ -903,13 +550,13 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
     }
     if t.matrix.is_none() && t.payment.is_empty() {
         return Err(v.err(
-            path!["trade"],
+            key_path!["trade"],
             "give a `matrix` file or at least one [[trade.payment]]",
         ));
     }
     let size = match &t.size {
         Some(sz) => {
-            let p = |key: &str| path!["trade", "size", key];
+            let p = |key: &str| key_path!["trade", "size", key];
             let need = |key: &str, x: Option<f64>| {
                 x.ok_or_else(|| {
                     v.err(
@@ -951,16 +598,16 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
             median_usd: 1.0,
             sigma: 0.0,
         },
-        None => return Err(v.err(path!["trade"], "`size` is required with a trade matrix")),
+        None => return Err(v.err(key_path!["trade"], "`size` is required with a trade matrix")),
     };
     // Sizes are capped at MAX_PAYMENT_USD whether or not the scenario says so: a lognormal's
     // tail is unbounded, and exact money must stay in range.
     let max_usd = match t.size.as_ref().and_then(|s| s.max_usd) {
         Some(m) => {
-            let m = v.positive(path!["trade", "size", "max_usd"], m)?;
+            let m = v.positive(key_path!["trade", "size", "max_usd"], m)?;
             if m > crate::money::MAX_PAYMENT_USD {
                 return Err(v.err(
-                    path!["trade", "size", "max_usd"],
+                    key_path!["trade", "size", "max_usd"],
                     format!(
                         "must be at most {:.0e} USD (one payment), got {m}",
                         crate::money::MAX_PAYMENT_USD
@@ -973,9 +620,9 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
     };
     let terms_days = match &t.terms_days {
         Some(c) => {
-            let (values, cumulative) = v.choice(path!["trade", "terms_days"], c)?;
+            let (values, cumulative) = v.choice(key_path!["trade", "terms_days"], c)?;
             for &x in &values {
-                v.nonneg(path!["trade", "terms_days", "values"], x)?;
+                v.nonneg(key_path!["trade", "terms_days", "values"], x)?;
             }
             Discrete { values, cumulative }
         }
@@ -986,11 +633,11 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
     };
     let hours_min = match &t.hours {
         Some(h) if h.len() == 2 => {
-            let a = v.hhmm(path!["trade", "hours", 0], &h[0])?;
-            let b = v.hhmm(path!["trade", "hours", 1], &h[1])?;
+            let a = v.hhmm(key_path!["trade", "hours", 0], &h[0])?;
+            let b = v.hhmm(key_path!["trade", "hours", 1], &h[1])?;
             if b <= a {
                 return Err(v.err(
-                    path!["trade", "hours"],
+                    key_path!["trade", "hours"],
                     "the second time must be after the first",
                 ));
             }
@@ -998,7 +645,7 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
         }
         Some(_) => {
             return Err(v.err(
-                path!["trade", "hours"],
+                key_path!["trade", "hours"],
                 "expected two local times, e.g. [\"09:00\", \"18:00\"]",
             ));
         }
@@ -1006,7 +653,7 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
     };
     let bearer_cumulative = match &t.charge_bearer {
         Some(b) => v.shares(
-            path!["trade", "charge_bearer"],
+            key_path!["trade", "charge_bearer"],
             ["our", "sha", "ben"],
             [b.our, b.sha, b.ben],
         )?,
@@ -1015,19 +662,19 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
     let growth_pa = t.growth_pa;
     if !growth_pa.is_finite() || growth_pa <= -1.0 {
         return Err(v.err(
-            path!["trade", "growth_pa"],
+            key_path!["trade", "growth_pa"],
             format!("must be a finite rate above -1, got {growth_pa}"),
         ));
     }
     let mut invoice_rules: Vec<(CorridorKey, [f64; 3])> = Vec::new();
     for (i, rule) in t.invoice_currency.iter().enumerate() {
         let key = corridor_key(
-            path!["trade", "invoice_currency", i, "corridor"],
+            key_path!["trade", "invoice_currency", i, "corridor"],
             &rule.corridor,
         )?;
         if invoice_rules.iter().any(|(k2, _)| *k2 == key) {
             return Err(v.err(
-                path!["trade", "invoice_currency", i, "corridor"],
+                key_path!["trade", "invoice_currency", i, "corridor"],
                 format!(
                     "corridor \"{}\" has two invoice-currency rules",
                     rule.corridor
@@ -1035,7 +682,7 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
             ));
         }
         let shares = v.shares(
-            path!["trade", "invoice_currency", i],
+            key_path!["trade", "invoice_currency", i],
             ["usd", "exporter", "importer"],
             [rule.usd, rule.exporter, rule.importer],
         )?;
@@ -1062,7 +709,7 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
         .collect();
     let mut explicit = Vec::new();
     for (i, pay) in t.payment.iter().enumerate() {
-        let p = |key: &str| path!["trade", "payment", i, key];
+        let p = |key: &str| key_path!["trade", "payment", i, key];
         let at = datetime_to_time(&pay.at, epoch).ok_or_else(|| {
             v.err(
                 p("at"),
@@ -1182,13 +829,13 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
     if !expected_payments.is_finite() || expected_payments > MAX_EXPECTED_PAYMENTS {
         let (key, why, hint) = if scale > 1.0 {
             (
-                path!["trade", "scale"],
+                key_path!["trade", "scale"],
                 format!("trade.scale = {scale}"),
                 "",
             )
         } else {
             (
-                path!["trade", "size"],
+                key_path!["trade", "size"],
                 format!("a mean invoice of ${mean_size:.3e}"),
                 "; are the sizes in USD?",
             )
@@ -1205,7 +852,7 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
     let expected_total = expected_payments * sc.replications as f64;
     if expected_total > MAX_EXPECTED_PAYMENTS_PER_RUN {
         return Err(v.err(
-            path!["scenario", "replications"],
+            key_path!["scenario", "replications"],
             format!(
                 "{} replications of about {expected_payments:.3e} payments each would keep \
                  {expected_total:.3e} payments' statistics in memory (at most \
@@ -1225,7 +872,7 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
     // [[rail]]
     let mut rails: Vec<RailSpec> = Vec::new();
     for (i, r) in raw.rail.iter().enumerate() {
-        let p = |key: &str| path!["rail", i, key];
+        let p = |key: &str| key_path!["rail", i, key];
         let name = r.name();
         if name.trim().is_empty() {
             return Err(v.err(p("name"), "must not be empty"));
@@ -1248,7 +895,7 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
         });
     }
     if rails.is_empty() {
-        return Err(v.err(path!["rail"], "declare at least one [[rail]]"));
+        return Err(v.err(key_path!["rail"], "declare at least one [[rail]]"));
     }
 
     // [[route]]
@@ -1264,26 +911,26 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
     let mut route_rules: Vec<(CorridorKey, usize, Route)> = Vec::new();
     let mut seen = BTreeSet::new();
     for (i, r) in raw.route.iter().enumerate() {
-        let key = corridor_key(path!["route", i, "corridor"], &r.corridor)?;
+        let key = corridor_key(key_path!["route", i, "corridor"], &r.corridor)?;
         if !seen.insert(key) {
             return Err(v.err(
-                path!["route", i, "corridor"],
+                key_path!["route", i, "corridor"],
                 format!("corridor \"{}\" has two routes", r.corridor),
             ));
         }
         if r.rails.is_empty() {
-            return Err(v.err(path!["route", i, "rails"], "list at least one rail"));
+            return Err(v.err(key_path!["route", i, "rails"], "list at least one rail"));
         }
         let mut shares = Vec::new();
         for (j, s) in r.rails.iter().enumerate() {
-            let rail = rail_ix(path!["route", i, "rails", j, "rail"], &s.rail)?;
-            let share = v.probability(path!["route", i, "rails", j, "share"], s.share)?;
+            let rail = rail_ix(key_path!["route", i, "rails", j, "rail"], &s.rail)?;
+            let share = v.probability(key_path!["route", i, "rails", j, "share"], s.share)?;
             shares.push((rail, share));
         }
         let total: f64 = shares.iter().map(|s| s.1).sum();
         if (total - 1.0).abs() > 1e-9 {
             return Err(v.err(
-                path!["route", i, "rails"],
+                key_path!["route", i, "rails"],
                 format!("shares sum to {}; they must sum to 1", rounded(total)),
             ));
         }
@@ -1291,7 +938,7 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
             .fallback
             .iter()
             .enumerate()
-            .map(|(j, f)| rail_ix(path!["route", i, "fallback", j], f))
+            .map(|(j, f)| rail_ix(key_path!["route", i, "fallback", j], f))
             .collect::<Result<Vec<_>>>()?;
         route_rules.push((key, i, Route { shares, fallback }));
     }
@@ -1304,7 +951,7 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
             .or_else(|| route_rules.iter().find(|(key, _, _)| key.is_none()))
             .ok_or_else(|| {
                 v.err(
-                    path!["route"],
+                    key_path!["route"],
                     format!(
                         "corridor {} has trade but no route: add a [[route]] for \"{}\" or \"*\"",
                         c.code, c.code
@@ -1313,13 +960,13 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
             })?;
         for (j, &(rail, share)) in rule.shares.iter().enumerate() {
             if share > 0.0 && !rails[rail].serves(exp, imp) {
-                return Err(v.err(path!["route", *i, "rails", j, "rail"], format!("rail \"{}\" cannot serve corridor {} (it does not list the pair {exp}-{imp})", rails[rail].name, c.code)));
+                return Err(v.err(key_path!["route", *i, "rails", j, "rail"], format!("rail \"{}\" cannot serve corridor {} (it does not list the pair {exp}-{imp})", rails[rail].name, c.code)));
             }
         }
         for (j, &rail) in rule.fallback.iter().enumerate() {
             if !rails[rail].serves(exp, imp) {
                 return Err(v.err(
-                    path!["route", *i, "fallback", j],
+                    key_path!["route", *i, "fallback", j],
                     format!(
                         "fallback rail \"{}\" cannot serve corridor {}",
                         rails[rail].name, c.code
@@ -1500,11 +1147,11 @@ fn check_spread_bounds(
                 (x, y) == (ca, cb) || (x, y) == (cb, ca)
             });
             let key = if a == CurrencyId::USD {
-                path!["currency", ix(b), "usd_half_spread_bps"]
+                key_path!["currency", ix(b), "usd_half_spread_bps"]
             } else if let Some(i) = explicit {
-                path!["fx", "cross", i, "half_spread_bps"]
+                key_path!["fx", "cross", i, "half_spread_bps"]
             } else {
-                path!["fx", "cross_multiplier"]
+                key_path!["fx", "cross_multiplier"]
             };
             return Err(v.err(
                 key,
