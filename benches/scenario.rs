@@ -26,9 +26,10 @@ use divan::counter::ItemsCount;
 use kervan::engine::Time;
 use kervan::experiment::{self, RunOptions};
 use kervan::money::CurrencyId;
-use kervan::output::PaymentRecord;
+use kervan::record::PaymentRecord;
+use kervan::record::Sink;
 use kervan::scenario::{self, Overrides, Scenario};
-use kervan::sim::{self, Sink};
+use kervan::sim;
 use rust_decimal::Decimal;
 
 /// Days of trade simulated per sample.

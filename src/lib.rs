@@ -19,6 +19,7 @@ pub mod ledger;
 pub mod money;
 pub mod output;
 pub mod rails;
+pub mod record;
 pub mod rng;
 pub mod scenario;
 pub mod sim;

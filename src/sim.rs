@@ -12,45 +12,14 @@ use crate::fx::depth::Depth;
 use crate::fx::{Fx, FxPath};
 use crate::ledger::Ledger;
 use crate::money::CurrencyId;
-use crate::output::PaymentRecord;
-use crate::rails::liquidity::Balance;
-use crate::rails::{Ctx, Next, Payment, Rail, RailReport};
+use crate::rails::{Ctx, Next, Payment, Rail};
+use crate::record::{PaymentRecord, ReportRow, Sink};
 use crate::rng::{self, Purpose};
 use crate::scenario::Scenario;
 use crate::terms::Status;
 use crate::trade::{Generator, Invoice};
 use crate::world::{Member, World};
 use crate::{Error, Result};
-
-/// Where a replication's results go.
-pub trait Sink {
-    /// A finished payment (settled, returned, failed or unsettled at the end).
-    fn payment(&mut self, record: &PaymentRecord) -> Result<()>;
-    /// A sampled mid rate.
-    fn fx(&mut self, t: Time, ccy: CurrencyId, mid_per_usd: Decimal) -> Result<()>;
-    /// The end of a simulated day (for progress). An error (an interrupt) stops the run.
-    fn day(&mut self, _t: Time) -> Result<()> {
-        Ok(())
-    }
-    /// A prefunded balance of rail `rail`, sampled at the end of each day.
-    fn liquidity(&mut self, _t: Time, _rail: usize, _b: &Balance) -> Result<()> {
-        Ok(())
-    }
-    /// Something a rail reports (a netting cycle).
-    fn report(&mut self, _r: &RailReport) -> Result<()> {
-        Ok(())
-    }
-    /// A pair's rolling volume and depth-adjusted half-spread, sampled each day.
-    fn depth(
-        &mut self,
-        _t: Time,
-        _pair: (CurrencyId, CurrencyId),
-        _volume_usd_per_day: f64,
-        _half_spread_bps: f64,
-    ) -> Result<()> {
-        Ok(())
-    }
-}
 
 /// The model's events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -253,7 +222,7 @@ pub fn run(s: &Scenario, replication: u32, sink: &mut dyn Sink) -> Result<RunRep
         return Err(Error::Budget(format!(
             "replication {replication} reached the event limit ({} events) at {}; raise [scenario] max_events",
             s.max_events,
-            crate::output::iso_time(s.epoch, stats.now)
+            crate::engine::iso_time(s.epoch, stats.now)
         )));
     }
     // What is still in flight at the horizon is reported, not lost.
@@ -309,7 +278,7 @@ struct RunState<'a> {
     /// Rolling traded volume per currency pair (market depth).
     depth: Depth,
     /// What rails reported during the current event.
-    reports: Vec<RailReport>,
+    reports: Vec<ReportRow>,
 }
 
 impl RunState<'_> {
@@ -461,7 +430,7 @@ impl RunState<'_> {
     /// validation estimated.
     fn check_budget(&self, now: Time) -> Result<()> {
         let held = self.in_flight + self.day_rows.len();
-        let when = || crate::output::iso_time(self.s.epoch, now);
+        let when = || crate::engine::iso_time(self.s.epoch, now);
         if held > MAX_PAYMENTS_HELD {
             return Err(Error::Budget(format!(
                 "replication {}: more than {MAX_PAYMENTS_HELD} payments are held at once at {} \

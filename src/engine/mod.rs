@@ -16,6 +16,13 @@ pub const HOUR_S: Time = 3_600;
 pub const DAY_S: Time = 86_400;
 pub const YEAR_S: Time = 365 * DAY_S;
 
+/// `epoch + t` as ISO 8601 UTC, `2025-01-06T09:00:00Z`: how messages name an instant.
+pub fn iso_time(epoch: chrono::DateTime<chrono::Utc>, t: Time) -> String {
+    (epoch + chrono::TimeDelta::seconds(t))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
 /// Why a run stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StopReason {

@@ -95,15 +95,21 @@ fn run_into(
         seed: s.seed,
         replications: s.replications,
         command: opts.command.clone(),
-        rows: crate::output::Rows {
-            payments: writer.rows_payments,
-            corridors: n_corridors,
-            rails: n_rails,
-            fx: writer.rows_fx,
-            liquidity: writer.rows_liquidity,
-            netting: writer.rows_netting,
-            depth: writer.rows_depth,
-        },
+        // payments, corridors, rails, fx, liquidity, each rail kind's tables, depth: the
+        // order the files were first listed in.
+        rows: crate::output::Rows(
+            [
+                ("payments", writer.rows_payments),
+                ("corridors", n_corridors),
+                ("rails", n_rails),
+                ("fx", writer.rows_fx),
+                ("liquidity", writer.rows_liquidity),
+            ]
+            .into_iter()
+            .chain(writer.report_rows())
+            .chain([("depth", writer.rows_depth)])
+            .collect(),
+        ),
         checks: crate::output::manifest_checks(
             max_residual,
             reports
@@ -140,8 +146,8 @@ struct Progressed<'a, 'b> {
     cancelled: Option<&'a (dyn Fn() -> Result<()> + Sync)>,
 }
 
-impl sim::Sink for Progressed<'_, '_> {
-    fn payment(&mut self, record: &crate::output::PaymentRecord) -> Result<()> {
+impl crate::record::Sink for Progressed<'_, '_> {
+    fn payment(&mut self, record: &crate::record::PaymentRecord) -> Result<()> {
         self.inner.payment(record)
     }
     fn fx(&mut self, t: Time, ccy: crate::money::CurrencyId, mid: Decimal) -> Result<()> {
@@ -156,15 +162,10 @@ impl sim::Sink for Progressed<'_, '_> {
             None => Ok(()),
         }
     }
-    fn liquidity(
-        &mut self,
-        t: Time,
-        rail: usize,
-        b: &crate::rails::liquidity::Balance,
-    ) -> Result<()> {
+    fn liquidity(&mut self, t: Time, rail: usize, b: &crate::record::Balance) -> Result<()> {
         self.inner.liquidity(t, rail, b)
     }
-    fn report(&mut self, r: &crate::rails::RailReport) -> Result<()> {
+    fn report(&mut self, r: &crate::record::ReportRow) -> Result<()> {
         self.inner.report(r)
     }
     fn depth(

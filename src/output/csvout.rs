@@ -8,16 +8,15 @@ use std::path::PathBuf;
 
 use rust_decimal::Decimal;
 
-use super::PaymentRecord;
 use super::fmt::{csv_field, push_cents, push_decimal, push_hours_4dp, push_iso_time, push_u64};
 use super::folder::OutputDir;
 use super::metrics::{Agg, Metrics, mean, quantiles};
 use crate::engine::Time;
 use crate::money::{Cents, CurrencyId};
-use crate::rails::liquidity::Balance;
-use crate::rails::{LiquidityStats, RailReport};
+use crate::rails::LiquidityStats;
+use crate::record::Balance;
+use crate::record::{Cell, PaymentRecord, ReportRow, ReportTable, Sink};
 use crate::scenario::Scenario;
-use crate::sim::Sink;
 use crate::{Error, Result};
 
 type Csv = csv::Writer<BufWriter<File>>;
@@ -97,14 +96,15 @@ pub struct RunWriter<'a> {
     payments: Option<BufWriter<File>>,
     fx: Csv,
     liquidity: Csv,
-    netting: Csv,
+    /// One file per table a rail kind reports into, in [`crate::rails::REPORT_TABLES`] order,
+    /// with its row count.
+    reports: Vec<(&'static ReportTable, Csv, u64)>,
     depth: Csv,
     replication: u32,
     pub metrics: Metrics,
     pub rows_payments: u64,
     pub rows_fx: u64,
     pub rows_liquidity: u64,
-    pub rows_netting: u64,
     pub rows_depth: u64,
     row: Vec<u8>,
     /// Names as CSV fields (quoted if they need it), prepared once.
@@ -151,27 +151,14 @@ impl<'a> RunWriter<'a> {
                 "balance_usd",
             ],
         )?;
-        let netting = csv_file(
-            dir,
-            "netting.csv",
-            &[
-                "replication",
-                "variant",
-                "rail",
-                "cycle_at",
-                "items",
-                "unwound_items",
-                "gross_usd",
-                "net_usd",
-                "efficiency",
-                "unwound_usd",
-                "carried_forward_usd",
-                "failed_member",
-                "deferred_items",
-                "spread_usd",
-                "principal_at_risk_usd_h",
-            ],
-        )?;
+        let mut reports = Vec::with_capacity(crate::rails::REPORT_TABLES.len());
+        for &table in crate::rails::REPORT_TABLES {
+            let header: Vec<&str> = ["replication", "variant", "rail"]
+                .into_iter()
+                .chain(table.columns.iter().copied())
+                .collect();
+            reports.push((table, csv_file(dir, table.file, &header)?, 0));
+        }
         let depth = csv_file(
             dir,
             "depth.csv",
@@ -208,18 +195,22 @@ impl<'a> RunWriter<'a> {
             payments,
             fx,
             liquidity,
-            netting,
+            reports,
             depth,
             replication: 0,
             metrics: Metrics::default(),
             rows_payments: 0,
             rows_fx: 0,
             rows_liquidity: 0,
-            rows_netting: 0,
             rows_depth: 0,
             row: Vec::with_capacity(512),
             names,
         })
+    }
+
+    /// Rows written so far into each rail kind's report tables, by table key (`netting`).
+    pub fn report_rows(&self) -> Vec<(&'static str, u64)> {
+        self.reports.iter().map(|(t, _, n)| (t.key(), *n)).collect()
     }
 
     /// The replication whose rows follow.
@@ -239,9 +230,10 @@ impl<'a> RunWriter<'a> {
         self.liquidity
             .flush()
             .map_err(|e| Error::io(self.out.join("liquidity.csv"), e))?;
-        self.netting
-            .flush()
-            .map_err(|e| Error::io(self.out.join("netting.csv"), e))?;
+        for (table, w, _) in &mut self.reports {
+            w.flush()
+                .map_err(|e| Error::io(self.out.join(table.file), e))?;
+        }
         self.depth
             .flush()
             .map_err(|e| Error::io(self.out.join("depth.csv"), e))
@@ -459,40 +451,42 @@ impl Sink for RunWriter<'_> {
         Ok(())
     }
 
-    fn report(&mut self, r: &RailReport) -> Result<()> {
-        match r {
-            RailReport::NettingCycle(c) => {
-                self.rows_netting += 1;
-                let s = self.s;
-                let efficiency = if c.gross_usd.is_zero() {
-                    String::new()
-                } else {
-                    let mut e = (Decimal::ONE - c.net_usd / c.gross_usd).round_dp(6);
-                    e.rescale(6);
-                    e.to_string()
-                };
-                self.netting
-                    .write_record([
-                        self.replication.to_string().as_str(),
-                        &self.variant,
-                        &s.rails[c.rail].name,
-                        &super::iso_time(s.epoch, c.at),
-                        &c.items.to_string(),
-                        &c.unwound_items.to_string(),
-                        &Cents::of(c.gross_usd).to_string(),
-                        &Cents::of(c.net_usd).to_string(),
-                        &efficiency,
-                        &Cents::of(c.unwound_usd).to_string(),
-                        &Cents::of(c.carried_forward_usd).to_string(),
-                        c.failed_member.map_or("", |m| s.members[m].code.as_str()),
-                        &c.deferred_items.to_string(),
-                        &Cents::of(c.spread_usd).to_string(),
-                        &c.principal_at_risk_usd_h.round_dp(2).to_string(),
-                    ])
-                    .map_err(|e| Error::csv(self.out.join("netting.csv"), e))?;
-            }
+    fn report(&mut self, r: &ReportRow) -> Result<()> {
+        let s = self.s;
+        let Some((table, w, rows)) = self.reports.iter_mut().find(|(t, ..)| *t == r.table) else {
+            return Err(Error::Invariant(format!(
+                "a rail reported into {}, which no rail kind registers",
+                r.table.file
+            )));
+        };
+        if r.cells.len() != table.columns.len() {
+            return Err(Error::Invariant(format!(
+                "a row for {} has {} cells for {} columns",
+                table.file,
+                r.cells.len(),
+                table.columns.len()
+            )));
         }
-        Ok(())
+        *rows += 1;
+        let mut fields = Vec::with_capacity(3 + r.cells.len());
+        fields.push(self.replication.to_string());
+        fields.push(self.variant.clone());
+        fields.push(s.rails[r.rail].name.clone());
+        fields.extend(r.cells.iter().map(|c| match c {
+            Cell::Count(n) => n.to_string(),
+            Cell::Time(t) => super::iso_time(s.epoch, *t),
+            Cell::Usd(x) => Cents::of(*x).to_string(),
+            Cell::Ratio6(None) | Cell::Member(None) => String::new(),
+            Cell::Ratio6(Some(x)) => {
+                let mut x = x.round_dp(6);
+                x.rescale(6);
+                x.to_string()
+            }
+            Cell::Member(Some(m)) => s.members[*m].code.clone(),
+            Cell::Round2(x) => x.round_dp(2).to_string(),
+        }));
+        w.write_record(&fields)
+            .map_err(|e| Error::csv(self.out.join(table.file), e))
     }
 
     fn depth(

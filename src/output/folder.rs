@@ -32,17 +32,29 @@ pub const LOCK: &str = ".kervan-lock";
 /// Where a run writes until it commits.
 pub const PARTIAL: &str = ".kervan-partial";
 
-/// Every file name a run may write. A stale partial folder is cleared of these names only.
-pub const OUTPUT_FILES: &[&str] = &[
+/// The files every run may write, whatever its rails.
+const CORE_FILES: &[&str] = &[
     "payments.csv",
     "fx.csv",
     "liquidity.csv",
-    "netting.csv",
     "depth.csv",
     "corridors.csv",
     "rails.csv",
     "manifest.toml",
 ];
+
+/// Every file name a run may write: the core files and each rail kind's report tables
+/// (netting.csv). A stale partial folder is cleared of these names only.
+pub fn output_files() -> impl Iterator<Item = &'static str> {
+    CORE_FILES
+        .iter()
+        .copied()
+        .chain(crate::rails::REPORT_TABLES.iter().map(|t| t.file))
+}
+
+fn is_output_file(name: &str) -> bool {
+    output_files().any(|f| f == name)
+}
 
 /// One file of a run, as the marker lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -153,7 +165,7 @@ impl OutputDir {
 
     /// Creates `name` in the partial folder and records it as this run's.
     pub fn create_file(&mut self, name: &str) -> Result<File> {
-        debug_assert!(OUTPUT_FILES.contains(&name), "{name} is not a known output");
+        debug_assert!(is_output_file(name), "{name} is not a known output");
         let file = File::create(self.partial.join(name)).map_err(|e| self.fault_at(name, e))?;
         if !self.written.iter().any(|w| w == name) {
             self.written.push(name.to_string());
@@ -211,7 +223,7 @@ impl OutputDir {
                 _ => foreign.push(name),
             }
         }
-        if let Some(clash) = foreign.iter().find(|n| OUTPUT_FILES.contains(&n.as_str())) {
+        if let Some(clash) = foreign.iter().find(|n| is_output_file(n)) {
             return Err(Error::Usage(format!(
                 "--out {}: {} is not kervan's (or was changed after kervan wrote it) and a run \
                  would replace it; move it away or choose another --out",
@@ -347,7 +359,7 @@ fn clear_partial(partial: &Path, shown: &Path) -> Result<()> {
     if !partial.exists() {
         return Ok(());
     }
-    for name in OUTPUT_FILES.iter().chain(std::iter::once(&MARKER)) {
+    for name in output_files().chain([MARKER]) {
         let _ = std::fs::remove_file(partial.join(name));
     }
     std::fs::remove_dir(partial).map_err(|_| {

@@ -34,15 +34,20 @@ pub struct DataFileEntry {
     pub sha256: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Rows {
-    pub payments: u64,
-    pub corridors: u64,
-    pub rails: u64,
-    pub fx: u64,
-    pub liquidity: u64,
-    pub netting: u64,
-    pub depth: u64,
+/// Row counts by output file (its stem), in the order they are given: `[rows]` in the
+/// manifest. A rail kind's report tables bring their own entries, so the list is open.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rows(pub Vec<(&'static str, u64)>);
+
+impl Serialize for Rows {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (file, rows) in &self.0 {
+            map.serialize_entry(file, rows)?;
+        }
+        map.end()
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use rust_decimal::prelude::ToPrimitive;
 
-use super::PaymentRecord;
 use crate::money::Cents;
+use crate::record::PaymentRecord;
 use crate::terms::Status;
 
 /// Sums and distributions over a group of payments.

@@ -20,14 +20,7 @@ pub struct Prefunded {
     last_t: Time,
 }
 
-/// A balance sampled for liquidity.csv.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Balance {
-    pub holder: String,
-    pub ccy: CurrencyId,
-    pub balance: Decimal,
-    pub balance_usd: Decimal,
-}
+pub use crate::record::Balance;
 
 /// The prefunded balances of one rail.
 #[derive(Debug, Clone, Default)]

@@ -26,10 +26,14 @@ use crate::money::CurrencyId;
 use crate::world::World;
 
 /// Declares the rail kinds: each is a module with `Section` (its TOML table), `Params` (checked
-/// parameters) and a run-time type implementing [`RailKind`]. Adding a kind is one new file and
-/// one line here.
+/// parameters) and a run-time type implementing [`RailKind`], and optionally the tables it
+/// reports into (`reports netting::CYCLES`). Adding a kind is one new file and one line here.
 macro_rules! rail_kinds {
-    ($($variant:ident => $module:ident :: $state:ident, $kind:literal;)*) => {
+    ($($variant:ident => $module:ident :: $state:ident, $kind:literal $(, reports $($table:path),+)?;)*) => {
+        /// Every table a rail kind reports into, in the order the kinds are declared: output
+        /// writes one CSV file for each (see [`crate::record::ReportTable`]).
+        pub const REPORT_TABLES: &[&crate::record::ReportTable] = &[$($($(&$table,)+)?)*];
+
         /// The `[[rail]]` tables of a scenario, by `kind`.
         #[allow(clippy::large_enum_variant)]
         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -120,7 +124,7 @@ rail_kinds! {
     Correspondent => correspondent::Correspondent, "correspondent";
     Bilateral => bilateral::Bilateral, "bilateral";
     SwapLine => swap_line::SwapLine, "swap_line";
-    Netting => netting::Netting, "netting";
+    Netting => netting::Netting, "netting", reports netting::CYCLES;
     PvpBridge => pvp_bridge::PvpBridge, "pvp_bridge";
     CommonCurrency => common_currency::CommonCurrency, "common_currency";
 }
@@ -291,12 +295,6 @@ pub enum Next {
     Fallback,
 }
 
-/// Something a rail reports besides payments (rails know nothing about CSV).
-#[derive(Debug, Clone, PartialEq)]
-pub enum RailReport {
-    NettingCycle(netting::CycleRecord),
-}
-
 /// What a rail may touch while it works: the fixed world, the ledger, the market's depth, and
 /// requests back to the simulator.
 pub struct Ctx<'a> {
@@ -308,8 +306,8 @@ pub struct Ctx<'a> {
     pub timers: &'a mut Vec<(Time, u32)>,
     /// Parked payments (slots) to step again now, in this order.
     pub wake: &'a mut Vec<u32>,
-    /// Reports for the output (netting cycles).
-    pub reports: &'a mut Vec<RailReport>,
+    /// Rows for the rail kinds' own tables (netting cycles); rails know nothing about CSV.
+    pub reports: &'a mut Vec<crate::record::ReportRow>,
 }
 
 impl Ctx<'_> {

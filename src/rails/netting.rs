@@ -23,6 +23,7 @@ use crate::fx::quote::bps_to_fraction;
 use crate::input::{DelaySection, FeeSection};
 use crate::ledger::{AccountId, Ledger};
 use crate::money::CurrencyId;
+use crate::record::{Cell, ReportRow, ReportTable};
 use crate::terms::{Bearer, Delay, FeeSchedule, Status};
 use crate::{Error, Result};
 
@@ -906,21 +907,25 @@ impl Netting {
             }
         }
         if !included.is_empty() || !unwound.is_empty() || !plan.conversions.is_empty() {
-            ctx.reports
-                .push(super::RailReport::NettingCycle(CycleRecord {
-                    rail: self.index,
-                    at: now,
-                    items: included.len() as u64,
-                    unwound_items: unwound.len() as u64,
-                    gross_usd,
-                    net_usd,
-                    unwound_usd,
-                    carried_forward_usd: creditors.max(debtors),
-                    failed_member: failed,
-                    deferred_items: self.book.len() as u64,
-                    spread_usd: plan.spread_usd,
-                    principal_at_risk_usd_h,
-                }));
+            let efficiency = (!gross_usd.is_zero()).then(|| Decimal::ONE - net_usd / gross_usd);
+            ctx.reports.push(ReportRow {
+                table: &CYCLES,
+                rail: self.index,
+                cells: vec![
+                    Cell::Time(now),
+                    Cell::Count(included.len() as u64),
+                    Cell::Count(unwound.len() as u64),
+                    Cell::Usd(gross_usd),
+                    Cell::Usd(net_usd),
+                    Cell::Ratio6(efficiency),
+                    Cell::Usd(unwound_usd),
+                    Cell::Usd(creditors.max(debtors)),
+                    Cell::Member(failed),
+                    Cell::Count(self.book.len() as u64),
+                    Cell::Usd(plan.spread_usd),
+                    Cell::Round2(principal_at_risk_usd_h),
+                ],
+            });
         }
 
         // The next cycle, while anything waits: deferred items or carried positions.
@@ -1081,29 +1086,32 @@ impl RailKind for Netting {
     }
 }
 
-/// One netting cycle, for netting.csv.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CycleRecord {
-    /// Index of the rail in the scenario.
-    pub rail: usize,
-    pub at: crate::engine::Time,
-    /// Items settled and items unwound (a participant failed).
-    pub items: u64,
-    pub unwound_items: u64,
-    /// Gross value of the items, and the sum of the positive net positions, at the cycle's mids.
-    pub gross_usd: rust_decimal::Decimal,
-    pub net_usd: rust_decimal::Decimal,
-    pub unwound_usd: rust_decimal::Decimal,
-    /// Net positions carried to the next cycle under credit quotas.
-    pub carried_forward_usd: rust_decimal::Decimal,
-    /// The member that failed at this cycle, if any.
-    pub failed_member: Option<usize>,
-    /// Items left in the book for a later cycle because a member's RTGS was closed.
-    pub deferred_items: u64,
-    /// Spread paid to the dealers on the net conversions, USD at the cycle's mids (allocated to
-    /// the settled items by value).
-    pub spread_usd: rust_decimal::Decimal,
-    /// Σ value_usd × hours from the payer's debit (submission) to the cycle, over the items
-    /// settled and unwound at this cycle.
-    pub principal_at_risk_usd_h: rust_decimal::Decimal,
-}
+/// netting.csv: one row per cycle that settled, unwound or converted anything.
+pub const CYCLES: ReportTable = ReportTable {
+    file: "netting.csv",
+    columns: &[
+        // When the cycle ran.
+        "cycle_at",
+        // Items settled, and items unwound because a participant failed.
+        "items",
+        "unwound_items",
+        // Gross value of the items, and the sum of the positive net positions, at the cycle's
+        // mids; efficiency is 1 − net / gross (blank when nothing was gross).
+        "gross_usd",
+        "net_usd",
+        "efficiency",
+        "unwound_usd",
+        // Net positions carried to the next cycle under credit quotas.
+        "carried_forward_usd",
+        // The member that failed at this cycle, if any.
+        "failed_member",
+        // Items left in the book for a later cycle because a member's RTGS was closed.
+        "deferred_items",
+        // Spread paid to the dealers on the net conversions, USD at the cycle's mids
+        // (allocated to the settled items by value).
+        "spread_usd",
+        // Σ value_usd × hours from the payer's debit (submission) to the cycle, over the items
+        // settled and unwound at this cycle.
+        "principal_at_risk_usd_h",
+    ],
+};

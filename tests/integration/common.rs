@@ -70,12 +70,13 @@ pub fn stderr(o: &Output) -> String {
 /// Everything a library run hands its sink, kept (payments and netting cycles).
 #[derive(Default)]
 pub struct Collect {
-    pub payments: Vec<kervan::output::PaymentRecord>,
-    pub cycles: Vec<kervan::rails::netting::CycleRecord>,
+    pub payments: Vec<kervan::record::PaymentRecord>,
+    /// Rows the rails reported (netting cycles), as they handed them over.
+    pub cycles: Vec<kervan::record::ReportRow>,
 }
 
-impl kervan::sim::Sink for Collect {
-    fn payment(&mut self, r: &kervan::output::PaymentRecord) -> kervan::Result<()> {
+impl kervan::record::Sink for Collect {
+    fn payment(&mut self, r: &kervan::record::PaymentRecord) -> kervan::Result<()> {
         self.payments.push(r.clone());
         Ok(())
     }
@@ -87,9 +88,8 @@ impl kervan::sim::Sink for Collect {
     ) -> kervan::Result<()> {
         Ok(())
     }
-    fn report(&mut self, r: &kervan::rails::RailReport) -> kervan::Result<()> {
-        let kervan::rails::RailReport::NettingCycle(c) = r;
-        self.cycles.push(c.clone());
+    fn report(&mut self, r: &kervan::record::ReportRow) -> kervan::Result<()> {
+        self.cycles.push(r.clone());
         Ok(())
     }
 }

@@ -15,8 +15,8 @@ use proptest::test_runner::{RngAlgorithm, RngSeed};
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use kervan::Error;
-use kervan::output::PaymentRecord;
 use kervan::rails::Rail;
+use kervan::record::PaymentRecord;
 use kervan::scenario::{Overrides, Scenario};
 use kervan::sim::RunReport;
 

@@ -1,0 +1,222 @@
+//! What one replication produces, below both the simulator that makes it and the output that
+//! writes it: the per-payment record, a sampled prefunded balance, the rows rails report for
+//! their own tables (netting cycles), and the [`Sink`] trait they are all handed to.
+
+use rust_decimal::Decimal;
+
+use crate::Result;
+use crate::engine::Time;
+use crate::money::{Cents, CurrencyId};
+use crate::terms::{Bearer, Status};
+
+/// One finished payment, as the simulator hands it to output.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PaymentRecord {
+    pub replication: u32,
+    pub payment_id: u64,
+    pub corridor: u16,
+    pub exporter: u16,
+    pub importer: u16,
+    pub rail: u16,
+    pub fallback: bool,
+    pub bearer: Bearer,
+    pub invoice_ccy: CurrencyId,
+    pub invoice_amount: Decimal,
+    pub value_usd: Decimal,
+    pub invoiced_at: Time,
+    pub initiated_at: Time,
+    pub settled_at: Option<Time>,
+    pub latency_s: Option<Time>,
+    pub within_1h: bool,
+    pub within_1bd: bool,
+    pub hops: u8,
+    pub fees_usd: Decimal,
+    pub spread_usd: Decimal,
+    pub drift_usd: Decimal,
+    pub liquidity_usd: Decimal,
+    pub total_cost_usd: Decimal,
+    pub usd_bought: Decimal,
+    pub usd_sold: Decimal,
+    pub status: Status,
+    /// Set when the payment's day closes (it needs `liquidity_usd`): see [`cost_bps`].
+    pub cost_bps: Decimal,
+    /// The USD columns in whole cents, as printed and aggregated; set when the day closes.
+    pub cents: UsdCents,
+}
+
+/// A payment's USD columns rounded to the cent, once.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UsdCents {
+    pub value: Cents,
+    pub fees: Cents,
+    pub spread: Cents,
+    pub drift: Cents,
+    pub liquidity: Cents,
+    pub total: Cents,
+    pub usd_bought: Cents,
+    pub usd_sold: Cents,
+}
+
+impl PaymentRecord {
+    /// Computes `cost_bps` and the cents from the full-precision amounts.
+    pub fn close(&mut self) {
+        self.cost_bps = cost_bps(self.total_cost_usd, self.liquidity_usd, self.value_usd);
+        self.cents = UsdCents {
+            value: Cents::of(self.value_usd),
+            fees: Cents::of(self.fees_usd),
+            spread: Cents::of(self.spread_usd),
+            drift: Cents::of(self.drift_usd),
+            liquidity: Cents::of(self.liquidity_usd),
+            total: Cents::of(self.total_cost_usd),
+            usd_bought: Cents::of(self.usd_bought),
+            usd_sold: Cents::of(self.usd_sold),
+        };
+    }
+}
+
+/// `(total_cost_usd + liquidity_usd) / value_usd × 10 000`, to 6 decimals (0 for a zero value).
+pub fn cost_bps(total_cost_usd: Decimal, liquidity_usd: Decimal, value_usd: Decimal) -> Decimal {
+    if value_usd.is_zero() {
+        return Decimal::ZERO;
+    }
+    let mut bps =
+        ((total_cost_usd + liquidity_usd) * Decimal::from(10_000) / value_usd).round_dp(6);
+    bps.rescale(6);
+    bps
+}
+
+/// A balance sampled for liquidity.csv.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Balance {
+    pub holder: String,
+    pub ccy: CurrencyId,
+    pub balance: Decimal,
+    pub balance_usd: Decimal,
+}
+
+/// A table a rail kind reports into, besides payments: one CSV file, whose columns are
+/// `replication`, `variant`, `rail` and then [`ReportTable::columns`]. Output writes every
+/// registered table of every rail kind ([`crate::rails::REPORT_TABLES`]), header and all, so a
+/// scenario without such a rail still gets the (empty) file.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ReportTable {
+    /// The file's name, `netting.csv`; its stem (`netting`) is the table's key in the
+    /// manifest's row counts.
+    pub file: &'static str,
+    /// The columns after `rail`.
+    pub columns: &'static [&'static str],
+}
+
+impl ReportTable {
+    /// The file's stem: `netting` for `netting.csv`.
+    pub fn key(&self) -> &'static str {
+        self.file.strip_suffix(".csv").unwrap_or(self.file)
+    }
+}
+
+/// One value of a reported row. Each kind says how it is printed, so rails hand over exact
+/// values and never format anything themselves.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// A whole number.
+    Count(u64),
+    /// An instant, printed as ISO 8601 UTC.
+    Time(Time),
+    /// A USD amount at full precision, printed in whole cents.
+    Usd(Decimal),
+    /// A ratio printed with exactly six decimals; blank when there is none.
+    Ratio6(Option<Decimal>),
+    /// A member (its index), printed as its code; blank when there is none.
+    Member(Option<usize>),
+    /// A number rounded to two decimals (trailing zeros as rounding leaves them).
+    Round2(Decimal),
+}
+
+/// One row a rail reports for one of its tables.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportRow {
+    pub table: &'static ReportTable,
+    /// The rail's index in the scenario.
+    pub rail: usize,
+    /// One cell per column of the table, in order.
+    pub cells: Vec<Cell>,
+}
+
+impl ReportRow {
+    /// The cell under `column`, if the table has that column.
+    pub fn get(&self, column: &str) -> Option<&Cell> {
+        let i = self.table.columns.iter().position(|c| *c == column)?;
+        self.cells.get(i)
+    }
+}
+
+/// Where a replication's results go.
+pub trait Sink {
+    /// A finished payment (settled, returned, failed or unsettled at the end).
+    fn payment(&mut self, record: &PaymentRecord) -> Result<()>;
+    /// A sampled mid rate.
+    fn fx(&mut self, t: Time, ccy: CurrencyId, mid_per_usd: Decimal) -> Result<()>;
+    /// The end of a simulated day (for progress). An error (an interrupt) stops the run.
+    fn day(&mut self, _t: Time) -> Result<()> {
+        Ok(())
+    }
+    /// A prefunded balance of rail `rail`, sampled at the end of each day.
+    fn liquidity(&mut self, _t: Time, _rail: usize, _b: &Balance) -> Result<()> {
+        Ok(())
+    }
+    /// A row a rail reports for one of its tables (a netting cycle).
+    fn report(&mut self, _r: &ReportRow) -> Result<()> {
+        Ok(())
+    }
+    /// A pair's rolling volume and depth-adjusted half-spread, sampled each day.
+    fn depth(
+        &mut self,
+        _t: Time,
+        _pair: (CurrencyId, CurrencyId),
+        _volume_usd_per_day: f64,
+        _half_spread_bps: f64,
+    ) -> Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn cost_bps_counts_liquidity_and_keeps_six_decimals() {
+        // (12.34 + 0.66) / 10,000 × 10,000 = 13 bps, printed 13.000000.
+        assert_eq!(
+            cost_bps(d("12.34"), d("0.66"), d("10000")).to_string(),
+            "13.000000"
+        );
+        // 1/3 USD on 7 USD: 476.1904761… → 476.190476.
+        assert_eq!(
+            cost_bps(d("1") / d("3"), d("0"), d("7")).to_string(),
+            "476.190476"
+        );
+        assert_eq!(cost_bps(d("5"), d("1"), d("0")), Decimal::ZERO);
+    }
+
+    #[test]
+    fn a_report_row_finds_its_cells_by_column() {
+        static T: ReportTable = ReportTable {
+            file: "things.csv",
+            columns: &["at", "count"],
+        };
+        let row = ReportRow {
+            table: &T,
+            rail: 0,
+            cells: vec![Cell::Time(60), Cell::Count(3)],
+        };
+        assert_eq!(T.key(), "things");
+        assert_eq!(row.get("count"), Some(&Cell::Count(3)));
+        assert_eq!(row.get("at"), Some(&Cell::Time(60)));
+        assert_eq!(row.get("other"), None);
+    }
+}
