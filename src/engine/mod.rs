@@ -16,11 +16,46 @@ pub const HOUR_S: Time = 3_600;
 pub const DAY_S: Time = 86_400;
 pub const YEAR_S: Time = 365 * DAY_S;
 
-/// `epoch + t` as ISO 8601 UTC, `2025-01-06T09:00:00Z`: how messages name an instant.
+/// `epoch + t` as ISO 8601 UTC, `2025-01-06T09:00:00Z`: how messages and output files name an
+/// instant (one formatter for both, so a message and a CSV row agree on the same instant).
 pub fn iso_time(epoch: chrono::DateTime<chrono::Utc>, t: Time) -> String {
-    (epoch + chrono::TimeDelta::seconds(t))
-        .format("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
+    let mut v = Vec::with_capacity(20);
+    push_iso_time(&mut v, epoch.timestamp().saturating_add(t));
+    String::from_utf8(v).unwrap_or_default()
+}
+
+fn push_2(out: &mut Vec<u8>, n: i64) {
+    out.push(b'0' + (n / 10) as u8);
+    out.push(b'0' + (n % 10) as u8);
+}
+
+/// Appends a Unix time as ISO 8601 UTC, `2025-01-06T09:00:00Z`, for years 0 to 9999.
+pub fn push_iso_time(out: &mut Vec<u8>, unix_s: i64) {
+    let days = unix_s.div_euclid(86_400);
+    let secs = unix_s.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = (yoe + era * 400 + i64::from(m <= 2)).clamp(0, 9_999);
+    push_2(out, y / 100);
+    push_2(out, y % 100);
+    out.push(b'-');
+    push_2(out, m);
+    out.push(b'-');
+    push_2(out, d);
+    out.push(b'T');
+    push_2(out, secs / 3_600);
+    out.push(b':');
+    push_2(out, secs / 60 % 60);
+    out.push(b':');
+    push_2(out, secs % 60);
+    out.push(b'Z');
 }
 
 /// Why a run stopped.
@@ -126,6 +161,45 @@ impl<E> Scheduler<E> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
+
+    fn iso(unix_s: i64) -> String {
+        let mut v = Vec::new();
+        push_iso_time(&mut v, unix_s);
+        String::from_utf8(v).unwrap()
+    }
+
+    #[test]
+    fn timestamps_match_chrono() {
+        for unix in [
+            0i64,
+            1_735_689_600,
+            1_736_154_000,
+            1_767_225_599,
+            1_709_251_199,
+            951_782_400,
+            -86_400,
+        ] {
+            let expected = chrono::Utc
+                .timestamp_opt(unix, 0)
+                .unwrap()
+                .format("%Y-%m-%dT%H:%M:%SZ")
+                .to_string();
+            assert_eq!(iso(unix), expected);
+        }
+    }
+
+    #[test]
+    fn iso_time_counts_from_the_epoch() {
+        let epoch = chrono::Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+        assert_eq!(iso_time(epoch, 0), "2025-01-01T00:00:00Z");
+        assert_eq!(
+            iso_time(epoch, 5 * DAY_S + 9 * HOUR_S),
+            "2025-01-06T09:00:00Z"
+        );
+        assert_eq!(iso_time(epoch, 59 * DAY_S + 1), "2025-03-01T00:00:01Z");
+        assert_eq!(iso_time(epoch, -1), "2024-12-31T23:59:59Z");
+    }
 
     #[test]
     fn events_come_out_in_time_order() {

@@ -8,10 +8,11 @@ use std::path::PathBuf;
 
 use rust_decimal::Decimal;
 
-use super::fmt::{csv_field, push_cents, push_decimal, push_hours_4dp, push_iso_time, push_u64};
+use super::fmt::{csv_field, push_cents, push_decimal, push_hours_4dp, push_u64};
 use super::folder::OutputDir;
 use super::metrics::{Agg, Metrics, mean, quantiles};
 use crate::engine::Time;
+use crate::engine::{iso_time, push_iso_time};
 use crate::money::{Cents, CurrencyId};
 use crate::rails::LiquidityStats;
 use crate::record::Balance;
@@ -420,7 +421,7 @@ impl Sink for RunWriter<'_> {
 
     fn fx(&mut self, t: Time, ccy: CurrencyId, mid_per_usd: Decimal) -> Result<()> {
         self.rows_fx += 1;
-        let time = super::iso_time(self.s.epoch, t);
+        let time = iso_time(self.s.epoch, t);
         self.fx
             .write_record([
                 self.replication.to_string().as_str(),
@@ -440,7 +441,7 @@ impl Sink for RunWriter<'_> {
             .write_record([
                 self.replication.to_string().as_str(),
                 &self.variant,
-                &super::iso_time(s.epoch, t),
+                &iso_time(s.epoch, t),
                 &s.rails[rail].name,
                 &b.holder,
                 s.currencies.code(b.ccy),
@@ -474,7 +475,7 @@ impl Sink for RunWriter<'_> {
         fields.push(s.rails[r.rail].name.clone());
         fields.extend(r.cells.iter().map(|c| match c {
             Cell::Count(n) => n.to_string(),
-            Cell::Time(t) => super::iso_time(s.epoch, *t),
+            Cell::Time(t) => iso_time(s.epoch, *t),
             Cell::Usd(x) => Cents::of(*x).to_string(),
             Cell::Ratio6(None) | Cell::Member(None) => String::new(),
             Cell::Ratio6(Some(x)) => {
@@ -502,7 +503,7 @@ impl Sink for RunWriter<'_> {
             .write_record([
                 self.replication.to_string().as_str(),
                 &self.variant,
-                &super::iso_time(s.epoch, t),
+                &iso_time(s.epoch, t),
                 &format!(
                     "{}/{}",
                     s.currencies.code(pair.0),

@@ -1,5 +1,5 @@
-//! Fast text for the hot output path: decimals from their mantissa and scale, integers,
-//! ISO 8601 timestamps and fixed-point hours, written byte by byte into a row buffer. A year of
+//! Fast text for the hot output path: decimals from their mantissa and scale, integers and
+//! fixed-point hours (ISO 8601 timestamps are `engine::push_iso_time`), written byte by byte into a row buffer. A year of
 //! payments is hundreds of thousands of rows of 28 fields: `write!` and `Display` cost more
 //! than the simulation itself.
 
@@ -74,40 +74,6 @@ pub fn push_cents(out: &mut Vec<u8>, c: crate::money::Cents) {
     out.push(b'0' + (a % 10) as u8);
 }
 
-fn push_2(out: &mut Vec<u8>, n: i64) {
-    out.push(b'0' + (n / 10) as u8);
-    out.push(b'0' + (n % 10) as u8);
-}
-
-/// Appends a Unix time as ISO 8601 UTC, `2025-01-06T09:00:00Z`, for years 0 to 9999.
-pub fn push_iso_time(out: &mut Vec<u8>, unix_s: i64) {
-    let days = unix_s.div_euclid(86_400);
-    let secs = unix_s.rem_euclid(86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = (yoe + era * 400 + i64::from(m <= 2)).clamp(0, 9_999);
-    push_2(out, y / 100);
-    push_2(out, y % 100);
-    out.push(b'-');
-    push_2(out, m);
-    out.push(b'-');
-    push_2(out, d);
-    out.push(b'T');
-    push_2(out, secs / 3_600);
-    out.push(b':');
-    push_2(out, secs / 60 % 60);
-    out.push(b':');
-    push_2(out, secs % 60);
-    out.push(b'Z');
-}
-
 /// Appends `seconds` as hours with four decimals, rounded to nearest. (`s × 10⁴ / 3600` is
 /// `s × 25 / 9`, which is never exactly half-way, so no tie rule is needed.)
 pub fn push_hours_4dp(out: &mut Vec<u8>, seconds: i64) {
@@ -135,7 +101,6 @@ pub fn csv_field(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{TimeZone, Utc};
 
     fn s(f: impl FnOnce(&mut Vec<u8>)) -> String {
         let mut v = Vec::new();
@@ -176,26 +141,6 @@ mod tests {
                 format!("{:.4}", secs as f64 / 3_600.0),
                 "{secs}"
             );
-        }
-    }
-
-    #[test]
-    fn timestamps_match_chrono() {
-        for unix in [
-            0i64,
-            1_735_689_600,
-            1_736_154_000,
-            1_767_225_599,
-            1_709_251_199,
-            951_782_400,
-            -86_400,
-        ] {
-            let expected = Utc
-                .timestamp_opt(unix, 0)
-                .unwrap()
-                .format("%Y-%m-%dT%H:%M:%SZ")
-                .to_string();
-            assert_eq!(s(|v| push_iso_time(v, unix)), expected);
         }
     }
 
