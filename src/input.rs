@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::bundled_holiday_sets;
-use crate::terms::{Delay, FeeSchedule};
+use crate::terms::{Delay, FeeSchedule, OnShort};
 use crate::{Error, Result};
 
 /// The largest fee (flat, floor or cap) a fee schedule may name, USD.
@@ -310,6 +310,31 @@ impl<'a> Checker<'a> {
         p.push(k("sigma"));
         let sigma = self.nonneg(p, d.sigma)?;
         Ok(Delay { median, sigma })
+    }
+
+    /// A delay section, or `fixed_min` (minutes, no spread) when the key is absent.
+    pub fn delay_or(
+        &self,
+        path: Vec<Seg>,
+        d: &Option<DelaySection>,
+        fixed_min: f64,
+    ) -> Result<Delay> {
+        match d {
+            Some(d) => self.delay(path, d),
+            None => Ok(Delay::fixed(fixed_min)),
+        }
+    }
+
+    /// `on_short = "wait" | "fallback"`; absent means wait.
+    pub fn on_short(&self, path: Vec<Seg>, s: &Option<String>) -> Result<OnShort> {
+        match s.as_deref() {
+            None | Some("wait") => Ok(OnShort::Wait),
+            Some("fallback") => Ok(OnShort::Fallback),
+            Some(other) => Err(self.err(
+                path,
+                format!("expected \"wait\" or \"fallback\", got \"{other}\""),
+            )),
+        }
     }
 
     pub fn fee(&self, path: Vec<Seg>, f: &FeeSection) -> Result<FeeSchedule> {

@@ -111,6 +111,12 @@ pub fn round_minor(amount: Decimal, minor_units: u32) -> Decimal {
     Decimal::from_i128_with_scale(if m < 0 { -q } else { q }, minor_units)
 }
 
+/// A booked amount as a float, for carry, sampled balances and other statistics (never for
+/// booking). Every Decimal fits an f64's range, so the fallback of 0 is never taken.
+pub fn to_f64(d: Decimal) -> f64 {
+    rust_decimal::prelude::ToPrimitive::to_f64(&d).unwrap_or(0.0)
+}
+
 /// Turns a float draw into an exact amount once: rounds `amount` to whole minor units (half to
 /// even) and builds the Decimal from the integer, never through `Decimal::try_from(f64)`.
 /// Values beyond ±9.2e18 minor units saturate.

@@ -325,6 +325,7 @@ impl RunState<'_> {
                     timers: &mut self.timers,
                     wake: &mut self.wake,
                     reports: &mut self.reports,
+                    rail: &self.s.rails[rail as usize].name,
                 };
                 self.rails[rail as usize].timer(&mut ctx, token)?;
                 self.flush_requests(sched, rail as usize);
@@ -468,6 +469,7 @@ impl RunState<'_> {
                 timers: &mut self.timers,
                 wake: &mut self.wake,
                 reports: &mut self.reports,
+                rail: &self.s.rails[rail].name,
             };
             let next = self.rails[rail].step(&mut ctx, slot, p)?;
             self.flush_requests(sched, rail);

@@ -1,5 +1,5 @@
-//! Shared payment terms: who bears the fees, how a payment ended, fee schedules, delay and
-//! discrete distributions. Trade, every rail, the record and the scenario checks use them, so
+//! Shared payment terms: who bears the fees, how a payment ended, what it does when a balance
+//! is short, fee schedules, delay and discrete distributions. Trade, every rail, the record and the scenario checks use them, so
 //! they sit below all of those, beside the market and the books.
 
 use rand::RngExt;
@@ -56,6 +56,17 @@ impl Status {
             Status::Unsettled => "unsettled",
         }
     }
+}
+
+/// What a payment does when the prefunded balance it needs (a nostro, a bridge account)
+/// cannot cover it. Rails with a balance to run short of share it, so it is read and checked in
+/// one place ([`crate::input::Checker::on_short`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnShort {
+    /// Wait for the next top-up.
+    Wait,
+    /// Go to the route's fallback rail.
+    Fallback,
 }
 
 /// A fee schedule in USD: `flat + bps × amount`, clamped to `[min, max]`.

@@ -6,7 +6,6 @@
 use std::collections::VecDeque;
 
 use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
 use super::liquidity::Pool;
@@ -15,7 +14,7 @@ use crate::calendar::next_joint_open;
 use crate::engine::Time;
 use crate::input::{DelaySection, FeeSection};
 use crate::ledger::{AccountId, Ledger};
-use crate::terms::{Delay, FeeSchedule};
+use crate::terms::{Delay, FeeSchedule, OnShort};
 use crate::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,15 +37,6 @@ pub struct Section {
     pub topup_min: Option<DelaySection>,
     /// What a payment does when the nostro is short: "wait" for the top-up or "fallback".
     pub on_short: Option<String>,
-}
-
-/// What a payment does when the nostro cannot cover it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OnShort {
-    /// Wait for the next top-up.
-    Wait,
-    /// Go to the route's fallback rail.
-    Fallback,
 }
 
 /// Validated parameters.
@@ -79,20 +69,8 @@ impl Params {
             nostro_days: v.nonneg(p("nostro_days"), b.nostro_days)?,
             nostro_min_usd: v.nonneg(p("nostro_min_usd"), b.nostro_min_usd)?,
             topup_threshold: v.probability(p("topup_threshold"), b.topup_threshold)?,
-            topup_min: match &b.topup_min {
-                Some(d) => v.delay(p("topup_min"), d)?,
-                None => Delay::fixed(30.0),
-            },
-            on_short: match b.on_short.as_deref() {
-                None | Some("wait") => OnShort::Wait,
-                Some("fallback") => OnShort::Fallback,
-                Some(other) => {
-                    return Err(v.err(
-                        p("on_short"),
-                        format!("expected \"wait\" or \"fallback\", got \"{other}\""),
-                    ));
-                }
-            },
+            topup_min: v.delay_or(p("topup_min"), &b.topup_min, 30.0)?,
+            on_short: v.on_short(p("on_short"), &b.on_short)?,
         })
     }
 
@@ -121,16 +99,6 @@ pub struct Bilateral {
     nostro_of: Vec<Option<usize>>,
     pub nostros: Vec<Nostro>,
     pool: Pool,
-}
-
-fn post(ledger: &mut Ledger, from: AccountId, to: AccountId, amount: Decimal) -> Result<()> {
-    ledger
-        .post(from, to, amount)
-        .map_err(|e| Error::Invariant(e.to_string()))
-}
-
-fn to_f64(d: Decimal) -> f64 {
-    d.to_f64().unwrap_or(0.0)
 }
 
 impl Bilateral {
@@ -267,18 +235,13 @@ impl RailKind for Bilateral {
                 ctx.traded(&conv, p.ticket_usd);
                 self.pool
                     .accrue(w, ctx.ledger, self.nostros[k].pool, ctx.now);
-                post(ctx.ledger, importer.clients, importer.bank_home, conv.given)?;
+                ctx.post(importer.clients, importer.bank_home, conv.given)?;
                 p.debited += conv.given;
                 // The payer's bank is the dealer: it keeps the lira and pays out of its nostro.
                 p.account_conversion(w, &conv);
-                post(
-                    ctx.ledger,
-                    self.nostros[k].account,
-                    exporter.bank_home,
-                    need,
-                )?;
-                let credit = p.bearer_fee(w, ctx.ledger, &self.p.fee, need, ctx.now)?;
-                p.settle(w, ctx.ledger, credit, ctx.now)?;
+                ctx.post(self.nostros[k].account, exporter.bank_home, need)?;
+                let credit = p.bearer_fee(ctx, &self.p.fee, need)?;
+                p.settle(ctx, credit)?;
                 let n = &self.nostros[k];
                 let threshold = n.target * crate::money::minor_from_f64(self.p.topup_threshold, 6);
                 if ctx.ledger.balance(n.account) < threshold {
@@ -308,11 +271,11 @@ impl RailKind for Bilateral {
                 w.members[n.importer].currency,
                 w.members[n.exporter].currency,
             );
-            let ticket_usd = to_f64(w.fx.to_usd(ce, amount, ctx.now));
+            let ticket_usd = crate::money::to_f64(w.fx.to_usd(ce, amount, ctx.now));
             let (bank, account) = (w.members[n.importer].bank_home, n.account);
             let conv = ctx.convert_to(ci, ce, amount, ticket_usd);
-            post(ctx.ledger, bank, w.dealer[ci.index()], conv.given)?;
-            post(ctx.ledger, w.dealer[ce.index()], account, conv.received)?;
+            ctx.post(bank, w.dealer[ci.index()], conv.given)?;
+            ctx.post(w.dealer[ce.index()], account, conv.received)?;
         }
         let n = &mut self.nostros[k];
         ctx.wake.extend(n.waiting.drain(..).map(|(slot, _)| slot));

@@ -225,12 +225,6 @@ pub struct CommonCurrency {
     amounts: Vec<(CurrencyId, Decimal)>,
 }
 
-fn post(ledger: &mut Ledger, from: AccountId, to: AccountId, amount: Decimal) -> Result<()> {
-    ledger
-        .post(from, to, amount)
-        .map_err(|e| Error::Invariant(e.to_string()))
-}
-
 /// The unit's minor units: amounts in the unit are held to the cent.
 pub const UNIT_MINOR_UNITS: u32 = 2;
 
@@ -374,25 +368,15 @@ impl RailKind for CommonCurrency {
                 }
                 let (ci, ce) = (importer.currency, exporter.currency);
                 let (conv, _unit) = self.conversion(w, p, ci, ce, ctx.now);
-                post(ctx.ledger, importer.clients, importer.bank_home, conv.given)?;
+                ctx.post(importer.clients, importer.bank_home, conv.given)?;
                 p.debited += conv.given;
                 // The settlement agent's desk takes the payer's currency into the unit and
                 // pays the payee's currency out of it.
-                post(
-                    ctx.ledger,
-                    importer.bank_home,
-                    self.desk[ci.index()],
-                    conv.given,
-                )?;
-                post(
-                    ctx.ledger,
-                    self.desk[ce.index()],
-                    exporter.bank_home,
-                    conv.received,
-                )?;
+                ctx.post(importer.bank_home, self.desk[ci.index()], conv.given)?;
+                ctx.post(self.desk[ce.index()], exporter.bank_home, conv.received)?;
                 p.account_conversion(w, &conv);
-                let credit = p.bearer_fee(w, ctx.ledger, &self.p.fee, conv.received, ctx.now)?;
-                p.settle(w, ctx.ledger, credit, ctx.now)?;
+                let credit = p.bearer_fee(ctx, &self.p.fee, conv.received)?;
+                p.settle(ctx, credit)?;
                 Ok(Next::Done)
             }
             other => Err(Error::Invariant(format!(

@@ -190,12 +190,6 @@ const STAGE_HOP: u8 = 2;
 const STAGE_BENEFICIARY: u8 = 3;
 const STAGE_RETURNED: u8 = 4;
 
-fn post(ledger: &mut Ledger, from: AccountId, to: AccountId, amount: Decimal) -> Result<()> {
-    ledger
-        .post(from, to, amount)
-        .map_err(|e| Error::Invariant(e.to_string()))
-}
-
 /// Where a calendar has no opening left in its precomputed range, the step never happens: the
 /// payment stays in flight and is reported unsettled at the end.
 fn when(t: Option<Time>) -> Next {
@@ -284,10 +278,10 @@ impl RailKind for Correspondent {
                     );
                     ctx.convert_to(ci, s, need.given, p.ticket_usd)
                 };
-                post(ctx.ledger, importer.clients, importer.bank_home, conv.given)?;
+                ctx.post(importer.clients, importer.bank_home, conv.given)?;
                 p.debited += conv.given;
                 let settle = self.bank_settle[p.importer];
-                p.convert(w, ctx.ledger, &conv, importer.bank_home, settle)?;
+                p.convert(ctx, &conv, importer.bank_home, settle)?;
                 p.amount = conv.received;
                 p.ccy = s;
                 match p.bearer {
@@ -308,7 +302,7 @@ impl RailKind for Correspondent {
                                 ctx.now,
                             );
                         }
-                        p.charge_importer(w, ctx.ledger, importer.fees_home, fee)?;
+                        p.charge_importer(ctx, importer.fees_home, fee)?;
                     }
                     Bearer::Ben => {
                         let fee = self
@@ -316,17 +310,17 @@ impl RailKind for Correspondent {
                             .originator_fee
                             .in_currency(&w.fx, &w.currencies, s, p.value_usd, ctx.now)
                             .min(p.amount);
-                        p.fee(w, ctx.ledger, settle, self.fees_settle[p.importer], fee)?;
+                        p.fee(ctx, settle, self.fees_settle[p.importer], fee)?;
                         p.amount -= fee;
                     }
                 }
                 if p.hops > 1 {
-                    post(ctx.ledger, settle, self.chain, p.amount)?;
+                    ctx.post(settle, self.chain, p.amount)?;
                     p.stage = STAGE_HOP;
                     let work = self.work(p);
                     Ok(when(self.hop_calendar.process(ctx.now, work)))
                 } else {
-                    post(ctx.ledger, settle, self.bank_settle[p.exporter], p.amount)?;
+                    ctx.post(settle, self.bank_settle[p.exporter], p.amount)?;
                     self.to_beneficiary(ctx, p)
                 }
             }
@@ -337,7 +331,7 @@ impl RailKind for Correspondent {
                         .intermediary_fee
                         .in_currency(&w.fx, &w.currencies, s, p.value_usd, ctx.now)
                         .min(p.amount);
-                    p.fee(w, ctx.ledger, self.chain, self.chain_fees, fee)?;
+                    p.fee(ctx, self.chain, self.chain_fees, fee)?;
                     p.amount -= fee;
                 }
                 p.hop += 1;
@@ -345,12 +339,7 @@ impl RailKind for Correspondent {
                     let work = self.work(p);
                     Ok(when(self.hop_calendar.process(ctx.now, work)))
                 } else {
-                    post(
-                        ctx.ledger,
-                        self.chain,
-                        self.bank_settle[p.exporter],
-                        p.amount,
-                    )?;
+                    ctx.post(self.chain, self.bank_settle[p.exporter], p.amount)?;
                     self.to_beneficiary(ctx, p)
                 }
             }
@@ -358,7 +347,7 @@ impl RailKind for Correspondent {
                 let settle = self.bank_settle[p.exporter];
                 if p.flag {
                     // Rejected: the principal goes back down the chain to the payer's bank.
-                    post(ctx.ledger, settle, self.bank_settle[p.importer], p.amount)?;
+                    ctx.post(settle, self.bank_settle[p.importer], p.amount)?;
                     p.stage = STAGE_RETURNED;
                     let back = self.work(p);
                     let at_hub = self.hop_calendar.process(ctx.now, back);
@@ -373,17 +362,12 @@ impl RailKind for Correspondent {
                         .beneficiary_fee
                         .in_currency(&w.fx, &w.currencies, s, p.value_usd, ctx.now)
                         .min(p.amount);
-                    p.fee(w, ctx.ledger, settle, self.fees_settle[p.exporter], fee)?;
+                    p.fee(ctx, settle, self.fees_settle[p.exporter], fee)?;
                     p.amount -= fee;
                 }
                 let conv = ctx.convert_from(s, exporter.currency, p.amount, p.ticket_usd);
-                p.convert(w, ctx.ledger, &conv, settle, exporter.bank_home)?;
-                post(
-                    ctx.ledger,
-                    exporter.bank_home,
-                    exporter.clients,
-                    conv.received,
-                )?;
+                p.convert(ctx, &conv, settle, exporter.bank_home)?;
+                ctx.post(exporter.bank_home, exporter.clients, conv.received)?;
                 p.credited = conv.received;
                 p.credited_ccy = exporter.currency;
                 p.amount = Decimal::ZERO;
@@ -394,13 +378,8 @@ impl RailKind for Correspondent {
             STAGE_RETURNED => {
                 let settle = self.bank_settle[p.importer];
                 let conv = ctx.convert_from(s, importer.currency, p.amount, p.ticket_usd);
-                p.convert(w, ctx.ledger, &conv, settle, importer.bank_home)?;
-                post(
-                    ctx.ledger,
-                    importer.bank_home,
-                    importer.clients,
-                    conv.received,
-                )?;
+                p.convert(ctx, &conv, settle, importer.bank_home)?;
+                ctx.post(importer.bank_home, importer.clients, conv.received)?;
                 p.credited = conv.received;
                 p.credited_ccy = importer.currency;
                 p.amount = Decimal::ZERO;

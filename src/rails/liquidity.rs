@@ -1,8 +1,6 @@
 //! Prefunded balances a rail keeps (nostros, bridge accounts, netting collateral): their carry
 //! cost accrued exactly between balance changes, and daily samples for peak and mean.
 
-use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 
 use super::LiquidityStats;
 use crate::engine::{Time, YEAR_S};
@@ -32,10 +30,6 @@ pub struct Pool {
     samples: u64,
     sum_usd: f64,
     peak_usd: f64,
-}
-
-fn to_f64(d: Decimal) -> f64 {
-    d.to_f64().unwrap_or(0.0)
 }
 
 impl Pool {
@@ -68,7 +62,7 @@ impl Pool {
         let now = now.min(world.trade_end);
         let a = &mut self.accounts[k];
         if now > a.last_t {
-            let bal_usd = to_f64(world.fx.to_usd(a.ccy, ledger.balance(a.account), now));
+            let bal_usd = crate::money::to_f64(world.fx.to_usd(a.ccy, ledger.balance(a.account), now));
             let rate = world.liquidity_cost_pa[a.ccy.index()];
             let carry = bal_usd * rate * (now - a.last_t) as f64 / YEAR_S as f64;
             self.carry_pending_usd += carry;
@@ -87,7 +81,7 @@ impl Pool {
             let total: f64 = self
                 .accounts
                 .iter()
-                .map(|a| to_f64(world.fx.to_usd(a.ccy, ledger.balance(a.account), now)))
+                .map(|a| crate::money::to_f64(world.fx.to_usd(a.ccy, ledger.balance(a.account), now)))
                 .sum();
             self.samples += 1;
             self.sum_usd += total;

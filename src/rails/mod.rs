@@ -21,7 +21,7 @@ use crate::Result;
 use crate::engine::Time;
 use crate::fx::Conversion;
 use crate::fx::depth::Depth;
-use crate::ledger::Ledger;
+use crate::ledger::{AccountId, Ledger};
 use crate::money::CurrencyId;
 use crate::world::World;
 
@@ -308,9 +308,24 @@ pub struct Ctx<'a> {
     pub wake: &'a mut Vec<u32>,
     /// Rows for the rail kinds' own tables (netting cycles); rails know nothing about CSV.
     pub reports: &'a mut Vec<crate::record::ReportRow>,
+    /// The name of the rail being stepped, as the scenario declares it (for error context).
+    pub rail: &'a str,
 }
 
 impl Ctx<'_> {
+    /// Books `amount` from `from` to `to`: every rail books through here. The ledger refuses
+    /// only a currency mismatch or an overdraft of an account that may not go negative, and a
+    /// rail checks balances before it moves money, so a refusal is a bug in the rail, not bad
+    /// input: it stops the run as an invariant error naming the rail and the instant.
+    pub fn post(&mut self, from: AccountId, to: AccountId, amount: Decimal) -> Result<()> {
+        self.ledger.post(from, to, amount).map_err(|e| {
+            crate::Error::Invariant(format!(
+                "rail {:?} at t = {} s: the ledger refused a posting: {e}",
+                self.rail, self.now
+            ))
+        })
+    }
+
     /// Sells exactly `given` of `from` for `to` at the dealer's quote now, with market depth;
     /// the trade counts towards the pair's volume.
     pub fn convert_from(

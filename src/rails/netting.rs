@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 use chrono::{NaiveDate, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 use toml::value::Datetime;
 
@@ -490,16 +489,6 @@ pub struct Netting {
     failures: Vec<Failure>,
 }
 
-fn post(ledger: &mut Ledger, from: AccountId, to: AccountId, amount: Decimal) -> Result<()> {
-    ledger
-        .post(from, to, amount)
-        .map_err(|e| Error::Invariant(e.to_string()))
-}
-
-fn to_f64(d: Decimal) -> f64 {
-    d.to_f64().unwrap_or(0.0)
-}
-
 /// Sim time of local `minute` on `date` in `tz`; a local time that does not exist (a DST gap)
 /// moves to the next one that does, an ambiguous one takes the earlier instant.
 fn local_to_sim(tz: Tz, date: NaiveDate, minute: u32, epoch_s: i64) -> Option<Time> {
@@ -705,7 +694,7 @@ impl Netting {
                 continue;
             }
             let value_usd = w.fx.to_usd(c, amount.abs(), now);
-            let ticket_usd = to_f64(value_usd);
+            let ticket_usd = crate::money::to_f64(value_usd);
             let conv = if c == s {
                 None
             } else if amount.is_sign_positive() {
@@ -841,18 +830,18 @@ impl Netting {
             let c = w.members[nc.member].currency;
             match &nc.conv {
                 None if nc.amount.is_sign_positive() => {
-                    post(ctx.ledger, acct, self.settle, nc.amount)?;
+                    ctx.post(acct, self.settle, nc.amount)?;
                 }
-                None => post(ctx.ledger, self.settle, acct, -nc.amount)?,
+                None => ctx.post(self.settle, acct, -nc.amount)?,
                 Some(conv) => {
                     ctx.traded(conv, nc.ticket_usd);
                     if nc.amount.is_sign_positive() {
-                        post(ctx.ledger, acct, w.dealer[c.index()], conv.given)?;
-                        post(ctx.ledger, w.dealer[s.index()], self.settle, conv.received)?;
+                        ctx.post(acct, w.dealer[c.index()], conv.given)?;
+                        ctx.post(w.dealer[s.index()], self.settle, conv.received)?;
                         bought += conv.received;
                     } else {
-                        post(ctx.ledger, self.settle, w.dealer[s.index()], conv.given)?;
-                        post(ctx.ledger, w.dealer[c.index()], acct, conv.received)?;
+                        ctx.post(self.settle, w.dealer[s.index()], conv.given)?;
+                        ctx.post(w.dealer[c.index()], acct, conv.received)?;
                         sold += conv.given;
                     }
                 }
@@ -865,7 +854,7 @@ impl Netting {
         }
 
         // Each item's outcome; the items' own steps book them at this instant.
-        let spread_bps = to_f64(f * Decimal::from(10_000));
+        let spread_bps = crate::money::to_f64(f * Decimal::from(10_000));
         for (k, item) in included.iter().enumerate() {
             let share = if gross_usd.is_zero() {
                 Decimal::ZERO
@@ -985,8 +974,8 @@ impl RailKind for Netting {
                     )
                 };
                 let house = self.house(p.importer)?;
-                post(ctx.ledger, importer.clients, importer.bank_home, amount)?;
-                post(ctx.ledger, importer.bank_home, house, amount)?;
+                ctx.post(importer.clients, importer.bank_home, amount)?;
+                ctx.post(importer.bank_home, house, amount)?;
                 p.debited += amount;
                 p.amount = amount;
                 p.ccy = ci;
@@ -996,7 +985,7 @@ impl RailKind for Netting {
                             .item_fee
                             .in_currency(&w.fx, &w.currencies, ci, p.value_usd, ctx.now);
                     let fees = self.house_fees(p.importer)?;
-                    p.charge_importer(w, ctx.ledger, fees, fee)?;
+                    p.charge_importer(ctx, fees, fee)?;
                 }
                 self.book.push(Item {
                     slot,
@@ -1021,8 +1010,8 @@ impl RailKind for Netting {
                 match outcome {
                     Outcome::Returned => {
                         let house = self.house(p.importer)?;
-                        post(ctx.ledger, house, importer.bank_home, p.amount)?;
-                        post(ctx.ledger, importer.bank_home, importer.clients, p.amount)?;
+                        ctx.post(house, importer.bank_home, p.amount)?;
+                        ctx.post(importer.bank_home, importer.clients, p.amount)?;
                         p.credited = p.amount;
                         p.credited_ccy = ci;
                         p.status = Status::Returned;
@@ -1051,7 +1040,7 @@ impl RailKind for Netting {
                         p.usd_bought += usd_bought;
                         p.usd_sold += usd_sold;
                         let house = self.house(p.exporter)?;
-                        post(ctx.ledger, house, exporter.bank_home, credit)?;
+                        ctx.post(house, exporter.bank_home, credit)?;
                         let mut credit = credit;
                         if p.bearer == Bearer::Ben {
                             let fee = self
@@ -1060,10 +1049,10 @@ impl RailKind for Netting {
                                 .in_currency(&w.fx, &w.currencies, ce, p.value_usd, ctx.now)
                                 .min(credit);
                             let fees = self.house_fees(p.exporter)?;
-                            p.fee(w, ctx.ledger, exporter.bank_home, fees, fee)?;
+                            p.fee(ctx, exporter.bank_home, fees, fee)?;
                             credit -= fee;
                         }
-                        post(ctx.ledger, exporter.bank_home, exporter.clients, credit)?;
+                        ctx.post(exporter.bank_home, exporter.clients, credit)?;
                         p.credited = credit;
                         p.credited_ccy = ce;
                         p.status = Status::Settled;

@@ -5,10 +5,11 @@
 
 use rust_decimal::Decimal;
 
+use super::Ctx;
 use crate::Result;
 use crate::engine::Time;
 use crate::fx::Conversion;
-use crate::ledger::{AccountId, Ledger};
+use crate::ledger::AccountId;
 use crate::money::CurrencyId;
 use crate::rng::Stream;
 use crate::terms::{Bearer, FeeSchedule, Status};
@@ -67,8 +68,7 @@ impl Payment {
     /// it to `fees_usd`. Zero fees book nothing.
     pub fn fee(
         &mut self,
-        world: &World,
-        ledger: &mut Ledger,
+        ctx: &mut Ctx,
         from: AccountId,
         to: AccountId,
         amount: Decimal,
@@ -76,24 +76,16 @@ impl Payment {
         if amount.is_zero() {
             return Ok(());
         }
-        ledger
-            .post(from, to, amount)
-            .map_err(|e| crate::Error::Invariant(e.to_string()))?;
-        let ccy = ledger.currency(from);
-        self.fees_usd += self.usd0(world, ccy, amount);
+        ctx.post(from, to, amount)?;
+        let ccy = ctx.ledger.currency(from);
+        self.fees_usd += self.usd0(ctx.world, ccy, amount);
         Ok(())
     }
 
     /// Charges the importer a fee in its own currency (OUR/SHA fees at the originating bank).
-    pub fn charge_importer(
-        &mut self,
-        world: &World,
-        ledger: &mut Ledger,
-        to: AccountId,
-        amount: Decimal,
-    ) -> Result<()> {
-        let from = world.members[self.importer].clients;
-        self.fee(world, ledger, from, to, amount)?;
+    pub fn charge_importer(&mut self, ctx: &mut Ctx, to: AccountId, amount: Decimal) -> Result<()> {
+        let from = ctx.world.members[self.importer].clients;
+        self.fee(ctx, from, to, amount)?;
         self.debited += amount;
         Ok(())
     }
@@ -103,23 +95,17 @@ impl Payment {
     /// moment) and drift (mid of the moment against the t0 mid) to the payment.
     pub fn convert(
         &mut self,
-        world: &World,
-        ledger: &mut Ledger,
+        ctx: &mut Ctx,
         c: &Conversion,
         from_acct: AccountId,
         to_acct: AccountId,
     ) -> Result<()> {
+        let world = ctx.world;
         if c.from != c.to {
-            let post = |l: &mut Ledger, a, b, x| {
-                l.post(a, b, x)
-                    .map_err(|e| crate::Error::Invariant(e.to_string()))
-            };
-            post(ledger, from_acct, world.dealer[c.from.index()], c.given)?;
-            post(ledger, world.dealer[c.to.index()], to_acct, c.received)?;
+            ctx.post(from_acct, world.dealer[c.from.index()], c.given)?;
+            ctx.post(world.dealer[c.to.index()], to_acct, c.received)?;
         } else if from_acct != to_acct {
-            ledger
-                .post(from_acct, to_acct, c.given)
-                .map_err(|e| crate::Error::Invariant(e.to_string()))?;
+            ctx.post(from_acct, to_acct, c.given)?;
         }
         self.account_conversion(world, c);
         Ok(())
@@ -148,12 +134,11 @@ impl Payment {
     /// the exporter's bank. Returns what is left to credit.
     pub fn bearer_fee(
         &mut self,
-        world: &World,
-        ledger: &mut Ledger,
+        ctx: &mut Ctx,
         fee: &FeeSchedule,
         credit: Decimal,
-        now: Time,
     ) -> Result<Decimal> {
+        let (world, now) = (ctx.world, ctx.now);
         let (importer, exporter) = (&world.members[self.importer], &world.members[self.exporter]);
         match self.bearer {
             Bearer::Our | Bearer::Sha => {
@@ -164,7 +149,7 @@ impl Payment {
                     self.value_usd,
                     now,
                 );
-                self.charge_importer(world, ledger, importer.fees_home, amount)?;
+                self.charge_importer(ctx, importer.fees_home, amount)?;
                 Ok(credit)
             }
             Bearer::Ben => {
@@ -177,13 +162,7 @@ impl Payment {
                         now,
                     )
                     .min(credit);
-                self.fee(
-                    world,
-                    ledger,
-                    exporter.bank_home,
-                    exporter.fees_home,
-                    amount,
-                )?;
+                self.fee(ctx, exporter.bank_home, exporter.fees_home, amount)?;
                 Ok(credit - amount)
             }
         }
@@ -191,17 +170,9 @@ impl Payment {
 
     /// Credits the exporter `credit` (its currency) from its bank and marks the payment
     /// settled at `now`.
-    pub fn settle(
-        &mut self,
-        world: &World,
-        ledger: &mut Ledger,
-        credit: Decimal,
-        now: Time,
-    ) -> Result<()> {
-        let exporter = &world.members[self.exporter];
-        ledger
-            .post(exporter.bank_home, exporter.clients, credit)
-            .map_err(|e| crate::Error::Invariant(e.to_string()))?;
+    pub fn settle(&mut self, ctx: &mut Ctx, credit: Decimal) -> Result<()> {
+        let (exporter, now) = (&ctx.world.members[self.exporter], ctx.now);
+        ctx.post(exporter.bank_home, exporter.clients, credit)?;
         self.credited = credit;
         self.credited_ccy = exporter.currency;
         self.amount = Decimal::ZERO;

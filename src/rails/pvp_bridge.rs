@@ -12,7 +12,6 @@ use std::collections::VecDeque;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::bilateral::OnShort;
 use super::liquidity::Pool;
 use super::{Ctx, Next, Payment, RailContext, RailKind, Setup, member_listed};
 use crate::engine::Time;
@@ -21,7 +20,7 @@ use crate::fx::quote::bps_to_fraction;
 use crate::input::{CrossSpread, DelaySection, FeeSection};
 use crate::ledger::{AccountId, Ledger};
 use crate::money::CurrencyId;
-use crate::terms::{Delay, FeeSchedule};
+use crate::terms::{Delay, FeeSchedule, OnShort};
 use crate::world::World;
 use crate::{Error, Result};
 
@@ -254,21 +253,9 @@ impl Params {
             prefund_days: v.nonneg(p("prefund_days"), s.prefund_days)?,
             prefund_min_usd: v.nonneg(p("prefund_min_usd"), s.prefund_min_usd)?,
             topup_threshold,
-            topup_min: match &s.topup_min {
-                Some(d) => v.delay(p("topup_min"), d)?,
-                None => Delay::fixed(30.0),
-            },
+            topup_min: v.delay_or(p("topup_min"), &s.topup_min, 30.0)?,
             sweep_above,
-            on_short: match s.on_short.as_deref() {
-                None | Some("wait") => OnShort::Wait,
-                Some("fallback") => OnShort::Fallback,
-                Some(other) => {
-                    return Err(v.err(
-                        p("on_short"),
-                        format!("expected \"wait\" or \"fallback\", got \"{other}\""),
-                    ));
-                }
-            },
+            on_short: v.on_short(p("on_short"), &s.on_short)?,
         })
     }
 
@@ -310,12 +297,6 @@ pub struct PvpBridge {
     pool: Pool,
     threshold: Decimal,
     sweep_above: Option<Decimal>,
-}
-
-fn post(ledger: &mut Ledger, from: AccountId, to: AccountId, amount: Decimal) -> Result<()> {
-    ledger
-        .post(from, to, amount)
-        .map_err(|e| Error::Invariant(e.to_string()))
 }
 
 /// The conversion at the platform's quote: units of `to` per `from` at the mid less the half-
@@ -537,9 +518,9 @@ impl PvpBridge {
             self.pool
                 .accrue(ctx.world, ctx.ledger, self.balances[k].pool, ctx.now);
         }
-        post(ctx.ledger, acct(payer), acct(lp_in), x)?;
+        ctx.post(acct(payer), acct(lp_in), x)?;
         if let Err(e) = ctx.ledger.post(acct(lp_out), acct(payee), y) {
-            post(ctx.ledger, acct(lp_in), acct(payer), x)?;
+            ctx.post(acct(lp_in), acct(payer), x)?;
             return Err(Error::Invariant(format!(
                 "pvp_bridge: payee leg refused: {e}"
             )));
@@ -615,14 +596,14 @@ impl RailKind for PvpBridge {
                 // (it has just paid the same amount out of its platform balance), and the
                 // payee bank credits the exporter from its books (it has just received the
                 // same amount on the platform).
-                post(ctx.ledger, importer.clients, importer.bank_home, x)?;
+                ctx.post(importer.clients, importer.bank_home, x)?;
                 p.debited += x;
                 p.account_conversion(w, &conv);
                 if ci != ce {
                     ctx.traded(&conv, p.ticket_usd);
                 }
-                let credit = p.bearer_fee(w, ctx.ledger, &self.p.fee, y, ctx.now)?;
-                p.settle(w, ctx.ledger, credit, ctx.now)?;
+                let credit = p.bearer_fee(ctx, &self.p.fee, y)?;
+                p.settle(ctx, credit)?;
                 for k in [payer, lp_in, lp_out, payee] {
                     self.check_band(ctx, k);
                 }
@@ -645,9 +626,9 @@ impl RailKind for PvpBridge {
         let want = b.target + waiting;
         let have = ctx.ledger.balance(b.account);
         if want > have {
-            post(ctx.ledger, b.rtgs_account, b.account, want - have)?;
+            ctx.post(b.rtgs_account, b.account, want - have)?;
         } else if have > want && self.sweep_above.is_some() {
-            post(ctx.ledger, b.account, b.rtgs_account, have - want)?;
+            ctx.post(b.account, b.rtgs_account, have - want)?;
         }
         let b = &mut self.balances[k];
         b.transfer_pending = false;

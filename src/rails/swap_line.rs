@@ -268,12 +268,6 @@ const STAGE_PROCESS: u8 = 0;
 const STAGE_SETTLE: u8 = 1;
 const STAGE_INTEREST: u8 = 2;
 
-fn post(ledger: &mut Ledger, from: AccountId, to: AccountId, amount: Decimal) -> Result<()> {
-    ledger
-        .post(from, to, amount)
-        .map_err(|e| Error::Invariant(e.to_string()))
-}
-
 /// A rate written as a decimal number: the scenario's floats, exactly as written.
 fn rate_from_f64(x: f64) -> Decimal {
     x.to_string().parse().unwrap_or(Decimal::ZERO)
@@ -361,22 +355,16 @@ impl SwapLine {
 
     /// Draws `amount` of side `k`'s currency from the line into `to`; checks, before and after,
     /// that the drawn amount stays within the limit.
-    fn draw(
-        &mut self,
-        ledger: &mut Ledger,
-        k: usize,
-        to: AccountId,
-        amount: Decimal,
-    ) -> Result<()> {
-        if ledger.balance(self.cb[k]) < amount {
+    fn draw(&mut self, ctx: &mut Ctx, k: usize, to: AccountId, amount: Decimal) -> Result<()> {
+        if ctx.ledger.balance(self.cb[k]) < amount {
             return Err(Error::Invariant(format!(
                 "swap line: a draw of {amount} would exceed the limit ({} drawn of {})",
-                self.drawn(ledger, k),
+                self.drawn(ctx.ledger, k),
                 self.p.limit[k]
             )));
         }
-        post(ledger, self.cb[k], to, amount)?;
-        let drawn = self.drawn(ledger, k);
+        ctx.post(self.cb[k], to, amount)?;
+        let drawn = self.drawn(ctx.ledger, k);
         if drawn > self.p.limit[k] {
             return Err(Error::Invariant(format!(
                 "swap line: drawn {drawn} exceeds the limit {}",
@@ -456,10 +444,10 @@ impl RailKind for SwapLine {
                     // The payer's bank pays the line's price into its own central bank's side
                     // and keeps its margin; the payee's central bank lends the payee's currency.
                     let to_line = w.currencies.round(ci, received * den / num);
-                    post(ctx.ledger, importer.clients, importer.bank_home, given)?;
+                    ctx.post(importer.clients, importer.bank_home, given)?;
                     p.debited += given;
-                    post(ctx.ledger, importer.bank_home, self.cb[i], to_line)?;
-                    self.draw(ctx.ledger, e, exporter.bank_home, received)?;
+                    ctx.post(importer.bank_home, self.cb[i], to_line)?;
+                    self.draw(ctx, e, exporter.bank_home, received)?;
                     let mid = w.fx.cross_mid(ci, ce, ctx.now);
                     p.account_conversion(
                         w,
@@ -483,21 +471,15 @@ impl RailKind for SwapLine {
                                 None => ctx.convert_from(ci, ce, p.invoice_amount, p.ticket_usd),
                                 Some(k) => ctx.convert_to(ci, ce, k, p.ticket_usd),
                             };
-                            post(ctx.ledger, importer.clients, importer.bank_home, conv.given)?;
+                            ctx.post(importer.clients, importer.bank_home, conv.given)?;
                             p.debited += conv.given;
-                            p.convert(
-                                w,
-                                ctx.ledger,
-                                &conv,
-                                importer.bank_home,
-                                exporter.bank_home,
-                            )?;
+                            p.convert(ctx, &conv, importer.bank_home, exporter.bank_home)?;
                             conv.received
                         }
                     }
                 };
-                let credit = p.bearer_fee(w, ctx.ledger, &self.p.fee, received, ctx.now)?;
-                p.settle(w, ctx.ledger, credit, ctx.now)?;
+                let credit = p.bearer_fee(ctx, &self.p.fee, received)?;
+                p.settle(ctx, credit)?;
                 // The interest on a currency is shared by the payments that drew it (the
                 // borrowers); a payment converted at the market did not use the line.
                 if on_line
@@ -516,7 +498,7 @@ impl RailKind for SwapLine {
                 let k = if p.importer == self.member[0] { 0 } else { 1 };
                 let fee = w.currencies.round(ci, share * w.fx.mid(ci, ctx.now));
                 if fee > Decimal::ZERO {
-                    p.charge_importer(w, ctx.ledger, self.interest[k], fee)?;
+                    p.charge_importer(ctx, self.interest[k], fee)?;
                 }
                 Ok(Next::Done)
             }
