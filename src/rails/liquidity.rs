@@ -1,7 +1,6 @@
 //! Prefunded balances a rail keeps (nostros, bridge accounts, netting collateral): their carry
 //! cost accrued exactly between balance changes, and daily samples for peak and mean.
 
-
 use super::LiquidityStats;
 use crate::engine::{Time, YEAR_S};
 use crate::ledger::{AccountId, Ledger};
@@ -62,7 +61,8 @@ impl Pool {
         let now = now.min(world.trade_end);
         let a = &mut self.accounts[k];
         if now > a.last_t {
-            let bal_usd = crate::money::to_f64(world.fx.to_usd(a.ccy, ledger.balance(a.account), now));
+            let bal_usd =
+                crate::money::to_f64(world.fx.to_usd(a.ccy, ledger.balance(a.account), now));
             let rate = world.liquidity_cost_pa[a.ccy.index()];
             let carry = bal_usd * rate * (now - a.last_t) as f64 / YEAR_S as f64;
             self.carry_pending_usd += carry;
@@ -81,7 +81,9 @@ impl Pool {
             let total: f64 = self
                 .accounts
                 .iter()
-                .map(|a| crate::money::to_f64(world.fx.to_usd(a.ccy, ledger.balance(a.account), now)))
+                .map(|a| {
+                    crate::money::to_f64(world.fx.to_usd(a.ccy, ledger.balance(a.account), now))
+                })
                 .sum();
             self.samples += 1;
             self.sum_usd += total;

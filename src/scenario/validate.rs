@@ -117,10 +117,108 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
     let raw: RawScenario = serde_path_to_error::deserialize(toml::Value::Table(l.merged.clone()))
         .map_err(|e| serde_error(l, e))?;
     let v = Checker::new(l);
-
-    // [scenario]
+    // Sections in the order the errors should come: a later section may use an earlier one's
+    // checked values (members need currencies, trade needs members, routes need rails).
     let sc = &raw.scenario;
-    v.scenario_name(key_path!["scenario", "name"], &sc.name)?;
+    let start = scenario_section(&v, sc)?;
+    let epoch = Utc.from_utc_datetime(&start.and_hms_opt(0, 0, 0).expect("midnight exists"));
+    let CurrencyTables {
+        currencies,
+        liquidity_cost_pa,
+        processes,
+        usd_half_bps,
+    } = currency_sections(&v, &raw.currency)?;
+    let members = member_sections(&v, &raw.member, &currencies)?;
+    let fx = fx_section(&v, &raw.fx, &currencies, processes, usd_half_bps)?;
+    let max_market_half_bps = check_spread_bounds(&v, &raw, &currencies, &fx.spreads, &fx.depth)?;
+    let ids = Ids {
+        v: &v,
+        currencies: &currencies,
+        members: &members,
+    };
+    let mut data_files = l.files.clone();
+    let (matrix, scale) = trade_matrix(l, &ids, &raw.trade, &mut data_files)?;
+    let trade = trade_section(&ids, &raw.trade, sc, epoch, matrix, &fx.processes)?;
+    let mut warnings = check_volume(&v, sc, &trade, scale)?;
+    let rails = rail_sections(&ids, &raw.rail, max_market_half_bps)?;
+    let routes = route_sections(&ids, &raw.route, &trade.corridors, &rails)?;
+    warnings.extend(calendar_warnings(sc, start, epoch, &members, &rails)?);
+    let resolved = toml::to_string(&l.merged)
+        .map_err(|e| Error::Invariant(format!("re-serialising the scenario: {e}")))?;
+    let sha256 = super::load::sha256_hex(resolved.as_bytes());
+    data_files.push(super::load::DataFile::new(
+        "holidays",
+        "bundled:holidays.csv".into(),
+        crate::calendar::bundled_holidays_csv().as_bytes(),
+    ));
+    Ok(Scenario {
+        name: sc.name.clone(),
+        description: sc.description.clone(),
+        epoch,
+        days: sc.days,
+        seed: sc.seed,
+        replications: sc.replications,
+        drain_days: sc.drain_days,
+        max_events: sc.max_events,
+        currencies,
+        liquidity_cost_pa,
+        members,
+        fx,
+        trade,
+        rails,
+        routes,
+        write_payments: raw.output.payments,
+        source: l.chain[0].display.display().to_string(),
+        resolved,
+        sha256,
+        files: data_files,
+        warnings,
+    })
+}
+
+/// What the checks of later sections look names up in: the checker, the declared currencies and
+/// the members.
+struct Ids<'a> {
+    v: &'a Checker<'a>,
+    currencies: &'a Currencies,
+    members: &'a [MemberSpec],
+}
+
+impl Ids<'_> {
+    fn member(&self, code: &str) -> Option<usize> {
+        self.members.iter().position(|m| m.code == code)
+    }
+
+    /// A corridor `"EXPORTER->IMPORTER"` as member indices, or `"*"` (None).
+    fn corridor(&self, path: Vec<Seg>, s: &str) -> Result<CorridorKey> {
+        let v = self.v;
+        if s == "*" {
+            return Ok(None);
+        }
+        let (a, b) = s
+            .split_once("->")
+            .ok_or_else(|| v.err(path.clone(), format!("expected a corridor \"EXPORTER->IMPORTER\" such as \"TR->AZ\", or \"*\"; got \"{s}\"")))?;
+        let a = self.member(a.trim()).ok_or_else(|| {
+            v.err(
+                path.clone(),
+                format!("unknown member \"{}\" in corridor \"{s}\"", a.trim()),
+            )
+        })?;
+        let b = self.member(b.trim()).ok_or_else(|| {
+            v.err(
+                path.clone(),
+                format!("unknown member \"{}\" in corridor \"{s}\"", b.trim()),
+            )
+        })?;
+        if a == b {
+            return Err(v.err(path, format!("corridor \"{s}\" joins a member to itself")));
+        }
+        Ok(Some((a, b)))
+    }
+}
+
+/// `[scenario]`: name, description, span and run limits. Returns the start date.
+fn scenario_section(v: &Checker, sc: &ScenarioSection) -> Result<NaiveDate> {
     v.label(
         key_path!["scenario", "description"],
         &sc.description,
@@ -137,7 +235,6 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
             format!("expected a date such as 2025-01-01, got {}", sc.start),
         )
     })?;
-    let epoch = Utc.from_utc_datetime(&start.and_hms_opt(0, 0, 0).expect("midnight exists"));
     if sc.days == 0 || sc.days > 3_660 {
         return Err(v.err(
             key_path!["scenario", "days"],
@@ -159,13 +256,28 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
     if sc.max_events == 0 {
         return Err(v.err(key_path!["scenario", "max_events"], "must be positive"));
     }
+    Ok(start)
+}
 
-    // [[currency]]
+/// The checked `[[currency]]` tables, each vector in currency-id order (USD first where the
+/// vector has a USD entry).
+struct CurrencyTables {
+    currencies: Currencies,
+    /// Annual carry rate by currency id (USD first).
+    liquidity_cost_pa: Vec<f64>,
+    /// One per non-USD currency.
+    processes: Vec<CurrencyProcess>,
+    /// Half-spread against USD by currency id (USD first).
+    usd_half_bps: Vec<f64>,
+}
+
+/// `[[currency]]`: codes, minor units, opening mids, rate regimes and carry.
+fn currency_sections(v: &Checker, raw: &[CurrencySection]) -> Result<CurrencyTables> {
     let mut currencies = Currencies::new();
     let mut liquidity_cost_pa = vec![0.0];
     let mut processes = Vec::new();
     let mut usd_half_bps = vec![0.0];
-    for (i, c) in raw.currency.iter().enumerate() {
+    for (i, c) in raw.iter().enumerate() {
         let p = |key: &str| key_path!["currency", i, key];
         if c.code.len() != 3 || !c.code.chars().all(|ch| ch.is_ascii_uppercase()) {
             return Err(v.err(
@@ -247,16 +359,28 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
         usd_half_bps.push(v.nonneg(p("usd_half_spread_bps"), c.usd_half_spread_bps)?);
         currencies.add(&c.code, c.minor_units);
     }
+    Ok(CurrencyTables {
+        currencies,
+        liquidity_cost_pa,
+        processes,
+        usd_half_bps,
+    })
+}
 
-    // [[member]]
-    if raw.member.len() < 2 {
+/// `[[member]]`: codes, currencies and RTGS calendars.
+fn member_sections(
+    v: &Checker,
+    raw: &[MemberSection],
+    currencies: &Currencies,
+) -> Result<Vec<MemberSpec>> {
+    if raw.len() < 2 {
         return Err(v.err(
             key_path!["member"],
-            format!("at least two members are needed, got {}", raw.member.len()),
+            format!("at least two members are needed, got {}", raw.len()),
         ));
     }
     let mut members: Vec<MemberSpec> = Vec::new();
-    for (i, m) in raw.member.iter().enumerate() {
+    for (i, m) in raw.iter().enumerate() {
         let p = |key: &str| key_path!["member", i, key];
         if m.code.len() != 2 || !m.code.chars().all(|ch| ch.is_ascii_uppercase()) {
             return Err(v.err(
@@ -338,10 +462,17 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
             },
         });
     }
-    let member_ix = |code: &str| members.iter().position(|m| m.code == code);
+    Ok(members)
+}
 
-    // [fx]
-    let fx = &raw.fx;
+/// `[fx]`: the rate path's tick and sampling, correlations, spreads and market depth.
+fn fx_section(
+    v: &Checker,
+    fx: &FxSection,
+    currencies: &Currencies,
+    processes: Vec<CurrencyProcess>,
+    usd_half_bps: Vec<f64>,
+) -> Result<FxParams> {
     if fx.tick_h == 0 || fx.tick_h > 24 {
         return Err(v.err(
             key_path!["fx", "tick_h"],
@@ -351,53 +482,58 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
     if fx.sample_h == 0 {
         return Err(v.err(key_path!["fx", "sample_h"], "must be at least 1 hour"));
     }
-    let n = processes.len();
+    let correlation = correlations(v, fx, currencies, processes.len())?;
+    let mut cross_half_bps = BTreeMap::new();
+    let mut seen = BTreeMap::new();
+    for (i, c) in fx.cross.iter().enumerate() {
+        let (a, b) = currency_pair(v, currencies, key_path!["fx", "cross", i, "pair"], &c.pair)?;
+        listed_once(v, &mut seen, "cross", i, (a, b), &c.pair)?;
+        let bps = v.nonneg(
+            key_path!["fx", "cross", i, "half_spread_bps"],
+            c.half_spread_bps,
+        )?;
+        cross_half_bps.insert(if a < b { (a, b) } else { (b, a) }, bps);
+    }
+    let size_curve = size_curve(v, fx)?;
+    let spreads = SpreadTable {
+        usd_half_bps,
+        cross_half_bps,
+        cross_multiplier: v.nonneg(key_path!["fx", "cross_multiplier"], fx.cross_multiplier)?,
+        size_curve,
+    };
+    let depth = depth_section(v, fx.depth.as_ref())?;
+    Ok(FxParams {
+        tick_s: fx.tick_h as i64 * HOUR_S,
+        processes,
+        correlation,
+        jumps: Vec::new(),
+        spreads,
+        sample_s: fx.sample_h as i64 * HOUR_S,
+        depth,
+    })
+}
+
+/// `fx.correlation`: the correlation matrix of the non-USD rates (`n` of them), which must be
+/// positive definite.
+fn correlations(
+    v: &Checker,
+    fx: &FxSection,
+    currencies: &Currencies,
+    n: usize,
+) -> Result<Vec<Vec<f64>>> {
     let mut corr = vec![vec![0.0; n]; n];
     for (i, row) in corr.iter_mut().enumerate() {
         row[i] = 1.0;
     }
-    let pair = |path: Vec<Seg>, s: &str| -> Result<(CurrencyId, CurrencyId)> {
-        let (a, b) = s.split_once('/').ok_or_else(|| {
-            v.err(
-                path.clone(),
-                format!("expected a pair \"AAA/BBB\", got \"{s}\""),
-            )
-        })?;
-        let id = |c: &str| {
-            currencies.id(c).ok_or_else(|| {
-                v.err(
-                    path.clone(),
-                    format!("unknown currency \"{c}\" in pair \"{s}\""),
-                )
-            })
-        };
-        let (a, b) = (id(a)?, id(b)?);
-        if a == b {
-            return Err(v.err(path, format!("pair \"{s}\" names the same currency twice")));
-        }
-        Ok((a, b))
-    };
-    // A pair listed twice (in either order) would let the later entry silently win.
-    let once = |seen: &mut BTreeMap<(CurrencyId, CurrencyId), String>,
-                table: &str,
-                i: usize,
-                (a, b): (CurrencyId, CurrencyId),
-                name: &str| {
-        match seen.insert(if a < b { (a, b) } else { (b, a) }, name.to_string()) {
-            Some(first) => Err(v.err(
-                key_path!["fx", table, i, "pair"],
-                format!(
-                    "pair \"{name}\" is listed twice in fx.{table} (also as \"{first}\"); \
-                     list each pair once"
-                ),
-            )),
-            None => Ok(()),
-        }
-    };
     let mut seen = BTreeMap::new();
     for (i, c) in fx.correlation.iter().enumerate() {
-        let (a, b) = pair(key_path!["fx", "correlation", i, "pair"], &c.pair)?;
-        once(&mut seen, "correlation", i, (a, b), &c.pair)?;
+        let (a, b) = currency_pair(
+            v,
+            currencies,
+            key_path!["fx", "correlation", i, "pair"],
+            &c.pair,
+        )?;
+        listed_once(v, &mut seen, "correlation", i, (a, b), &c.pair)?;
         if a == CurrencyId::USD || b == CurrencyId::USD {
             return Err(v.err(
                 key_path!["fx", "correlation", i, "pair"],
@@ -419,17 +555,61 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
             format!("{e}: the listed correlations cannot hold together"),
         ));
     }
-    let mut cross_half_bps = BTreeMap::new();
-    let mut seen = BTreeMap::new();
-    for (i, c) in fx.cross.iter().enumerate() {
-        let (a, b) = pair(key_path!["fx", "cross", i, "pair"], &c.pair)?;
-        once(&mut seen, "cross", i, (a, b), &c.pair)?;
-        let bps = v.nonneg(
-            key_path!["fx", "cross", i, "half_spread_bps"],
-            c.half_spread_bps,
-        )?;
-        cross_half_bps.insert(if a < b { (a, b) } else { (b, a) }, bps);
+    Ok(corr)
+}
+
+/// A currency pair `"AAA/BBB"` of two different declared currencies.
+fn currency_pair(
+    v: &Checker,
+    currencies: &Currencies,
+    path: Vec<Seg>,
+    s: &str,
+) -> Result<(CurrencyId, CurrencyId)> {
+    let (a, b) = s.split_once('/').ok_or_else(|| {
+        v.err(
+            path.clone(),
+            format!("expected a pair \"AAA/BBB\", got \"{s}\""),
+        )
+    })?;
+    let id = |c: &str| {
+        currencies.id(c).ok_or_else(|| {
+            v.err(
+                path.clone(),
+                format!("unknown currency \"{c}\" in pair \"{s}\""),
+            )
+        })
+    };
+    let (a, b) = (id(a)?, id(b)?);
+    if a == b {
+        return Err(v.err(path, format!("pair \"{s}\" names the same currency twice")));
     }
+    Ok((a, b))
+}
+
+/// Refuses a pair listed twice (in either order) in `fx.TABLE`: the later entry would
+/// silently win.
+fn listed_once(
+    v: &Checker,
+    seen: &mut BTreeMap<(CurrencyId, CurrencyId), String>,
+    table: &str,
+    i: usize,
+    (a, b): (CurrencyId, CurrencyId),
+    name: &str,
+) -> Result<()> {
+    match seen.insert(if a < b { (a, b) } else { (b, a) }, name.to_string()) {
+        Some(first) => Err(v.err(
+            key_path!["fx", table, i, "pair"],
+            format!(
+                "pair \"{name}\" is listed twice in fx.{table} (also as \"{first}\"); \
+                 list each pair once"
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// `fx.size_curve`: spread multipliers by ticket size, in ascending bands.
+fn size_curve(v: &Checker, fx: &FxSection) -> Result<Vec<SizeBand>> {
     let mut size_curve = Vec::new();
     for (i, b) in fx.size_curve.iter().enumerate() {
         let up_to = match b.up_to_usd {
@@ -450,13 +630,15 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
             multiplier: v.nonneg(key_path!["fx", "size_curve", i, "multiplier"], b.multiplier)?,
         });
     }
-    let spreads = SpreadTable {
-        usd_half_bps,
-        cross_half_bps,
-        cross_multiplier: v.nonneg(key_path!["fx", "cross_multiplier"], fx.cross_multiplier)?,
-        size_curve,
-    };
-    let depth = match &fx.depth {
+    Ok(size_curve)
+}
+
+/// `[fx.depth]`: how spreads widen with the volume a pair has traded lately (off when absent).
+fn depth_section(
+    v: &Checker,
+    depth: Option<&DepthSection>,
+) -> Result<crate::fx::depth::DepthParams> {
+    Ok(match depth {
         None => crate::fx::depth::DepthParams::default(),
         Some(d) => {
             let p = |key: &str| key_path!["fx", "depth", key];
@@ -476,38 +658,23 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
                 usd_pairs: d.usd_pairs,
             }
         }
-    };
+    })
+}
 
-    let max_market_half_bps = check_spread_bounds(&v, &raw, &currencies, &spreads, &depth)?;
+/// One row of the trade matrix: exporter and importer (member indices), annual trade in USD,
+/// and the corridor's label as the file wrote it.
+type MatrixRow = (usize, usize, f64, String);
 
-    // [trade]
-    let t = &raw.trade;
-    let corridor_key = |path: Vec<Seg>, s: &str| -> Result<CorridorKey> {
-        if s == "*" {
-            return Ok(None);
-        }
-        let (a, b) = s
-            .split_once("->")
-            .ok_or_else(|| v.err(path.clone(), format!("expected a corridor \"EXPORTER->IMPORTER\" such as \"TR->AZ\", or \"*\"; got \"{s}\"")))?;
-        let a = member_ix(a.trim()).ok_or_else(|| {
-            v.err(
-                path.clone(),
-                format!("unknown member \"{}\" in corridor \"{s}\"", a.trim()),
-            )
-        })?;
-        let b = member_ix(b.trim()).ok_or_else(|| {
-            v.err(
-                path.clone(),
-                format!("unknown member \"{}\" in corridor \"{s}\"", b.trim()),
-            )
-        })?;
-        if a == b {
-            return Err(v.err(path, format!("corridor \"{s}\" joins a member to itself")));
-        }
-        Ok(Some((a, b)))
-    };
-    let mut matrix: Vec<(usize, usize, f64, String)> = Vec::new();
-    let mut data_files = l.files.clone();
+/// `trade.matrix` and `trade.scale`: the annual trade by corridor, read from the data file
+/// (recorded in `data_files`) and scaled. Returns the scaled rows and the scale.
+fn trade_matrix(
+    l: &Loaded,
+    ids: &Ids,
+    t: &TradeSection,
+    data_files: &mut Vec<super::load::DataFile>,
+) -> Result<(Vec<MatrixRow>, f64)> {
+    let v = ids.v;
+    let mut matrix: Vec<MatrixRow> = Vec::new();
     if let Some(name) = &t.matrix {
         // Relative to the file that wrote the key (the command line: the current folder).
         let on_command_line = l
@@ -536,7 +703,7 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
             file.display().to_string(),
             text.as_bytes(),
         ));
-        matrix = read_matrix(&file, &text, &members)?;
+        matrix = read_matrix(&file, &text, ids.members)?;
     }
     let scale = v.nonneg(key_path!["trade", "scale"], t.scale)?;
     if scale > MAX_TRADE_SCALE {
@@ -554,6 +721,12 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
             "give a `matrix` file or at least one [[trade.payment]]",
         ));
     }
+    Ok((matrix, scale))
+}
+
+/// `[trade.size]`: the invoice size distribution and its cap (USD). Without a matrix (explicit
+/// payments only) it may be left out.
+fn size_section(v: &Checker, t: &TradeSection, no_matrix: bool) -> Result<(SizeDist, f64)> {
     let size = match &t.size {
         Some(sz) => {
             let p = |key: &str| key_path!["trade", "size", key];
@@ -594,7 +767,7 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
                 }
             }
         }
-        None if matrix.is_empty() => SizeDist::LogNormal {
+        None if no_matrix => SizeDist::LogNormal {
             median_usd: 1.0,
             sigma: 0.0,
         },
@@ -618,6 +791,60 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
         }
         None => crate::money::MAX_PAYMENT_USD,
     };
+    Ok((size, max_usd))
+}
+
+/// `[[trade.invoice_currency]]`: shares of invoices in USD, the exporter's and the importer's
+/// currency (cumulative), by corridor or for every corridor (`"*"`).
+fn invoice_rules(ids: &Ids, t: &TradeSection) -> Result<Vec<(CorridorKey, [f64; 3])>> {
+    let v = ids.v;
+    let mut invoice_rules: Vec<(CorridorKey, [f64; 3])> = Vec::new();
+    for (i, rule) in t.invoice_currency.iter().enumerate() {
+        let key = ids.corridor(
+            key_path!["trade", "invoice_currency", i, "corridor"],
+            &rule.corridor,
+        )?;
+        if invoice_rules.iter().any(|(k2, _)| *k2 == key) {
+            return Err(v.err(
+                key_path!["trade", "invoice_currency", i, "corridor"],
+                format!(
+                    "corridor \"{}\" has two invoice-currency rules",
+                    rule.corridor
+                ),
+            ));
+        }
+        let shares = v.shares(
+            key_path!["trade", "invoice_currency", i],
+            ["usd", "exporter", "importer"],
+            [rule.usd, rule.exporter, rule.importer],
+        )?;
+        invoice_rules.push((key, shares));
+    }
+    Ok(invoice_rules)
+}
+
+/// The invoice-currency shares of corridor `e -> im`: its own rule, else the `"*"` rule, else
+/// all in USD.
+fn invoice_for(rules: &[(CorridorKey, [f64; 3])], e: usize, im: usize) -> [f64; 3] {
+    rules
+        .iter()
+        .find(|(key, _)| *key == Some((e, im)))
+        .or_else(|| rules.iter().find(|(key, _)| key.is_none()))
+        .map_or([1.0, 1.0, 1.0], |(_, s)| *s)
+}
+
+/// `[trade]`: sizes, payment terms, invoice currencies, the corridors with trade and the
+/// explicit payments (`[[trade.payment]]`), on top of the matrix already read.
+fn trade_section(
+    ids: &Ids,
+    t: &TradeSection,
+    sc: &ScenarioSection,
+    epoch: chrono::DateTime<Utc>,
+    matrix: Vec<MatrixRow>,
+    processes: &[CurrencyProcess],
+) -> Result<TradeParams> {
+    let v = ids.v;
+    let (size, max_usd) = size_section(v, t, matrix.is_empty())?;
     let terms_days = match &t.terms_days {
         Some(c) => {
             let (values, cumulative) = v.choice(key_path!["trade", "terms_days"], c)?;
@@ -666,47 +893,44 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
             format!("must be a finite rate above -1, got {growth_pa}"),
         ));
     }
-    let mut invoice_rules: Vec<(CorridorKey, [f64; 3])> = Vec::new();
-    for (i, rule) in t.invoice_currency.iter().enumerate() {
-        let key = corridor_key(
-            key_path!["trade", "invoice_currency", i, "corridor"],
-            &rule.corridor,
-        )?;
-        if invoice_rules.iter().any(|(k2, _)| *k2 == key) {
-            return Err(v.err(
-                key_path!["trade", "invoice_currency", i, "corridor"],
-                format!(
-                    "corridor \"{}\" has two invoice-currency rules",
-                    rule.corridor
-                ),
-            ));
-        }
-        let shares = v.shares(
-            key_path!["trade", "invoice_currency", i],
-            ["usd", "exporter", "importer"],
-            [rule.usd, rule.exporter, rule.importer],
-        )?;
-        invoice_rules.push((key, shares));
-    }
-    let invoice_for = |e: usize, im: usize| {
-        invoice_rules
-            .iter()
-            .find(|(key, _)| *key == Some((e, im)))
-            .or_else(|| invoice_rules.iter().find(|(key, _)| key.is_none()))
-            .map_or([1.0, 1.0, 1.0], |(_, s)| *s)
-    };
+    let invoice_rules = invoice_rules(ids, t)?;
     let mut corridors: Vec<Corridor> = matrix
         .iter()
         .filter(|(_, _, usd, _)| *usd > 0.0)
         .map(|(e, im, usd, source)| Corridor {
             exporter: *e,
             importer: *im,
-            code: format!("{}->{}", members[*e].code, members[*im].code),
+            code: format!("{}->{}", ids.members[*e].code, ids.members[*im].code),
             annual_usd: *usd,
             source: source.clone(),
-            invoice_cumulative: invoice_for(*e, *im),
+            invoice_cumulative: invoice_for(&invoice_rules, *e, *im),
         })
         .collect();
+    let explicit = explicit_payments(ids, t, sc, epoch, processes, &invoice_rules, &mut corridors)?;
+    Ok(TradeParams {
+        corridors,
+        size,
+        max_usd,
+        terms_days,
+        hours_min,
+        bearer_cumulative,
+        growth_pa,
+        explicit,
+    })
+}
+
+/// `[[trade.payment]]`: payments at given instants, in time order (equal times keep the order
+/// written). A payment on a corridor without matrix trade adds the corridor.
+fn explicit_payments(
+    ids: &Ids,
+    t: &TradeSection,
+    sc: &ScenarioSection,
+    epoch: chrono::DateTime<Utc>,
+    processes: &[CurrencyProcess],
+    invoice_rules: &[(CorridorKey, [f64; 3])],
+    corridors: &mut Vec<Corridor>,
+) -> Result<Vec<TradePayment>> {
+    let v = ids.v;
     let mut explicit = Vec::new();
     for (i, pay) in t.payment.iter().enumerate() {
         let p = |key: &str| key_path!["trade", "payment", i, key];
@@ -725,13 +949,13 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
                 format!("{} lies outside the simulated days", pay.at),
             ));
         }
-        let e = member_ix(&pay.exporter).ok_or_else(|| {
+        let e = ids.member(&pay.exporter).ok_or_else(|| {
             v.err(
                 p("exporter"),
                 format!("unknown member \"{}\"", pay.exporter),
             )
         })?;
-        let im = member_ix(&pay.importer).ok_or_else(|| {
+        let im = ids.member(&pay.importer).ok_or_else(|| {
             v.err(
                 p("importer"),
                 format!("unknown member \"{}\"", pay.importer),
@@ -740,7 +964,7 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
         if e == im {
             return Err(v.err(p("importer"), "exporter and importer must differ"));
         }
-        let currency = currencies.id(&pay.currency).ok_or_else(|| {
+        let currency = ids.currencies.id(&pay.currency).ok_or_else(|| {
             v.err(
                 p("currency"),
                 format!("unknown currency \"{}\"", pay.currency),
@@ -769,13 +993,13 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
                 ),
             ));
         }
-        if currencies.round(currency, amount) != amount {
+        if ids.currencies.round(currency, amount) != amount {
             return Err(v.err(
                 p("amount"),
                 format!(
                     "{amount} has more decimals than {} allows ({})",
                     pay.currency,
-                    currencies.minor_units(currency)
+                    ids.currencies.minor_units(currency)
                 ),
             ));
         }
@@ -799,10 +1023,10 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
                 corridors.push(Corridor {
                     exporter: e,
                     importer: im,
-                    code: format!("{}->{}", members[e].code, members[im].code),
+                    code: format!("{}->{}", ids.members[e].code, ids.members[im].code),
                     annual_usd: 0.0,
                     source: "scenario".into(),
-                    invoice_cumulative: invoice_for(e, im),
+                    invoice_cumulative: invoice_for(invoice_rules, e, im),
                 });
                 corridors.len() - 1
             }
@@ -817,11 +1041,26 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
     }
     // Explicit payments in time order; equal times keep the order written.
     explicit.sort_by_key(|p| p.at);
+    Ok(explicit)
+}
+
+/// Refuses a scenario that would generate more payments than a run can hold (a size in the
+/// wrong unit, or a typo, would otherwise show only after minutes) and warns of one with none.
+/// Returns the warnings.
+fn check_volume(
+    v: &Checker,
+    sc: &ScenarioSection,
+    trade: &TradeParams,
+    scale: f64,
+) -> Result<Vec<String>> {
     // A size in the wrong unit (cents, or a typo) would make a run generate billions of
     // payments: refuse it up front rather than after minutes.
-    let mean_size = size.mean_capped(max_usd);
-    let growth = (1.0 + growth_pa).powf(sc.days as f64 / 365.0).max(1.0);
-    let expected_payments: f64 = corridors
+    let mean_size = trade.size.mean_capped(trade.max_usd);
+    let growth = (1.0 + trade.growth_pa)
+        .powf(sc.days as f64 / 365.0)
+        .max(1.0);
+    let expected_payments: f64 = trade
+        .corridors
         .iter()
         .map(|c| c.annual_usd * sc.days as f64 / 365.0 / mean_size)
         .sum::<f64>()
@@ -861,17 +1100,25 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
             ),
         ));
     }
-    if expected_payments == 0.0 && explicit.is_empty() {
+    if expected_payments == 0.0 && trade.explicit.is_empty() {
         warnings.push(
             "this scenario produces no payments: every corridor's trade is zero (check the \
              trade matrix, trade.scale and the members)"
                 .to_string(),
         );
     }
+    Ok(warnings)
+}
 
-    // [[rail]]
+/// `[[rail]]`: names, and each rail kind's own section checked by the kind itself.
+fn rail_sections(
+    ids: &Ids,
+    raw: &[RailSection],
+    max_market_half_bps: f64,
+) -> Result<Vec<RailSpec>> {
+    let v = ids.v;
     let mut rails: Vec<RailSpec> = Vec::new();
-    for (i, r) in raw.rail.iter().enumerate() {
+    for (i, r) in raw.iter().enumerate() {
         let p = |key: &str| key_path!["rail", i, key];
         let name = r.name();
         if name.trim().is_empty() {
@@ -882,9 +1129,9 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
             return Err(v.err(p("name"), format!("rail \"{name}\" is declared twice")));
         }
         let cx = crate::rails::RailContext {
-            check: &v,
-            currencies: &currencies,
-            members: &members,
+            check: v,
+            currencies: ids.currencies,
+            members: ids.members,
             index: i,
             max_market_half_bps,
         };
@@ -897,8 +1144,18 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
     if rails.is_empty() {
         return Err(v.err(key_path!["rail"], "declare at least one [[rail]]"));
     }
+    Ok(rails)
+}
 
-    // [[route]]
+/// `[[route]]`: rail shares and fallbacks by corridor (or `"*"`); every corridor with trade
+/// gets one, and every rail on it must serve the corridor. Returns one per corridor.
+fn route_sections(
+    ids: &Ids,
+    raw: &[RouteSection],
+    corridors: &[Corridor],
+    rails: &[RailSpec],
+) -> Result<Vec<Route>> {
+    let v = ids.v;
     let rail_ix = |path: Vec<Seg>, name: &str| -> Result<usize> {
         rails.iter().position(|r| r.name == name).ok_or_else(|| {
             let names: Vec<&str> = rails.iter().map(|r| r.name.as_str()).collect();
@@ -910,8 +1167,8 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
     };
     let mut route_rules: Vec<(CorridorKey, usize, Route)> = Vec::new();
     let mut seen = BTreeSet::new();
-    for (i, r) in raw.route.iter().enumerate() {
-        let key = corridor_key(key_path!["route", i, "corridor"], &r.corridor)?;
+    for (i, r) in raw.iter().enumerate() {
+        let key = ids.corridor(key_path!["route", i, "corridor"], &r.corridor)?;
         if !seen.insert(key) {
             return Err(v.err(
                 key_path!["route", i, "corridor"],
@@ -943,8 +1200,8 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
         route_rules.push((key, i, Route { shares, fallback }));
     }
     let mut routes = Vec::with_capacity(corridors.len());
-    for c in &corridors {
-        let (exp, imp) = (&members[c.exporter].code, &members[c.importer].code);
+    for c in corridors {
+        let (exp, imp) = (&ids.members[c.exporter].code, &ids.members[c.importer].code);
         let (_, i, rule) = route_rules
             .iter()
             .find(|(key, _, _)| *key == Some((c.exporter, c.importer)))
@@ -976,9 +1233,21 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
         }
         routes.push(rule.clone());
     }
+    Ok(routes)
+}
 
+/// Settings that are valid but leave payments that can never settle, or calendars with less
+/// in them than the user may think: warnings, not errors.
+fn calendar_warnings(
+    sc: &ScenarioSection,
+    start: NaiveDate,
+    epoch: chrono::DateTime<Utc>,
+    members: &[MemberSpec],
+    rails: &[RailSpec],
+) -> Result<Vec<String>> {
+    let mut warnings = Vec::new();
     // A member without business days can never open its RTGS: its payments never settle.
-    for m in &members {
+    for m in members {
         let days: BTreeSet<u32> = m
             .calendar
             .weekend
@@ -993,11 +1262,40 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
             ));
         }
     }
+    warnings.extend(netting_warnings(sc, epoch, members, rails)?);
+    // Bundled holidays cover only some years: outside them a calendar silently has weekends
+    // but no holidays, which an analyst should know.
+    let last_day = start + chrono::Duration::days((sc.days + sc.drain_days) as i64);
+    let (first_year, last_year) = crate::calendar::BUNDLED_YEARS;
+    if start.year() < first_year || last_day.year() > last_year {
+        let with_holidays: Vec<&str> = members
+            .iter()
+            .filter(|m| m.calendar.holidays.is_some())
+            .map(|m| m.code.as_str())
+            .collect();
+        if !with_holidays.is_empty() {
+            warnings.push(format!(
+                "the run spans {start} to {last_day}, but bundled holidays cover only {first_year}-{last_year}: outside those years {} have weekends but no holidays (add them with `extra_closed`)",
+                with_holidays.join(", ")
+            ));
+        }
+    }
+    Ok(warnings)
+}
+
+/// Netting rails whose cycles never happen, or never find a member's RTGS open.
+fn netting_warnings(
+    sc: &ScenarioSection,
+    epoch: chrono::DateTime<Utc>,
+    members: &[MemberSpec],
+    rails: &[RailSpec],
+) -> Result<Vec<String>> {
+    let mut warnings = Vec::new();
     // A netting house settles a member only at cycles during the member's RTGS hours: with no
     // such cycle in the run, that member's items wait in the book and never settle.
     let run_end_s = (sc.days + sc.drain_days) as Time * DAY_S;
     let span_days = sc.days + sc.drain_days + 2;
-    for r in &rails {
+    for r in rails {
         let crate::rails::RailParams::Netting(p) = &r.params else {
             continue;
         };
@@ -1034,73 +1332,7 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
             ));
         }
     }
-    // Bundled holidays cover only some years: outside them a calendar silently has weekends
-    // but no holidays, which an analyst should know.
-    let last_day = start + chrono::Duration::days((sc.days + sc.drain_days) as i64);
-    let (first_year, last_year) = crate::calendar::BUNDLED_YEARS;
-    if start.year() < first_year || last_day.year() > last_year {
-        let with_holidays: Vec<&str> = members
-            .iter()
-            .filter(|m| m.calendar.holidays.is_some())
-            .map(|m| m.code.as_str())
-            .collect();
-        if !with_holidays.is_empty() {
-            warnings.push(format!(
-                "the run spans {start} to {last_day}, but bundled holidays cover only {first_year}-{last_year}: outside those years {} have weekends but no holidays (add them with `extra_closed`)",
-                with_holidays.join(", ")
-            ));
-        }
-    }
-    let resolved = toml::to_string(&l.merged)
-        .map_err(|e| Error::Invariant(format!("re-serialising the scenario: {e}")))?;
-    let sha256 = super::load::sha256_hex(resolved.as_bytes());
-    Ok(Scenario {
-        name: sc.name.clone(),
-        description: sc.description.clone(),
-        epoch,
-        days: sc.days,
-        seed: sc.seed,
-        replications: sc.replications,
-        drain_days: sc.drain_days,
-        max_events: sc.max_events,
-        currencies,
-        liquidity_cost_pa,
-        members,
-        fx: FxParams {
-            tick_s: fx.tick_h as i64 * HOUR_S,
-            processes,
-            correlation: corr,
-            jumps: Vec::new(),
-            spreads,
-            sample_s: fx.sample_h as i64 * HOUR_S,
-            depth,
-        },
-        trade: TradeParams {
-            corridors,
-            size,
-            max_usd,
-            terms_days,
-            hours_min,
-            bearer_cumulative,
-            growth_pa,
-            explicit,
-        },
-        rails,
-        routes,
-        write_payments: raw.output.payments,
-        source: l.chain[0].display.display().to_string(),
-        resolved,
-        sha256,
-        files: {
-            data_files.push(super::load::DataFile::new(
-                "holidays",
-                "bundled:holidays.csv".into(),
-                crate::calendar::bundled_holidays_csv().as_bytes(),
-            ));
-            data_files
-        },
-        warnings,
-    })
+    Ok(warnings)
 }
 
 /// Checks that no market quote can reach [`MAX_HALF_SPREAD_BPS`] after the size curve, the
@@ -1188,7 +1420,7 @@ fn read_matrix(
     file: &std::path::Path,
     text: &str,
     members: &[MemberSpec],
-) -> Result<Vec<(usize, usize, f64, String)>> {
+) -> Result<Vec<MatrixRow>> {
     let err = |line: Option<usize>, msg: String| {
         super::load::scenario_error(file, line.map(|l| (l, 1)), None, &msg)
     };
@@ -1210,7 +1442,7 @@ fn read_matrix(
     };
     let (ce, ci, cv) = (col("exporter")?, col("importer")?, col("annual_usd")?);
     let cs = headers.iter().position(|h| h == "source");
-    let mut rows: Vec<(usize, usize, f64, String)> = Vec::new();
+    let mut rows: Vec<MatrixRow> = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| {
             err(
