@@ -168,6 +168,214 @@ pub struct Params {
     pub defaults: Vec<MemberDefault>,
 }
 
+/// `members`: which members take part (by member index); at least two.
+fn participants(s: &Section, cx: &RailContext) -> Result<Vec<bool>> {
+    let n = cx.members.len();
+    let mut participant = vec![false; n];
+    match &s.members {
+        None => participant.fill(true),
+        Some(list) if list.iter().any(|c| c == "*") => participant.fill(true),
+        Some(list) => {
+            for code in list {
+                participant[cx.member(&["members"], code)?] = true;
+            }
+        }
+    }
+    if participant.iter().filter(|x| **x).count() < 2 {
+        return Err(cx.err(&["members"], "a clearing house needs at least two members"));
+    }
+    Ok(participant)
+}
+
+/// `cycle_times`, or `every_h` with `window`: when the house runs its cycles (local minutes).
+fn schedule(s: &Section, cx: &RailContext) -> Result<Schedule> {
+    let v = cx.check;
+    let p = |key: &str| cx.path(&[key]);
+    Ok(match (&s.cycle_times, s.every_h) {
+        (Some(_), Some(_)) => {
+            return Err(cx.err(
+                &["every_h"],
+                "give either `cycle_times` or `every_h` with `window`, not both",
+            ));
+        }
+        (None, None) => {
+            return Err(cx.err(
+                &["cycle_times"],
+                "give the cycles: `cycle_times = [\"10:30\", \"13:30\"]`, or `every_h` with `window`",
+            ));
+        }
+        (Some(times), None) => {
+            if s.window.is_some() {
+                return Err(cx.err(
+                    &["window"],
+                    "`window` goes with `every_h`, not with `cycle_times`",
+                ));
+            }
+            if times.is_empty() {
+                return Err(cx.err(&["cycle_times"], "list at least one cycle time"));
+            }
+            let mut minutes = Vec::new();
+            for (j, t) in times.iter().enumerate() {
+                let mut path = p("cycle_times");
+                path.push(crate::input::Seg::Index(j));
+                let m = v.hhmm(path.clone(), t)?;
+                if m >= 1_440 {
+                    return Err(v.err(path, "a cycle time must be before 24:00"));
+                }
+                if minutes.contains(&m) {
+                    return Err(v.err(path, format!("cycle time \"{t}\" is listed twice")));
+                }
+                minutes.push(m);
+            }
+            minutes.sort_unstable();
+            Schedule::Times(minutes)
+        }
+        (None, Some(every_h)) => {
+            let every_h = v.positive(p("every_h"), every_h)?;
+            let step_min = (every_h * 60.0).round();
+            if !(1.0..=1_440.0).contains(&step_min) {
+                return Err(cx.err(
+                    &["every_h"],
+                    format!("must be between 1 minute and 24 hours, got {every_h}"),
+                ));
+            }
+            let window = s.window.as_ref().ok_or_else(|| {
+                cx.err(
+                    &["window"],
+                    "`every_h` needs `window = [\"HH:MM\", \"HH:MM\"]` (start, end)",
+                )
+            })?;
+            if window.len() != 2 {
+                return Err(cx.err(&["window"], "expected two local times [start, end]"));
+            }
+            let at = |j: usize| {
+                let mut path = p("window");
+                path.push(crate::input::Seg::Index(j));
+                path
+            };
+            let open_min = v.hhmm(at(0), &window[0])?;
+            let close_min = v.hhmm(at(1), &window[1])?;
+            if close_min < open_min || open_min >= 1_440 {
+                return Err(v.err(
+                    at(1),
+                    "the window must end no earlier than it starts, within one day",
+                ));
+            }
+            Schedule::Every {
+                step_min: step_min as u32,
+                open_min,
+                close_min,
+            }
+        }
+    })
+}
+
+/// `quota_usd`: each participant's quota (USD), one figure for all or one per member.
+fn quotas(s: &Section, cx: &RailContext, participant: &[bool]) -> Result<Vec<Decimal>> {
+    let v = cx.check;
+    let p = |key: &str| cx.path(&[key]);
+    let n = cx.members.len();
+    let mut quota_usd = vec![Decimal::ZERO; n];
+    match &s.quota_usd {
+        None => {}
+        Some(Quota::All(q)) => {
+            let q = crate::terms::usd(v.nonneg(p("quota_usd"), *q)?);
+            for (m, on) in participant.iter().enumerate() {
+                if *on {
+                    quota_usd[m] = q;
+                }
+            }
+        }
+        Some(Quota::Each(table)) => {
+            for (code, q) in table {
+                let m = cx.member(&["quota_usd", code], code)?;
+                if !participant[m] {
+                    return Err(cx.err(
+                        &["quota_usd", code],
+                        format!("member \"{code}\" does not take part in this clearing house"),
+                    ));
+                }
+                quota_usd[m] = crate::terms::usd(v.nonneg(cx.path(&["quota_usd", code]), *q)?);
+            }
+        }
+    }
+    Ok(quota_usd)
+}
+
+/// `[[rail.defaults]]`: participants that fail at a stated instant (and recover at `until`),
+/// in order of time.
+fn member_defaults(
+    s: &Section,
+    cx: &RailContext,
+    participant: &[bool],
+) -> Result<Vec<MemberDefault>> {
+    let v = cx.check;
+    let p = |key: &str| cx.path(&[key]);
+    let mut defaults = Vec::new();
+    for (j, d) in s.defaults.iter().enumerate() {
+        let path = |key: &str| {
+            let mut path = p("defaults");
+            path.push(crate::input::Seg::Index(j));
+            path.push(crate::input::Seg::Key(key.into()));
+            path
+        };
+        let member = cx
+            .members
+            .iter()
+            .position(|m| m.code == d.member)
+            .ok_or_else(|| v.err(path("member"), format!("unknown member \"{}\"", d.member)))?;
+        if !participant[member] {
+            return Err(v.err(
+                path("member"),
+                format!(
+                    "member \"{}\" does not take part in this clearing house",
+                    d.member
+                ),
+            ));
+        }
+        let instant = |key: &str, i: &Instant| {
+            i.datetime().as_ref().and_then(unix_s).ok_or_else(|| {
+                v.err(
+                    path(key),
+                    format!(
+                        "expected a date-time with an offset, e.g. 2025-03-03T10:00:00Z; got {}",
+                        i.text()
+                    ),
+                )
+            })
+        };
+        let at_unix_s = instant("at", &d.at)?;
+        let until_unix_s = match &d.until {
+            None => None,
+            Some(u) => {
+                let u = instant("until", u)?;
+                if u <= at_unix_s {
+                    return Err(v.err(path("until"), "must be after `at`"));
+                }
+                Some(u)
+            }
+        };
+        defaults.push(MemberDefault {
+            member,
+            at_unix_s,
+            until_unix_s,
+        });
+    }
+    defaults.sort_by_key(|d| d.at_unix_s);
+    Ok(defaults)
+}
+
+/// What a cycle did, for its row in `netting.csv`.
+struct CycleSums<'a> {
+    failed: Option<usize>,
+    included: &'a [Item],
+    unwound: &'a [Item],
+    gross_usd: Decimal,
+    net_usd: Decimal,
+    spread_usd: Decimal,
+    conversions: usize,
+}
+
 fn unix_s(dt: &Datetime) -> Option<i64> {
     let d = dt.date?;
     let t = dt.time?;
@@ -185,21 +393,8 @@ impl Params {
     pub fn from_section(s: &Section, cx: &RailContext) -> Result<Params> {
         let v = cx.check;
         let p = |key: &str| cx.path(&[key]);
-        let n = cx.members.len();
 
-        let mut participant = vec![false; n];
-        match &s.members {
-            None => participant.fill(true),
-            Some(list) if list.iter().any(|c| c == "*") => participant.fill(true),
-            Some(list) => {
-                for code in list {
-                    participant[cx.member(&["members"], code)?] = true;
-                }
-            }
-        }
-        if participant.iter().filter(|x| **x).count() < 2 {
-            return Err(cx.err(&["members"], "a clearing house needs at least two members"));
-        }
+        let participant = participants(s, cx)?;
         let members = cx
             .members
             .iter()
@@ -209,83 +404,7 @@ impl Params {
             .collect();
 
         let time_zone = v.time_zone(p("time_zone"), &s.time_zone)?;
-        let schedule = match (&s.cycle_times, s.every_h) {
-            (Some(_), Some(_)) => {
-                return Err(cx.err(
-                    &["every_h"],
-                    "give either `cycle_times` or `every_h` with `window`, not both",
-                ));
-            }
-            (None, None) => {
-                return Err(cx.err(
-                    &["cycle_times"],
-                    "give the cycles: `cycle_times = [\"10:30\", \"13:30\"]`, or `every_h` with `window`",
-                ));
-            }
-            (Some(times), None) => {
-                if s.window.is_some() {
-                    return Err(cx.err(
-                        &["window"],
-                        "`window` goes with `every_h`, not with `cycle_times`",
-                    ));
-                }
-                if times.is_empty() {
-                    return Err(cx.err(&["cycle_times"], "list at least one cycle time"));
-                }
-                let mut minutes = Vec::new();
-                for (j, t) in times.iter().enumerate() {
-                    let mut path = p("cycle_times");
-                    path.push(crate::input::Seg::Index(j));
-                    let m = v.hhmm(path.clone(), t)?;
-                    if m >= 1_440 {
-                        return Err(v.err(path, "a cycle time must be before 24:00"));
-                    }
-                    if minutes.contains(&m) {
-                        return Err(v.err(path, format!("cycle time \"{t}\" is listed twice")));
-                    }
-                    minutes.push(m);
-                }
-                minutes.sort_unstable();
-                Schedule::Times(minutes)
-            }
-            (None, Some(every_h)) => {
-                let every_h = v.positive(p("every_h"), every_h)?;
-                let step_min = (every_h * 60.0).round();
-                if !(1.0..=1_440.0).contains(&step_min) {
-                    return Err(cx.err(
-                        &["every_h"],
-                        format!("must be between 1 minute and 24 hours, got {every_h}"),
-                    ));
-                }
-                let window = s.window.as_ref().ok_or_else(|| {
-                    cx.err(
-                        &["window"],
-                        "`every_h` needs `window = [\"HH:MM\", \"HH:MM\"]` (start, end)",
-                    )
-                })?;
-                if window.len() != 2 {
-                    return Err(cx.err(&["window"], "expected two local times [start, end]"));
-                }
-                let at = |j: usize| {
-                    let mut path = p("window");
-                    path.push(crate::input::Seg::Index(j));
-                    path
-                };
-                let open_min = v.hhmm(at(0), &window[0])?;
-                let close_min = v.hhmm(at(1), &window[1])?;
-                if close_min < open_min || open_min >= 1_440 {
-                    return Err(v.err(
-                        at(1),
-                        "the window must end no earlier than it starts, within one day",
-                    ));
-                }
-                Schedule::Every {
-                    step_min: step_min as u32,
-                    open_min,
-                    close_min,
-                }
-            }
-        };
+        let schedule = schedule(s, cx)?;
         let calendar = CalendarSpec {
             name: format!("{} clearing house", s.name),
             time_zone,
@@ -304,83 +423,8 @@ impl Params {
             Some(code) => cx.currency(&["settlement_asset"], code)?,
         };
 
-        let mut quota_usd = vec![Decimal::ZERO; n];
-        match &s.quota_usd {
-            None => {}
-            Some(Quota::All(q)) => {
-                let q = crate::terms::usd(v.nonneg(p("quota_usd"), *q)?);
-                for (m, on) in participant.iter().enumerate() {
-                    if *on {
-                        quota_usd[m] = q;
-                    }
-                }
-            }
-            Some(Quota::Each(table)) => {
-                for (code, q) in table {
-                    let m = cx.member(&["quota_usd", code], code)?;
-                    if !participant[m] {
-                        return Err(cx.err(
-                            &["quota_usd", code],
-                            format!("member \"{code}\" does not take part in this clearing house"),
-                        ));
-                    }
-                    quota_usd[m] = crate::terms::usd(v.nonneg(cx.path(&["quota_usd", code]), *q)?);
-                }
-            }
-        }
-
-        let mut defaults = Vec::new();
-        for (j, d) in s.defaults.iter().enumerate() {
-            let path = |key: &str| {
-                let mut path = p("defaults");
-                path.push(crate::input::Seg::Index(j));
-                path.push(crate::input::Seg::Key(key.into()));
-                path
-            };
-            let member = cx
-                .members
-                .iter()
-                .position(|m| m.code == d.member)
-                .ok_or_else(|| v.err(path("member"), format!("unknown member \"{}\"", d.member)))?;
-            if !participant[member] {
-                return Err(v.err(
-                    path("member"),
-                    format!(
-                        "member \"{}\" does not take part in this clearing house",
-                        d.member
-                    ),
-                ));
-            }
-            let instant = |key: &str, i: &Instant| {
-                i.datetime().as_ref().and_then(unix_s).ok_or_else(|| {
-                    v.err(
-                        path(key),
-                        format!(
-                            "expected a date-time with an offset, e.g. 2025-03-03T10:00:00Z; got {}",
-                            i.text()
-                        ),
-                    )
-                })
-            };
-            let at_unix_s = instant("at", &d.at)?;
-            let until_unix_s = match &d.until {
-                None => None,
-                Some(u) => {
-                    let u = instant("until", u)?;
-                    if u <= at_unix_s {
-                        return Err(v.err(path("until"), "must be after `at`"));
-                    }
-                    Some(u)
-                }
-            };
-            defaults.push(MemberDefault {
-                member,
-                at_unix_s,
-                until_unix_s,
-            });
-        }
-        defaults.sort_by_key(|d| d.at_unix_s);
-
+        let quota_usd = quotas(s, cx, &participant)?;
+        let defaults = member_defaults(s, cx, &participant)?;
         Ok(Params {
             members,
             participant,
@@ -743,22 +787,7 @@ impl Netting {
             })
             .collect();
 
-        let mut included = Vec::new();
-        let mut unwound = Vec::new();
-        let mut deferred = Vec::new();
-        let mut order = Vec::new();
-        for item in std::mem::take(&mut self.book) {
-            if failed.is_some_and(|f| item.importer == f || item.exporter == f) {
-                order.push((item.slot, false));
-                unwound.push(item);
-            } else if present[item.importer] && present[item.exporter] {
-                order.push((item.slot, true));
-                included.push(item);
-            } else {
-                deferred.push(item);
-            }
-        }
-        self.book = deferred;
+        let (included, unwound, order) = self.take_book(failed, &present);
 
         // Values in the unit of account (USD at the cycle's mids) and multilateral positions.
         let mut value_usd = Vec::with_capacity(included.len());
@@ -787,71 +816,12 @@ impl Netting {
         }
         let net_usd: Decimal = position_usd.iter().filter(|x| x.is_sign_positive()).sum();
 
-        // The spread on the net conversions is shared by the items in proportion to value: a
-        // fraction f of every credit. f depends on the conversions, which depend on f; the
-        // fixed point is reached in two or three rounds (f is of the order of the spread).
-        let final_settlement = now >= w.trade_end;
-        let mut f = Decimal::ZERO;
-        let mut plan = self.plan(
-            ctx,
-            &included,
-            &at_mid,
-            &paid_in,
-            &present,
-            final_settlement,
-            f,
-        );
-        for _ in 0..8 {
-            let next = if spread_base_usd.is_zero() {
-                Decimal::ZERO
-            } else {
-                plan.spread_usd / spread_base_usd
-            };
-            if next == f {
-                break;
-            }
-            f = next;
-            plan = self.plan(
-                ctx,
-                &included,
-                &at_mid,
-                &paid_in,
-                &present,
-                final_settlement,
-                f,
-            );
-        }
+        let (plan, f) =
+            self.plan_with_spread(ctx, &included, &at_mid, &paid_in, &present, spread_base_usd);
 
         // The net conversions, through the dealers; the house's accounts hold the money between.
-        let s = self.p.settlement_asset;
-        let (mut bought, mut sold) = (Decimal::ZERO, Decimal::ZERO);
-        for nc in &plan.conversions {
-            let acct = self.house(nc.member)?;
-            let c = w.members[nc.member].currency;
-            match &nc.conv {
-                None if nc.amount.is_sign_positive() => {
-                    ctx.post(acct, self.settle, nc.amount)?;
-                }
-                None => ctx.post(self.settle, acct, -nc.amount)?,
-                Some(conv) => {
-                    ctx.traded(conv, nc.ticket_usd);
-                    if nc.amount.is_sign_positive() {
-                        ctx.post(acct, w.dealer[c.index()], conv.given)?;
-                        ctx.post(w.dealer[s.index()], self.settle, conv.received)?;
-                        bought += conv.received;
-                    } else {
-                        ctx.post(self.settle, w.dealer[s.index()], conv.given)?;
-                        ctx.post(w.dealer[c.index()], acct, conv.received)?;
-                        sold += conv.given;
-                    }
-                }
-            }
-        }
+        let (bought, sold) = self.book_conversions(ctx, &plan)?;
         self.carried = plan.carried.clone();
-        if s != CurrencyId::USD {
-            bought = Decimal::ZERO;
-            sold = Decimal::ZERO;
-        }
 
         // Each item's outcome; the items' own steps book them at this instant.
         let spread_bps = crate::money::to_f64(f * Decimal::from(10_000));
@@ -878,50 +848,164 @@ impl Netting {
         }
         ctx.wake.extend(order.iter().map(|(slot, _)| *slot));
 
-        let hours = |item: &Item| {
-            item.value_usd * Decimal::from(now - item.submitted) / Decimal::from(HOUR_S)
-        };
-        let principal_at_risk_usd_h = included.iter().chain(&unwound).map(hours).sum();
-        let unwound_usd = unwound
-            .iter()
-            .map(|i| w.fx.to_usd(w.members[i.importer].currency, i.amount, now))
-            .sum();
-        let (mut creditors, mut debtors) = (Decimal::ZERO, Decimal::ZERO);
-        for (m, c) in self.carried.iter().enumerate() {
-            let v = w.fx.to_usd(w.members[m].currency, *c, now);
-            if v.is_sign_negative() {
-                creditors -= v;
-            } else {
-                debtors += v;
-            }
-        }
-        if !included.is_empty() || !unwound.is_empty() || !plan.conversions.is_empty() {
-            let efficiency = (!gross_usd.is_zero()).then(|| Decimal::ONE - net_usd / gross_usd);
-            ctx.reports.push(ReportRow {
-                table: &CYCLES,
-                rail: self.index,
-                cells: vec![
-                    Cell::Time(now),
-                    Cell::Count(included.len() as u64),
-                    Cell::Count(unwound.len() as u64),
-                    Cell::Usd(gross_usd),
-                    Cell::Usd(net_usd),
-                    Cell::Ratio6(efficiency),
-                    Cell::Usd(unwound_usd),
-                    Cell::Usd(creditors.max(debtors)),
-                    Cell::Member(failed),
-                    Cell::Count(self.book.len() as u64),
-                    Cell::Usd(plan.spread_usd),
-                    Cell::Round2(principal_at_risk_usd_h),
-                ],
-            });
-        }
+        self.report(
+            ctx,
+            &CycleSums {
+                failed,
+                included: &included,
+                unwound: &unwound,
+                gross_usd,
+                net_usd,
+                spread_usd: plan.spread_usd,
+                conversions: plan.conversions.len(),
+            },
+        );
 
         // The next cycle, while anything waits: deferred items or carried positions.
         if !self.book.is_empty() || self.carried.iter().any(|c| !c.is_zero()) {
             self.ensure_timer(ctx);
         }
         Ok(())
+    }
+
+    /// The plan of net conversions and the fraction `f` of every credit that pays their spread.
+    /// The spread on the net conversions is shared by the items in proportion to value: a
+    /// fraction f of every credit. f depends on the conversions, which depend on f; the
+    /// fixed point is reached in two or three rounds (f is of the order of the spread).
+    fn plan_with_spread(
+        &self,
+        ctx: &mut Ctx,
+        included: &[Item],
+        at_mid: &[Decimal],
+        paid_in: &[Decimal],
+        present: &[bool],
+        spread_base_usd: Decimal,
+    ) -> (Plan, Decimal) {
+        let final_settlement = ctx.now >= ctx.world.trade_end;
+        let mut f = Decimal::ZERO;
+        let mut plan = self.plan(ctx, included, at_mid, paid_in, present, final_settlement, f);
+        for _ in 0..8 {
+            let next = if spread_base_usd.is_zero() {
+                Decimal::ZERO
+            } else {
+                plan.spread_usd / spread_base_usd
+            };
+            if next == f {
+                break;
+            }
+            f = next;
+            plan = self.plan(ctx, included, at_mid, paid_in, present, final_settlement, f);
+        }
+        (plan, f)
+    }
+
+    /// Empties the book into this cycle's items (both sides present), the failed member's items
+    /// (unwound), and the rest, which stay booked for a later cycle. `order` lists the slots
+    /// taken, in book order, with whether each settles.
+    fn take_book(
+        &mut self,
+        failed: Option<usize>,
+        present: &[bool],
+    ) -> (Vec<Item>, Vec<Item>, Vec<(u32, bool)>) {
+        let mut included = Vec::new();
+        let mut unwound = Vec::new();
+        let mut deferred = Vec::new();
+        let mut order = Vec::new();
+        for item in std::mem::take(&mut self.book) {
+            if failed.is_some_and(|f| item.importer == f || item.exporter == f) {
+                order.push((item.slot, false));
+                unwound.push(item);
+            } else if present[item.importer] && present[item.exporter] {
+                order.push((item.slot, true));
+                included.push(item);
+            } else {
+                deferred.push(item);
+            }
+        }
+        self.book = deferred;
+        (included, unwound, order)
+    }
+
+    /// Books the plan's net conversions through the dealers (the house's accounts hold the
+    /// money in between). Returns the USD bought and sold, zero unless the settlement asset is
+    /// the dollar.
+    fn book_conversions(&self, ctx: &mut Ctx, plan: &Plan) -> Result<(Decimal, Decimal)> {
+        let w = ctx.world;
+        let s = self.p.settlement_asset;
+        let (mut bought, mut sold) = (Decimal::ZERO, Decimal::ZERO);
+        for nc in &plan.conversions {
+            let acct = self.house(nc.member)?;
+            let c = w.members[nc.member].currency;
+            match &nc.conv {
+                None if nc.amount.is_sign_positive() => {
+                    ctx.post(acct, self.settle, nc.amount)?;
+                }
+                None => ctx.post(self.settle, acct, -nc.amount)?,
+                Some(conv) => {
+                    ctx.traded(conv, nc.ticket_usd);
+                    if nc.amount.is_sign_positive() {
+                        ctx.post(acct, w.dealer[c.index()], conv.given)?;
+                        ctx.post(w.dealer[s.index()], self.settle, conv.received)?;
+                        bought += conv.received;
+                    } else {
+                        ctx.post(self.settle, w.dealer[s.index()], conv.given)?;
+                        ctx.post(w.dealer[c.index()], acct, conv.received)?;
+                        sold += conv.given;
+                    }
+                }
+            }
+        }
+        if s != CurrencyId::USD {
+            bought = Decimal::ZERO;
+            sold = Decimal::ZERO;
+        }
+        Ok((bought, sold))
+    }
+
+    /// One row of `netting.csv` for the cycle, unless it had nothing to do.
+    fn report(&self, ctx: &mut Ctx, c: &CycleSums) {
+        let w = ctx.world;
+        let now = ctx.now;
+        let hours = |item: &Item| {
+            item.value_usd * Decimal::from(now - item.submitted) / Decimal::from(HOUR_S)
+        };
+        let principal_at_risk_usd_h = c.included.iter().chain(c.unwound).map(hours).sum();
+        let unwound_usd = c
+            .unwound
+            .iter()
+            .map(|i| w.fx.to_usd(w.members[i.importer].currency, i.amount, now))
+            .sum();
+        let (mut creditors, mut debtors) = (Decimal::ZERO, Decimal::ZERO);
+        for (m, carried) in self.carried.iter().enumerate() {
+            let v = w.fx.to_usd(w.members[m].currency, *carried, now);
+            if v.is_sign_negative() {
+                creditors -= v;
+            } else {
+                debtors += v;
+            }
+        }
+        if !c.included.is_empty() || !c.unwound.is_empty() || c.conversions > 0 {
+            let efficiency =
+                (!c.gross_usd.is_zero()).then(|| Decimal::ONE - c.net_usd / c.gross_usd);
+            ctx.reports.push(ReportRow {
+                table: &CYCLES,
+                rail: self.index,
+                cells: vec![
+                    Cell::Time(now),
+                    Cell::Count(c.included.len() as u64),
+                    Cell::Count(c.unwound.len() as u64),
+                    Cell::Usd(c.gross_usd),
+                    Cell::Usd(c.net_usd),
+                    Cell::Ratio6(efficiency),
+                    Cell::Usd(unwound_usd),
+                    Cell::Usd(creditors.max(debtors)),
+                    Cell::Member(c.failed),
+                    Cell::Count(self.book.len() as u64),
+                    Cell::Usd(c.spread_usd),
+                    Cell::Round2(principal_at_risk_usd_h),
+                ],
+            });
+        }
     }
 
     fn set_outcome(&mut self, slot: u32, o: Outcome) {

@@ -219,6 +219,7 @@ impl Ids<'_> {
 
 /// `[scenario]`: name, description, span and run limits. Returns the start date.
 fn scenario_section(v: &Checker, sc: &ScenarioSection) -> Result<NaiveDate> {
+    v.scenario_name(key_path!["scenario", "name"], &sc.name)?;
     v.label(
         key_path!["scenario", "description"],
         &sc.description,
