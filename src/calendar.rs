@@ -249,6 +249,8 @@ pub struct Calendar {
 impl Calendar {
     /// Builds the calendar for sim time 0 = `epoch` (UTC), precomputing open windows for local
     /// dates from (epoch - 7 days) to (epoch + span_days + 7 days).
+    /// Long because: one pass over the local dates builds the windows; weekends, holidays,
+    /// half-days and extra closures share its running state.
     pub fn new(
         spec: &CalendarSpec,
         epoch: DateTime<Utc>,

@@ -121,23 +121,26 @@ pub const MAX_PAYMENTS_HELD: usize = 3_000_000;
 /// never stops a valid run.
 pub const MAX_PAYMENTS_STARTED: u64 = 100_000_000;
 
-/// Runs replication `replication` of `s`, streaming rows into `sink`.
-pub fn run(s: &Scenario, replication: u32, sink: &mut dyn Sink) -> Result<RunReport> {
-    let (world, mut ledger) = build_world(s, replication)?;
-    let n_members = world.members.len();
-
+/// The rails of the scenario with their accounts opened (prefunded balances sized on the
+/// expected annual flow per importer and exporter over each rail), and the routing table.
+fn rails_and_routing(
+    s: &Scenario,
+    world: &World,
+    ledger: &mut Ledger,
+) -> Result<(Vec<Rail>, Routing)> {
     // Expected annual flow per (importer, exporter) per rail, for sizing prefunded balances.
+    let n_members = world.members.len();
     let mut flow = vec![vec![vec![0.0; n_members]; n_members]; s.rails.len()];
     for (c, corridor) in s.trade.corridors.iter().enumerate() {
         for &(r, share) in &s.routes[c].shares {
             flow[r][corridor.importer][corridor.exporter] += corridor.annual_usd * share;
         }
     }
-    let mut rails = s
+    let rails = s
         .rails
         .iter()
         .enumerate()
-        .map(|(i, spec)| Rail::new(spec, i, &world, &mut ledger, &flow[i]))
+        .map(|(i, spec)| Rail::new(spec, i, world, ledger, &flow[i]))
         .collect::<Result<Vec<_>>>()?;
     let routing = Routing {
         shares: s
@@ -156,9 +159,11 @@ pub fn run(s: &Scenario, replication: u32, sink: &mut dyn Sink) -> Result<RunRep
             .collect(),
         fallback: s.routes.iter().map(|r| r.fallback.clone()).collect(),
     };
+    Ok((rails, routing))
+}
 
-    // Rates, sampled for fx.csv.
-    let end: Time = (s.days + s.drain_days) as Time * DAY_S;
+/// Every currency's mid against the dollar each `fx.sample_h` hours up to `end`, for fx.csv.
+fn sample_rates(s: &Scenario, world: &World, end: Time, sink: &mut dyn Sink) -> Result<()> {
     let sample_s = s.fx.sample_s.max(HOUR_S);
     let mut t = 0;
     while t <= end {
@@ -167,6 +172,17 @@ pub fn run(s: &Scenario, replication: u32, sink: &mut dyn Sink) -> Result<RunRep
         }
         t += sample_s;
     }
+    Ok(())
+}
+
+/// Runs replication `replication` of `s`, streaming rows into `sink`.
+pub fn run(s: &Scenario, replication: u32, sink: &mut dyn Sink) -> Result<RunReport> {
+    let (world, mut ledger) = build_world(s, replication)?;
+
+    let (mut rails, routing) = rails_and_routing(s, &world, &mut ledger)?;
+
+    let end: Time = (s.days + s.drain_days) as Time * DAY_S;
+    sample_rates(s, &world, end, sink)?;
 
     let trade_streams = (0..s.trade.corridors.len())
         .map(|c| rng::stream(s.seed, replication, Purpose::Trade, c as u64, 0))

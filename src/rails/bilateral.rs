@@ -56,6 +56,9 @@ pub struct Params {
     pub on_short: OnShort,
 }
 
+/// No run-dependent warnings for this kind.
+impl super::RailWarnings for Params {}
+
 impl Params {
     /// Checks a `[[rail]]` table of kind `bilateral`.
     pub fn from_section(b: &Section, cx: &RailContext) -> Result<Params> {

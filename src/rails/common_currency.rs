@@ -86,6 +86,9 @@ pub struct Params {
     pub fee: FeeSchedule,
 }
 
+/// No run-dependent warnings for this kind.
+impl super::RailWarnings for Params {}
+
 impl Params {
     /// Checks a `[[rail]]` table of kind `common_currency`.
     pub fn from_section(s: &Section, cx: &RailContext) -> Result<Params> {

@@ -76,6 +76,9 @@ pub struct Params {
     pub return_probability: f64,
 }
 
+/// No run-dependent warnings for this kind.
+impl super::RailWarnings for Params {}
+
 impl Params {
     /// Checks a `[[rail]]` table of kind `correspondent`.
     pub fn from_section(c: &Section, cx: &RailContext) -> Result<Params> {
@@ -239,6 +242,153 @@ impl Correspondent {
         ))
     }
 
+    /// The payer's bank converts (or not) into the settlement currency, debits the payer and
+    /// charges the originator's fees; the payment enters the chain or goes straight across.
+    fn originate(&mut self, ctx: &mut Ctx, p: &mut Payment) -> Result<Next> {
+        let w = ctx.world;
+        let importer = &w.members[p.importer];
+        let s = self.p.settlement_ccy;
+        let (ci, inv) = (importer.currency, p.invoice_ccy);
+        let conv = if inv == ci {
+            ctx.convert_from(ci, s, p.invoice_amount, p.ticket_usd)
+        } else if inv == s {
+            ctx.convert_to(ci, s, p.invoice_amount, p.ticket_usd)
+        } else {
+            // Invoiced in a third currency (the exporter's): send what buys the invoice
+            // amount at today's payee-side quote; the payee converts it later.
+            let need = w.fx.convert_to(
+                &w.currencies,
+                s,
+                inv,
+                p.invoice_amount,
+                ctx.now,
+                p.ticket_usd,
+            );
+            ctx.convert_to(ci, s, need.given, p.ticket_usd)
+        };
+        ctx.post(importer.clients, importer.bank_home, conv.given)?;
+        p.debited += conv.given;
+        let settle = self.bank_settle[p.importer];
+        p.convert(ctx, &conv, importer.bank_home, settle)?;
+        p.amount = conv.received;
+        p.ccy = s;
+        match p.bearer {
+            Bearer::Our | Bearer::Sha => {
+                let mut fee = self.p.originator_fee.in_currency(
+                    &w.fx,
+                    &w.currencies,
+                    ci,
+                    p.value_usd,
+                    ctx.now,
+                );
+                if p.bearer == Bearer::Our {
+                    fee +=
+                        self.p
+                            .our_fee
+                            .in_currency(&w.fx, &w.currencies, ci, p.value_usd, ctx.now);
+                }
+                p.charge_importer(ctx, importer.fees_home, fee)?;
+            }
+            Bearer::Ben => {
+                let fee = self
+                    .p
+                    .originator_fee
+                    .in_currency(&w.fx, &w.currencies, s, p.value_usd, ctx.now)
+                    .min(p.amount);
+                p.fee(ctx, settle, self.fees_settle[p.importer], fee)?;
+                p.amount -= fee;
+            }
+        }
+        if p.hops > 1 {
+            ctx.post(settle, self.chain, p.amount)?;
+            p.stage = STAGE_HOP;
+            let work = self.work(p);
+            Ok(when(self.hop_calendar.process(ctx.now, work)))
+        } else {
+            ctx.post(settle, self.bank_settle[p.exporter], p.amount)?;
+            self.to_beneficiary(ctx, p)
+        }
+    }
+
+    /// One intermediary passes the payment on, taking its fee unless the payer pays all (OUR).
+    fn hop(&mut self, ctx: &mut Ctx, p: &mut Payment) -> Result<Next> {
+        let w = ctx.world;
+        let s = self.p.settlement_ccy;
+        if p.bearer != Bearer::Our {
+            let fee = self
+                .p
+                .intermediary_fee
+                .in_currency(&w.fx, &w.currencies, s, p.value_usd, ctx.now)
+                .min(p.amount);
+            p.fee(ctx, self.chain, self.chain_fees, fee)?;
+            p.amount -= fee;
+        }
+        p.hop += 1;
+        if p.hop + 1 < p.hops {
+            let work = self.work(p);
+            Ok(when(self.hop_calendar.process(ctx.now, work)))
+        } else {
+            ctx.post(self.chain, self.bank_settle[p.exporter], p.amount)?;
+            self.to_beneficiary(ctx, p)
+        }
+    }
+
+    /// The payee's bank takes its fee and credits the payee in their currency, or rejects the
+    /// payment back down the chain.
+    fn beneficiary(&mut self, ctx: &mut Ctx, p: &mut Payment) -> Result<Next> {
+        let w = ctx.world;
+        let importer = &w.members[p.importer];
+        let exporter = &w.members[p.exporter];
+        let s = self.p.settlement_ccy;
+        let settle = self.bank_settle[p.exporter];
+        if p.flag {
+            // Rejected: the principal goes back down the chain to the payer's bank.
+            ctx.post(settle, self.bank_settle[p.importer], p.amount)?;
+            p.stage = STAGE_RETURNED;
+            let back = self.work(p);
+            let at_hub = self.hop_calendar.process(ctx.now, back);
+            let work = self.work(p);
+            return Ok(when(
+                at_hub.and_then(|t| importer.calendar.process(t, work)),
+            ));
+        }
+        if p.bearer != Bearer::Our {
+            let fee = self
+                .p
+                .beneficiary_fee
+                .in_currency(&w.fx, &w.currencies, s, p.value_usd, ctx.now)
+                .min(p.amount);
+            p.fee(ctx, settle, self.fees_settle[p.exporter], fee)?;
+            p.amount -= fee;
+        }
+        let conv = ctx.convert_from(s, exporter.currency, p.amount, p.ticket_usd);
+        p.convert(ctx, &conv, settle, exporter.bank_home)?;
+        ctx.post(exporter.bank_home, exporter.clients, conv.received)?;
+        p.credited = conv.received;
+        p.credited_ccy = exporter.currency;
+        p.amount = Decimal::ZERO;
+        p.status = Status::Settled;
+        p.settled_at = ctx.now;
+        Ok(Next::Done)
+    }
+
+    /// A rejected payment reaches the payer's bank, which converts it back and credits the payer.
+    fn returned(&mut self, ctx: &mut Ctx, p: &mut Payment) -> Result<Next> {
+        let w = ctx.world;
+        let importer = &w.members[p.importer];
+        let s = self.p.settlement_ccy;
+        let settle = self.bank_settle[p.importer];
+        let conv = ctx.convert_from(s, importer.currency, p.amount, p.ticket_usd);
+        p.convert(ctx, &conv, settle, importer.bank_home)?;
+        ctx.post(importer.bank_home, importer.clients, conv.received)?;
+        p.credited = conv.received;
+        p.credited_ccy = importer.currency;
+        p.amount = Decimal::ZERO;
+        p.status = Status::Returned;
+        p.settled_at = ctx.now;
+        Ok(Next::Done)
+    }
+
     fn work(&self, p: &mut Payment) -> Time {
         self.p.processing_min.draw_min_s(&mut p.rng)
     }
@@ -248,8 +398,6 @@ impl RailKind for Correspondent {
     fn step(&mut self, ctx: &mut Ctx, _slot: u32, p: &mut Payment) -> Result<Next> {
         let w = ctx.world;
         let importer = &w.members[p.importer];
-        let exporter = &w.members[p.exporter];
-        let s = self.p.settlement_ccy;
         match p.stage {
             0 => {
                 // Draws in a fixed order so a payment's path depends only on its own stream.
@@ -259,134 +407,10 @@ impl RailKind for Correspondent {
                 p.stage = STAGE_ORIGINATE;
                 Ok(when(importer.calendar.process(ctx.now, work)))
             }
-            STAGE_ORIGINATE => {
-                let (ci, inv) = (importer.currency, p.invoice_ccy);
-                let conv = if inv == ci {
-                    ctx.convert_from(ci, s, p.invoice_amount, p.ticket_usd)
-                } else if inv == s {
-                    ctx.convert_to(ci, s, p.invoice_amount, p.ticket_usd)
-                } else {
-                    // Invoiced in a third currency (the exporter's): send what buys the invoice
-                    // amount at today's payee-side quote; the payee converts it later.
-                    let need = w.fx.convert_to(
-                        &w.currencies,
-                        s,
-                        inv,
-                        p.invoice_amount,
-                        ctx.now,
-                        p.ticket_usd,
-                    );
-                    ctx.convert_to(ci, s, need.given, p.ticket_usd)
-                };
-                ctx.post(importer.clients, importer.bank_home, conv.given)?;
-                p.debited += conv.given;
-                let settle = self.bank_settle[p.importer];
-                p.convert(ctx, &conv, importer.bank_home, settle)?;
-                p.amount = conv.received;
-                p.ccy = s;
-                match p.bearer {
-                    Bearer::Our | Bearer::Sha => {
-                        let mut fee = self.p.originator_fee.in_currency(
-                            &w.fx,
-                            &w.currencies,
-                            ci,
-                            p.value_usd,
-                            ctx.now,
-                        );
-                        if p.bearer == Bearer::Our {
-                            fee += self.p.our_fee.in_currency(
-                                &w.fx,
-                                &w.currencies,
-                                ci,
-                                p.value_usd,
-                                ctx.now,
-                            );
-                        }
-                        p.charge_importer(ctx, importer.fees_home, fee)?;
-                    }
-                    Bearer::Ben => {
-                        let fee = self
-                            .p
-                            .originator_fee
-                            .in_currency(&w.fx, &w.currencies, s, p.value_usd, ctx.now)
-                            .min(p.amount);
-                        p.fee(ctx, settle, self.fees_settle[p.importer], fee)?;
-                        p.amount -= fee;
-                    }
-                }
-                if p.hops > 1 {
-                    ctx.post(settle, self.chain, p.amount)?;
-                    p.stage = STAGE_HOP;
-                    let work = self.work(p);
-                    Ok(when(self.hop_calendar.process(ctx.now, work)))
-                } else {
-                    ctx.post(settle, self.bank_settle[p.exporter], p.amount)?;
-                    self.to_beneficiary(ctx, p)
-                }
-            }
-            STAGE_HOP => {
-                if p.bearer != Bearer::Our {
-                    let fee = self
-                        .p
-                        .intermediary_fee
-                        .in_currency(&w.fx, &w.currencies, s, p.value_usd, ctx.now)
-                        .min(p.amount);
-                    p.fee(ctx, self.chain, self.chain_fees, fee)?;
-                    p.amount -= fee;
-                }
-                p.hop += 1;
-                if p.hop + 1 < p.hops {
-                    let work = self.work(p);
-                    Ok(when(self.hop_calendar.process(ctx.now, work)))
-                } else {
-                    ctx.post(self.chain, self.bank_settle[p.exporter], p.amount)?;
-                    self.to_beneficiary(ctx, p)
-                }
-            }
-            STAGE_BENEFICIARY => {
-                let settle = self.bank_settle[p.exporter];
-                if p.flag {
-                    // Rejected: the principal goes back down the chain to the payer's bank.
-                    ctx.post(settle, self.bank_settle[p.importer], p.amount)?;
-                    p.stage = STAGE_RETURNED;
-                    let back = self.work(p);
-                    let at_hub = self.hop_calendar.process(ctx.now, back);
-                    let work = self.work(p);
-                    return Ok(when(
-                        at_hub.and_then(|t| importer.calendar.process(t, work)),
-                    ));
-                }
-                if p.bearer != Bearer::Our {
-                    let fee = self
-                        .p
-                        .beneficiary_fee
-                        .in_currency(&w.fx, &w.currencies, s, p.value_usd, ctx.now)
-                        .min(p.amount);
-                    p.fee(ctx, settle, self.fees_settle[p.exporter], fee)?;
-                    p.amount -= fee;
-                }
-                let conv = ctx.convert_from(s, exporter.currency, p.amount, p.ticket_usd);
-                p.convert(ctx, &conv, settle, exporter.bank_home)?;
-                ctx.post(exporter.bank_home, exporter.clients, conv.received)?;
-                p.credited = conv.received;
-                p.credited_ccy = exporter.currency;
-                p.amount = Decimal::ZERO;
-                p.status = Status::Settled;
-                p.settled_at = ctx.now;
-                Ok(Next::Done)
-            }
-            STAGE_RETURNED => {
-                let settle = self.bank_settle[p.importer];
-                let conv = ctx.convert_from(s, importer.currency, p.amount, p.ticket_usd);
-                p.convert(ctx, &conv, settle, importer.bank_home)?;
-                ctx.post(importer.bank_home, importer.clients, conv.received)?;
-                p.credited = conv.received;
-                p.credited_ccy = importer.currency;
-                p.amount = Decimal::ZERO;
-                p.status = Status::Returned;
-                p.settled_at = ctx.now;
-                Ok(Next::Done)
-            }
+            STAGE_ORIGINATE => self.originate(ctx, p),
+            STAGE_HOP => self.hop(ctx, p),
+            STAGE_BENEFICIARY => self.beneficiary(ctx, p),
+            STAGE_RETURNED => self.returned(ctx, p),
             other => Err(Error::Invariant(format!(
                 "correspondent: unknown stage {other}"
             ))),

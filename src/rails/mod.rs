@@ -86,6 +86,13 @@ macro_rules! rail_kinds {
                     $(RailParams::$variant(p) => p.serves(exporter, importer),)*
                 }
             }
+
+            /// What the rail finds worth warning about over the run (see [`RailWarnings`]).
+            pub fn warnings(&self, rail: &str, span: &RunSpan) -> Result<Vec<String>> {
+                match self {
+                    $(RailParams::$variant(p) => RailWarnings::warnings(p, rail, span),)*
+                }
+            }
         }
 
         /// A rail with its state during one replication.
@@ -127,6 +134,24 @@ rail_kinds! {
     Netting => netting::Netting, "netting", reports netting::CYCLES;
     PvpBridge => pvp_bridge::PvpBridge, "pvp_bridge";
     CommonCurrency => common_currency::CommonCurrency, "common_currency";
+}
+
+/// The run a rail's parameters are checked against for warnings: sim time 0, the end of the
+/// run (trading and drain days), the days calendars must cover, and the members.
+pub struct RunSpan<'a> {
+    pub epoch: chrono::DateTime<chrono::Utc>,
+    pub run_end_s: Time,
+    pub span_days: u32,
+    pub members: &'a [crate::world::MemberSpec],
+}
+
+/// Warnings a rail kind's checked parameters give about a run: valid, but probably not what
+/// the analyst meant (a clearing house whose cycles never meet a member's open hours, say).
+/// Validation prints them; a kind with nothing to say writes `impl RailWarnings for Params {}`.
+pub trait RailWarnings {
+    fn warnings(&self, _rail: &str, _span: &RunSpan) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
 }
 
 /// A rail as declared in the scenario.

@@ -547,7 +547,7 @@ fn local_to_sim(tz: Tz, date: NaiveDate, minute: u32, epoch_s: i64) -> Option<Ti
 
 /// The sim times of the house's cycles, ascending, for a run of `span_days` from `epoch`: every
 /// scheduled local time of every business day of the house.
-pub fn cycle_times(
+fn cycle_times(
     p: &Params,
     epoch: chrono::DateTime<Utc>,
     span_days: u32,
@@ -575,10 +575,50 @@ pub fn cycle_times(
 /// The participants (member indexes, ascending) whose RTGS is closed at every one of `cycles`:
 /// a member takes part in a cycle only while its RTGS is open, so their items wait in the book
 /// and never settle. `calendars` are the members' RTGS calendars, by member index.
-pub fn never_present(p: &Params, calendars: &[Calendar], cycles: &[Time]) -> Vec<usize> {
+fn never_present(p: &Params, calendars: &[Calendar], cycles: &[Time]) -> Vec<usize> {
     (0..calendars.len())
         .filter(|&m| p.participant[m] && !cycles.iter().any(|&t| calendars[m].is_open(t)))
         .collect()
+}
+
+impl super::RailWarnings for Params {
+    /// A house that has no cycle in the run, or whose cycles never find a member's RTGS open:
+    /// a member settles only at cycles during its RTGS hours, so such items wait in the book
+    /// and never settle.
+    fn warnings(&self, rail: &str, span: &super::RunSpan) -> Result<Vec<String>> {
+        let mut warnings = Vec::new();
+        let calendar_error = |e: crate::calendar::CalendarError| {
+            Error::Invariant(format!("rail {rail}: calendar: {e}"))
+        };
+        let cycles: Vec<Time> = cycle_times(self, span.epoch, span.span_days)
+            .map_err(calendar_error)?
+            .into_iter()
+            .filter(|&t| t < span.run_end_s)
+            .collect();
+        if cycles.is_empty() {
+            warnings.push(format!(
+                "netting rail {rail} has no cycle in the run (no business day of its calendar at \
+                 its scheduled times): nothing it carries ever settles"
+            ));
+            return Ok(warnings);
+        }
+        let calendars = span
+            .members
+            .iter()
+            .map(|m| Calendar::new(&m.calendar, span.epoch, span.span_days))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(calendar_error)?;
+        for m in never_present(self, &calendars, &cycles) {
+            let code = &span.members[m].code;
+            warnings.push(format!(
+                "netting rail {rail}: member {code}'s RTGS is closed at every one of its {} cycles in \
+                 the run, so payments to or from {code} on it never settle (move the cycles into \
+                 its hours, or its hours over a cycle)",
+                cycles.len(),
+            ));
+        }
+        Ok(warnings)
+    }
 }
 
 impl Netting {
@@ -1021,6 +1061,8 @@ const STAGE_SUBMIT: u8 = 1;
 const STAGE_CYCLE: u8 = 2;
 
 impl RailKind for Netting {
+    /// Long because: one match over a payment's stages (submit, wait for its cycle, settle or
+    /// unwind), each a few bookings on the same bindings; read top to bottom it is the item's life.
     fn step(&mut self, ctx: &mut Ctx, slot: u32, p: &mut Payment) -> Result<Next> {
         let w = ctx.world;
         let importer = &w.members[p.importer];

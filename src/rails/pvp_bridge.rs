@@ -133,8 +133,13 @@ pub struct Params {
     pub on_short: OnShort,
 }
 
+/// No run-dependent warnings for this kind.
+impl super::RailWarnings for Params {}
+
 impl Params {
     /// Checks a `[[rail]]` table of kind `pvp_bridge`.
+    /// Long because: one check per key of the section, in the order docs/rail-pvp-bridge.md
+    /// lists them.
     pub fn from_section(s: &Section, cx: &RailContext) -> Result<Params> {
         let v = cx.check;
         let p = |key: &str| cx.path(&[key]);

@@ -97,8 +97,13 @@ pub struct Params {
     pub processing_min: Delay,
 }
 
+/// No run-dependent warnings for this kind.
+impl super::RailWarnings for Params {}
+
 impl Params {
     /// Checks a `[[rail]]` table of kind `swap_line`.
+    /// Long because: one check per key of the section, in the order docs/rail-swap-line.md
+    /// lists them.
     pub fn from_section(s: &Section, cx: &RailContext) -> Result<Params> {
         let v = cx.check;
         let p = |key: &str| cx.path(&[key]);

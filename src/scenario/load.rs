@@ -337,6 +337,84 @@ fn parse_table(file: &SourceFile) -> Result<toml::Table, Error> {
     })
 }
 
+/// The file `extends = "NAME"` in `child` names: relative to the extending file; inside a
+/// bundled file, among the bundled files; `bundled:NAME` explicitly. A missing file is an error
+/// at the `extends` line (`ext_location`), never a bundled substitute.
+fn extended_source(
+    child: &SourceFile,
+    name: &str,
+    ext_location: impl Fn() -> (PathBuf, Option<(usize, usize)>),
+) -> Result<SourceFile, Error> {
+    let bundled_name = name
+        .strip_prefix(BUNDLED_PREFIX)
+        .or(child.dir.is_none().then_some(name));
+    if let Some(b) = bundled_name {
+        bundled_source(b).ok_or_else(|| {
+            let (file, lc) = ext_location();
+            scenario_error(
+                &file,
+                lc,
+                Some("extends".into()),
+                &format!(
+                    "no bundled scenario `{b}` to extend (bundled: {})",
+                    bundled_names()
+                ),
+            )
+        })
+    } else {
+        let p = relative_to(child.dir.as_deref().unwrap_or(Path::new(".")), name);
+        disk_source(&p).map_err(|e| match e {
+            // Missing: blame the `extends` line. Anything else (not UTF-8, too large) is
+            // about the extended file itself and names it.
+            Error::Scenario { message, .. } if message == NO_SUCH_FILE => {
+                let (file, lc) = ext_location();
+                let hint = if bundled(name).is_some() {
+                    format!(
+                        " (to extend the bundled scenario, write `extends = \"{BUNDLED_PREFIX}{}\"`)",
+                        name.trim_end_matches(".toml")
+                    )
+                } else {
+                    String::new()
+                };
+                scenario_error(
+                    &file,
+                    lc,
+                    Some("extends".into()),
+                    &format!("cannot find `{}` to extend{hint}", p.display()),
+                )
+            }
+            e => e,
+        })
+    }
+}
+
+/// The manifest's entries for the scenario file and each file it extends (bundled ones as
+/// `bundled:NAME`).
+fn chain_files(chain: &[SourceFile]) -> Vec<DataFile> {
+    chain
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let path = match &f.dir {
+                Some(_) => f.display.display().to_string(),
+                None => format!(
+                    "{BUNDLED_PREFIX}{}",
+                    f.display
+                        .display()
+                        .to_string()
+                        .trim_start_matches("scenarios/")
+                        .trim_end_matches(" (bundled)")
+                ),
+            };
+            DataFile::new(
+                if i == 0 { "scenario" } else { "extends" },
+                path,
+                f.text.as_bytes(),
+            )
+        })
+        .collect()
+}
+
 /// Loads `arg` and everything it extends, merged.
 pub fn load(arg: &str) -> Result<Loaded, Error> {
     let first = read_source(arg)?;
@@ -365,49 +443,7 @@ pub fn load(arg: &str) -> Result<Loaded, Error> {
                 &[Seg::Key("extends".into())],
             )
         };
-        // Relative to the extending file; inside a bundled file, among the bundled files;
-        // `bundled:NAME` explicitly. A missing file is an error, never a bundled substitute.
-        let bundled_name = name
-            .strip_prefix(BUNDLED_PREFIX)
-            .or(child.dir.is_none().then_some(name));
-        let next = if let Some(b) = bundled_name {
-            bundled_source(b).ok_or_else(|| {
-                let (file, lc) = ext_location();
-                scenario_error(
-                    &file,
-                    lc,
-                    Some("extends".into()),
-                    &format!(
-                        "no bundled scenario `{b}` to extend (bundled: {})",
-                        bundled_names()
-                    ),
-                )
-            })?
-        } else {
-            let p = relative_to(child.dir.as_deref().unwrap_or(Path::new(".")), name);
-            disk_source(&p).map_err(|e| match e {
-                // Missing: blame the `extends` line. Anything else (not UTF-8, too large) is
-                // about the extended file itself and names it.
-                Error::Scenario { message, .. } if message == NO_SUCH_FILE => {
-                    let (file, lc) = ext_location();
-                    let hint = if bundled(name).is_some() {
-                        format!(
-                            " (to extend the bundled scenario, write `extends = \"{BUNDLED_PREFIX}{}\"`)",
-                            name.trim_end_matches(".toml")
-                        )
-                    } else {
-                        String::new()
-                    };
-                    scenario_error(
-                        &file,
-                        lc,
-                        Some("extends".into()),
-                        &format!("cannot find `{}` to extend{hint}", p.display()),
-                    )
-                }
-                e => e,
-            })?
-        };
+        let next = extended_source(child, name, ext_location)?;
         let canon = |f: &SourceFile| {
             std::fs::canonicalize(&f.display).unwrap_or_else(|_| f.display.clone())
         };
@@ -447,28 +483,7 @@ pub fn load(arg: &str) -> Result<Loaded, Error> {
         merge(&mut merged, child);
     }
     merged.remove("extends");
-    let files = chain
-        .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let path = match &f.dir {
-                Some(_) => f.display.display().to_string(),
-                None => format!(
-                    "{BUNDLED_PREFIX}{}",
-                    f.display
-                        .display()
-                        .to_string()
-                        .trim_start_matches("scenarios/")
-                        .trim_end_matches(" (bundled)")
-                ),
-            };
-            DataFile::new(
-                if i == 0 { "scenario" } else { "extends" },
-                path,
-                f.text.as_bytes(),
-            )
-        })
-        .collect();
+    let files = chain_files(&chain);
     Ok(Loaded {
         chain,
         merged,

@@ -922,6 +922,8 @@ fn trade_section(
 
 /// `[[trade.payment]]`: payments at given instants, in time order (equal times keep the order
 /// written). A payment on a corridor without matrix trade adds the corridor.
+/// Long because: one check per key of a `[[trade.payment]]` entry, in the order they are
+/// documented.
 fn explicit_payments(
     ids: &Ids,
     t: &TradeSection,
@@ -1263,7 +1265,17 @@ fn calendar_warnings(
             ));
         }
     }
-    warnings.extend(netting_warnings(sc, epoch, members, rails)?);
+    // What each rail kind finds worth a warning over the run (a netting house whose cycles
+    // never find a member's RTGS open, say).
+    let span = crate::rails::RunSpan {
+        epoch,
+        run_end_s: (sc.days + sc.drain_days) as Time * DAY_S,
+        span_days: sc.days + sc.drain_days + 2,
+        members,
+    };
+    for r in rails {
+        warnings.extend(r.params.warnings(&r.name, &span)?);
+    }
     // Bundled holidays cover only some years: outside them a calendar silently has weekends
     // but no holidays, which an analyst should know.
     let last_day = start + chrono::Duration::days((sc.days + sc.drain_days) as i64);
@@ -1278,58 +1290,6 @@ fn calendar_warnings(
             warnings.push(format!(
                 "the run spans {start} to {last_day}, but bundled holidays cover only {first_year}-{last_year}: outside those years {} have weekends but no holidays (add them with `extra_closed`)",
                 with_holidays.join(", ")
-            ));
-        }
-    }
-    Ok(warnings)
-}
-
-/// Netting rails whose cycles never happen, or never find a member's RTGS open.
-fn netting_warnings(
-    sc: &ScenarioSection,
-    epoch: chrono::DateTime<Utc>,
-    members: &[MemberSpec],
-    rails: &[RailSpec],
-) -> Result<Vec<String>> {
-    let mut warnings = Vec::new();
-    // A netting house settles a member only at cycles during the member's RTGS hours: with no
-    // such cycle in the run, that member's items wait in the book and never settle.
-    let run_end_s = (sc.days + sc.drain_days) as Time * DAY_S;
-    let span_days = sc.days + sc.drain_days + 2;
-    for r in rails {
-        let crate::rails::RailParams::Netting(p) = &r.params else {
-            continue;
-        };
-        let calendar_error = |e: crate::calendar::CalendarError| {
-            Error::Invariant(format!("rail {}: calendar: {e}", r.name))
-        };
-        let cycles: Vec<Time> = crate::rails::netting::cycle_times(p, epoch, span_days)
-            .map_err(calendar_error)?
-            .into_iter()
-            .filter(|&t| t < run_end_s)
-            .collect();
-        if cycles.is_empty() {
-            warnings.push(format!(
-                "netting rail {} has no cycle in the run (no business day of its calendar at \
-                 its scheduled times): nothing it carries ever settles",
-                r.name
-            ));
-            continue;
-        }
-        let calendars = members
-            .iter()
-            .map(|m| crate::calendar::Calendar::new(&m.calendar, epoch, span_days))
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(calendar_error)?;
-        for m in crate::rails::netting::never_present(p, &calendars, &cycles) {
-            warnings.push(format!(
-                "netting rail {}: member {}'s RTGS is closed at every one of its {} cycles in \
-                 the run, so payments to or from {} on it never settle (move the cycles into \
-                 its hours, or its hours over a cycle)",
-                r.name,
-                members[m].code,
-                cycles.len(),
-                members[m].code
             ));
         }
     }

@@ -1,6 +1,7 @@
 //! Integration tests, in one binary so the crate is built once: runs of small scenarios,
 //! the bad-input corpus, identities on every payment, and byte-identical reruns.
 
+mod architecture;
 mod bad_input;
 mod behaviour;
 mod common;
