@@ -1,13 +1,18 @@
 //! kervan: a discrete-event simulator of cross-border payment settlement among the member
 //! states of the Organization of Turkic States.
 //!
-//! The layers, from the bottom up (see `docs/architecture.md`):
-//! - [`engine`]: the generic event kernel (time, queue, bounded run). No economics.
-//! - [`calendar`], [`money`], [`fx`], [`ledger`]: business hours, exact amounts, exchange
-//!   rates and quotes, double-entry accounts.
-//! - [`trade`] generates payments; [`rails`] settle them; [`sim`] wires one run together.
-//! - [`scenario`] reads and validates TOML; [`experiment`] runs replications;
-//!   [`output`] writes CSV, the manifest and the summary table.
+//! The floors, from the bottom up; a module names only modules on lower floors (see
+//! `docs/architecture.md`, enforced by `tests/integration/architecture.rs`):
+//! - [`engine`], [`money`], [`rng`], [`error`]: the event kernel (time, queue; no economics),
+//!   exact amounts, named random streams, errors.
+//! - [`calendar`], [`fx`], [`ledger`]: business hours, exchange rates and quotes, double-entry
+//!   accounts; then [`terms`] (shared payment terms) and [`input`] (raw TOML sections and
+//!   located errors).
+//! - [`world`] (one replication's setting) and [`record`] (the per-payment record, the sink
+//!   trait, report rows).
+//! - [`trade`] generates payments; [`rails`] settle them, one file per kind.
+//! - [`scenario`] reads and validates TOML; [`sim`] runs one replication; [`output`] writes
+//!   CSV, the manifest and the summary; [`experiment`] runs replications.
 
 pub mod calendar;
 pub mod engine;
