@@ -338,7 +338,6 @@ impl Correspondent {
     fn beneficiary(&mut self, ctx: &mut Ctx, p: &mut Payment) -> Result<Next> {
         let w = ctx.world;
         let importer = &w.members[p.importer];
-        let exporter = &w.members[p.exporter];
         let s = self.p.settlement_ccy;
         let settle = self.bank_settle[p.exporter];
         if p.flag {
@@ -361,30 +360,33 @@ impl Correspondent {
             p.fee(ctx, settle, self.fees_settle[p.exporter], fee)?;
             p.amount -= fee;
         }
-        let conv = ctx.convert_from(s, exporter.currency, p.amount, p.ticket_usd);
-        p.convert(ctx, &conv, settle, exporter.bank_home)?;
-        ctx.post(exporter.bank_home, exporter.clients, conv.received)?;
-        p.credited = conv.received;
-        p.credited_ccy = exporter.currency;
-        p.amount = Decimal::ZERO;
-        p.status = Status::Settled;
-        p.settled_at = ctx.now;
-        Ok(Next::Done)
+        self.credit(ctx, p, p.exporter, Status::Settled)
     }
 
     /// A rejected payment reaches the payer's bank, which converts it back and credits the payer.
     fn returned(&mut self, ctx: &mut Ctx, p: &mut Payment) -> Result<Next> {
-        let w = ctx.world;
-        let importer = &w.members[p.importer];
-        let s = self.p.settlement_ccy;
-        let settle = self.bank_settle[p.importer];
-        let conv = ctx.convert_from(s, importer.currency, p.amount, p.ticket_usd);
-        p.convert(ctx, &conv, settle, importer.bank_home)?;
-        ctx.post(importer.bank_home, importer.clients, conv.received)?;
+        self.credit(ctx, p, p.importer, Status::Returned)
+    }
+
+    /// The last step either way: the principal, at `member`'s bank in the settlement currency,
+    /// is converted into `member`'s currency and credited to its client (the exporter when
+    /// settled, the importer when returned).
+    fn credit(
+        &mut self,
+        ctx: &mut Ctx,
+        p: &mut Payment,
+        member: usize,
+        status: Status,
+    ) -> Result<Next> {
+        let m = &ctx.world.members[member];
+        let settle = self.bank_settle[member];
+        let conv = ctx.convert_from(self.p.settlement_ccy, m.currency, p.amount, p.ticket_usd);
+        p.convert(ctx, &conv, settle, m.bank_home)?;
+        ctx.post(m.bank_home, m.clients, conv.received)?;
         p.credited = conv.received;
-        p.credited_ccy = importer.currency;
+        p.credited_ccy = m.currency;
         p.amount = Decimal::ZERO;
-        p.status = Status::Returned;
+        p.status = status;
         p.settled_at = ctx.now;
         Ok(Next::Done)
     }

@@ -119,7 +119,10 @@ fn layering_violations() -> Vec<String> {
     for file in rust_files(&src()) {
         let module = module_of(&file);
         let Some(own) = floor(&module) else {
-            bad.push(format!("{}: module `{module}` has no floor", file.display()));
+            bad.push(format!(
+                "{}: module `{module}` has no floor",
+                file.display()
+            ));
             continue;
         };
         let text = std::fs::read_to_string(&file).expect("a source file");
@@ -168,7 +171,11 @@ fn layering_violations() -> Vec<String> {
 #[test]
 fn modules_import_only_from_lower_floors() {
     let bad = layering_violations();
-    assert!(bad.is_empty(), "imports against the floors:\n{}", bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "imports against the floors:\n{}",
+        bad.join("\n")
+    );
 }
 
 #[test]
@@ -204,7 +211,10 @@ fn the_checker_sees_an_upward_import() {
         ["fx"]
     );
     assert!(named_modules(code_of("/// [`crate::sim::MAX`]")).is_empty());
-    assert_eq!(code_of(r#"let s = "a // b"; // c"#), r#"let s = "a // b"; "#);
+    assert_eq!(
+        code_of(r#"let s = "a // b"; // c"#),
+        r#"let s = "a // b"; "#
+    );
     assert!(floor("rails") > floor("world"));
     assert!(floor("scenario") > floor("rails"));
 }
@@ -264,7 +274,11 @@ fn long_functions(limit: usize) -> Vec<String> {
                 .any(|l| l.contains("Long because:"));
             if !explained {
                 let rel = file.strip_prefix(src()).expect("under src");
-                found.push(format!("src/{}:{} {name} ({n} lines)", rel.display(), i + 1));
+                found.push(format!(
+                    "src/{}:{} {name} ({n} lines)",
+                    rel.display(),
+                    i + 1
+                ));
             }
         }
     }
@@ -293,7 +307,11 @@ fn a_new_rail_kind_is_one_file_and_one_arm() {
     let mod_rs = std::fs::read_to_string(rails.join("mod.rs")).expect("rails/mod.rs");
     let mut kinds = BTreeMap::new();
     for file in rust_files(&rails) {
-        let stem = file.file_stem().expect("a stem").to_string_lossy().to_string();
+        let stem = file
+            .file_stem()
+            .expect("a stem")
+            .to_string_lossy()
+            .to_string();
         if shared.contains(&stem.as_str()) {
             continue;
         }
