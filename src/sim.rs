@@ -93,6 +93,7 @@ pub fn build_world(s: &Scenario, replication: u32) -> Result<(World, Ledger)> {
         &s.fx.jumps,
         tick_s,
         n_ticks,
+        &s.fx.spreads.vol,
         &mut rng,
     )
     .map_err(|e| Error::Invariant(format!("fx: {e}")))?;

@@ -12,7 +12,7 @@ use crate::engine::Time;
 use crate::money::{Currencies, CurrencyId};
 
 pub use process::{CurrencyProcess, FxError, FxPath, Regime};
-pub use quote::{SizeBand, SpreadTable};
+pub use quote::{SizeBand, SpreadTable, VolWidening};
 
 /// The exchange-rate side of a run: the simulated mid path and the spread table.
 #[derive(Debug, Clone)]
@@ -69,7 +69,8 @@ impl Fx {
     }
 
     /// The client rate (units of `to` per unit of `from`) for a ticket of `ticket_usd`:
-    /// mid less the half-spread, so the client always receives less than at the mid.
+    /// mid less the half-spread (widened by `factor`, market depth, and by the pair's realised
+    /// volatility), so the client always receives less than at the mid.
     fn client_rate(
         &self,
         from: CurrencyId,
@@ -79,7 +80,11 @@ impl Fx {
         factor: f64,
     ) -> (Decimal, Decimal, f64) {
         let mid = self.cross_mid(from, to, t);
-        let half_bps = self.spreads.half_spread_bps(from, to, ticket_usd) * factor;
+        let half_bps = quote::capped_half_bps(
+            self.spreads.half_spread_bps(from, to, ticket_usd)
+                * factor
+                * self.path.spread_factor(from, to, t),
+        );
         let rate = mid * (Decimal::ONE - quote::bps_to_fraction(half_bps));
         (mid, rate, half_bps)
     }
@@ -159,5 +164,70 @@ impl Fx {
             mid,
             half_spread_bps,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fx::process::ScheduledJump;
+    use rand::SeedableRng;
+
+    #[test]
+    fn a_quote_widens_by_the_pair_factor_of_its_moment() {
+        // KZT steps 10 % at hour 100: its USD quote and its cross with TRY widen by the
+        // factor of that hour (at the cap, 5), the USD quote of TRY does not.
+        let calm = |ccy_mid: f64| CurrencyProcess {
+            regime: Regime::Float,
+            mid0_per_usd: ccy_mid,
+            drift_pa: 0.0,
+            vol_pa: 0.0,
+            jump_rate_pa: 0.0,
+            jump_mean: 0.0,
+            jump_sd: 0.0,
+            band_pct: 0.0,
+        };
+        let vol = VolWidening {
+            elasticity: 1.0,
+            halflife_s: 24 * 3600,
+            max_multiplier: 5.0,
+        };
+        let path = FxPath::simulate(
+            &[calm(40.0), calm(500.0)],
+            &[vec![1.0, 0.0], vec![0.0, 1.0]],
+            &[ScheduledJump {
+                currency: CurrencyId(2),
+                at: 100 * 3600,
+                size: 0.1,
+            }],
+            3600,
+            200,
+            &vol,
+            &mut rand_pcg::Pcg64Mcg::seed_from_u64(1),
+        )
+        .unwrap();
+        let fx = Fx {
+            path,
+            spreads: SpreadTable {
+                usd_half_bps: vec![0.0, 4.0, 10.0],
+                cross_half_bps: Default::default(),
+                cross_multiplier: 2.0,
+                size_curve: Vec::new(),
+                vol,
+            },
+        };
+        let mut currencies = Currencies::new();
+        currencies.add("TRY", 2);
+        currencies.add("KZT", 2);
+        let (try_, kzt) = (CurrencyId(1), CurrencyId(2));
+        let bps = |from, to, h: i64| {
+            fx.convert_from(&currencies, from, to, Decimal::from(1000), h * 3600, 1e5)
+                .half_spread_bps
+        };
+        assert_eq!(bps(kzt, CurrencyId::USD, 99), 10.0);
+        assert_eq!(bps(kzt, CurrencyId::USD, 100), 50.0);
+        assert_eq!(bps(try_, kzt, 99), 28.0);
+        assert_eq!(bps(try_, kzt, 100), 140.0);
+        assert_eq!(bps(try_, CurrencyId::USD, 100), 4.0);
     }
 }

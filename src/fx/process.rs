@@ -9,6 +9,7 @@ use rand::RngExt;
 use rand_distr::StandardNormal;
 use rust_decimal::Decimal;
 
+use super::quote::VolWidening;
 use crate::engine::{Time, YEAR_S};
 use crate::money::CurrencyId;
 
@@ -30,7 +31,11 @@ pub struct CurrencyProcess {
     pub regime: Regime,
     /// Opening mid, units of the currency per USD.
     pub mid0_per_usd: f64,
-    /// Annual drift of the log rate (+0.17 = the currency loses about 17 % a year).
+    /// Expected rate of change of the rate per USD, continuously compounded and with jumps
+    /// included: E[mid(t)] = mid(0)·e^(drift_pa·t), t in years (+0.17 = the currency is expected
+    /// to lose e^0.17 − 1 ≈ 18.5 % in a year). Jumps are compensated in the drift, so adding
+    /// jumps widens the distribution without moving its mean. Zero for a peg (refused
+    /// otherwise): a peg's level moves only by peg breaks (jumps).
     pub drift_pa: f64,
     /// Annual volatility of the log rate.
     pub vol_pa: f64,
@@ -41,6 +46,25 @@ pub struct CurrencyProcess {
     pub jump_sd: f64,
     /// Peg band half-width, as a fraction of the level (Peg only).
     pub band_pct: f64,
+}
+
+/// The lowest a proportional jump may go: −95 % of the rate (a currency cannot lose more
+/// than all of its value against the dollar in one step without the rate turning negative).
+pub const JUMP_FLOOR: f64 = -0.95;
+
+/// E[max(m + s·Z, JUMP_FLOOR)] for a standard normal Z: the mean proportional size of a jump
+/// drawn as `jump_mean + jump_sd·Z` and floored as the simulation floors it. This is κ in the
+/// compensator: a process with jumps at rate λ grows by a factor e^(λκt) in expectation from
+/// the jumps alone, which the drift takes back.
+pub fn jump_kappa(mean: f64, sd: f64) -> f64 {
+    if sd <= 0.0 {
+        return mean.max(JUMP_FLOOR);
+    }
+    // E[max(X, c)] = m + E[max(c − X, 0)] = m + (c − m)·Φ(a) + s·φ(a), a = (c − m)/s.
+    let a = (JUMP_FLOOR - mean) / sd;
+    let cdf = 0.5 * statrs::function::erf::erfc(-a / std::f64::consts::SQRT_2);
+    let pdf = (-0.5 * a * a).exp() / (2.0 * std::f64::consts::PI).sqrt();
+    mean + (JUMP_FLOOR - mean) * cdf + sd * pdf
 }
 
 /// A scheduled one-off change of a rate (a devaluation shock), applied at the first tick at or
@@ -129,6 +153,79 @@ pub struct FxPath {
     /// division per booking; every USD figure of a payment uses the same reciprocal, so the
     /// cost identity still telescopes exactly.
     inv: Vec<Decimal>,
+    /// Each tick's spread factor per currency from realised volatility (≥ 1; column 0, USD,
+    /// is 1). Empty when widening is off: every factor is then 1.
+    spread_factor: Vec<f32>,
+}
+
+/// Builds the spread factors while the path is simulated: an exponentially weighted mean of
+/// squared log returns (annualised) per currency, against the variance the spreads were
+/// calibrated in (σ², at least 1 % a year squared so a quiet peg is not divided by zero);
+/// factor = clamp((v / v_ref)^(elasticity / 2), 1, max_multiplier).
+struct Widening {
+    on: bool,
+    elasticity: f64,
+    max_multiplier: f64,
+    /// Weight of the newest squared return, from the half-life.
+    alpha: f64,
+    /// Years per tick, to annualise a squared return.
+    dt: f64,
+    v: Vec<f64>,
+    v_ref: Vec<f64>,
+    factors: Vec<f32>,
+    row: Vec<f32>,
+}
+
+impl Widening {
+    fn new(w: &VolWidening, processes: &[CurrencyProcess], tick_s: Time, n_ticks: usize) -> Self {
+        let on = w.elasticity > 0.0;
+        let v_ref: Vec<f64> = processes
+            .iter()
+            .map(|p| (p.vol_pa * p.vol_pa).max(1e-4))
+            .collect();
+        let halflife_ticks = (w.halflife_s.max(1) as f64 / tick_s as f64).max(1e-9);
+        Widening {
+            on,
+            elasticity: w.elasticity,
+            max_multiplier: w.max_multiplier.max(1.0),
+            alpha: 1.0 - 0.5f64.powf(1.0 / halflife_ticks),
+            dt: tick_s as f64 / YEAR_S as f64,
+            v: v_ref.clone(),
+            v_ref,
+            factors: if on {
+                Vec::with_capacity(n_ticks * (processes.len() + 1))
+            } else {
+                Vec::new()
+            },
+            row: vec![1.0; processes.len() + 1],
+        }
+    }
+
+    /// One currency's log return over the tick just simulated (zero on the first tick).
+    fn observe(&mut self, i: usize, log_return: f64) {
+        if !self.on {
+            return;
+        }
+        let r2 = if log_return.is_finite() {
+            log_return * log_return / self.dt
+        } else {
+            0.0
+        };
+        self.v[i] += self.alpha * (r2 - self.v[i]);
+        let ratio = self.v[i] / self.v_ref[i];
+        let f = ratio.powf(0.5 * self.elasticity);
+        self.row[i + 1] = if f.is_finite() {
+            f.clamp(1.0, self.max_multiplier) as f32
+        } else {
+            self.max_multiplier as f32
+        };
+    }
+
+    fn end_tick(&mut self) {
+        if self.on {
+            self.factors.extend_from_slice(&self.row);
+        }
+    }
 }
 
 /// 1 / `mid`, rounded to 16 significant digits.
@@ -149,13 +246,19 @@ fn decimal_digits(n: u128) -> u32 {
 
 impl FxPath {
     /// Simulates `n_ticks` ticks of `tick_s` seconds for `processes` (currency ids 1..),
-    /// correlated by `corr` (one row per process), with `jumps` applied on schedule.
+    /// correlated by `corr` (one row per process), with `jumps` applied on schedule, and the
+    /// spread factor of each tick from realised volatility (`widening`).
+    ///
+    /// Float and crawl: the log rate moves by (μ − σ²/2 − c)·dt + σ·√dt·z + J per tick, where a
+    /// jump J = ln(1 + size) happens with probability p = λ·dt and c = ln(1 + p·κ)/dt
+    /// compensates it exactly per tick, so E[mid(t)] = mid(0)·e^(μt) (μ = `drift_pa`).
     pub fn simulate<R: rand::Rng + ?Sized>(
         processes: &[CurrencyProcess],
         corr: &[Vec<f64>],
         jumps: &[ScheduledJump],
         tick_s: Time,
         n_ticks: usize,
+        widening: &VolWidening,
         rng: &mut R,
     ) -> Result<FxPath, FxError> {
         let k = processes.len();
@@ -170,6 +273,22 @@ impl FxPath {
         let mut peg_dev = vec![0.0; k];
         let mut eps = vec![0.0; k];
         let mut z = vec![0.0; k];
+        // Per-tick log drift of each process: the drift less the Itô term and the jump
+        // compensator (pegs have neither: their level moves only by breaks).
+        let log_drift: Vec<f64> = processes
+            .iter()
+            .map(|p| match p.regime {
+                Regime::Float | Regime::Crawl => {
+                    let jump_p = (p.jump_rate_pa * dt).min(1.0);
+                    let kappa = jump_kappa(p.jump_mean, p.jump_sd);
+                    let compensator = (1.0 + jump_p * kappa).ln();
+                    (p.drift_pa - 0.5 * p.vol_pa * p.vol_pa) * dt - compensator
+                }
+                Regime::Peg => 0.0,
+            })
+            .collect();
+        let mut vol = Widening::new(widening, processes, tick_s, n_ticks);
+        let mut last_log_mid: Vec<f64> = log_level.clone();
         for tick in 0..n_ticks {
             if tick > 0 {
                 for e in eps.iter_mut() {
@@ -185,15 +304,13 @@ impl FxPath {
                     {
                         let size: f64 =
                             p.jump_mean + p.jump_sd * rng.sample::<f64, _>(StandardNormal);
-                        (1.0 + size.max(-0.95)).ln()
+                        (1.0 + size.max(JUMP_FLOOR)).ln()
                     } else {
                         0.0
                     };
                     match p.regime {
                         Regime::Float | Regime::Crawl => {
-                            log_level[i] += (p.drift_pa - 0.5 * p.vol_pa * p.vol_pa) * dt
-                                + p.vol_pa * sqrt_dt * z[i]
-                                + jump;
+                            log_level[i] += log_drift[i] + p.vol_pa * sqrt_dt * z[i] + jump;
                         }
                         Regime::Peg => {
                             let band = (1.0 + p.band_pct).ln();
@@ -208,14 +325,17 @@ impl FxPath {
             for j in jumps {
                 // Applied at the first tick at or after its time.
                 if j.at <= t && j.at > t - tick_s {
-                    log_level[j.currency.index() - 1] += (1.0 + j.size.max(-0.95)).ln();
+                    log_level[j.currency.index() - 1] += (1.0 + j.size.max(JUMP_FLOOR)).ln();
                 }
             }
             mids.push(Decimal::ONE);
             for i in 0..k {
                 let log_mid = log_level[i] + peg_dev[i];
                 mids.push(to_decimal_rate(log_mid.exp()));
+                vol.observe(i, log_mid - last_log_mid[i]);
+                last_log_mid[i] = log_mid;
             }
+            vol.end_tick();
         }
         let inv = mids.iter().map(|m| reciprocal(*m)).collect();
         Ok(FxPath {
@@ -224,6 +344,7 @@ impl FxPath {
             n_ticks,
             mids,
             inv,
+            spread_factor: vol.factors,
         })
     }
 
@@ -237,7 +358,20 @@ impl FxPath {
             n_ticks: 1,
             inv: mids.iter().map(|m| reciprocal(*m)).collect(),
             mids,
+            spread_factor: Vec::new(),
         }
+    }
+
+    /// The spread factor of a pair at `t` from realised volatility: the larger of its two
+    /// currencies' factors (1 when widening is off).
+    #[inline]
+    pub fn spread_factor(&self, a: CurrencyId, b: CurrencyId, t: Time) -> f64 {
+        if self.spread_factor.is_empty() {
+            return 1.0;
+        }
+        let tick = ((t.max(0) / self.tick_s) as usize).min(self.n_ticks - 1);
+        let row = &self.spread_factor[tick * self.n_ccy..(tick + 1) * self.n_ccy];
+        f64::from(row[a.index()].max(row[b.index()]))
     }
 
     /// Mid rate of `ccy` per USD at `t` (the last tick at or before `t`; clamped to the path).
@@ -340,7 +474,16 @@ mod tests {
         // drift 0.1 per year, no vol, hourly ticks: after 8760 ticks the rate is mid0·e^0.1.
         let p = float(100.0, 0.1, 0.0);
         let mut rng = Pcg64Mcg::seed_from_u64(1);
-        let path = FxPath::simulate(&[p], &[vec![1.0]], &[], 3600, 8761, &mut rng).unwrap();
+        let path = FxPath::simulate(
+            &[p],
+            &[vec![1.0]],
+            &[],
+            3600,
+            8761,
+            &VolWidening::OFF,
+            &mut rng,
+        )
+        .unwrap();
         let end = path.mid(CurrencyId(1), 8760 * 3600);
         let expected = 100.0 * 0.1f64.exp();
         let got: f64 = end.to_string().parse().unwrap();
@@ -355,7 +498,7 @@ mod tests {
         let corr = vec![vec![1.0, 0.7], vec![0.7, 1.0]];
         let mut rng = Pcg64Mcg::seed_from_u64(7);
         let n = 20_001;
-        let path = FxPath::simulate(&ps, &corr, &[], 3600, n, &mut rng).unwrap();
+        let path = FxPath::simulate(&ps, &corr, &[], 3600, n, &VolWidening::OFF, &mut rng).unwrap();
         let r = |c: u16, i: usize| -> f64 {
             let a: f64 = path
                 .mid(CurrencyId(c), (i as i64) * 3600)
@@ -390,7 +533,16 @@ mod tests {
             size: 0.5,
         };
         let mut rng = Pcg64Mcg::seed_from_u64(3);
-        let path = FxPath::simulate(&[p], &[vec![1.0]], &[jump], 3600, 200, &mut rng).unwrap();
+        let path = FxPath::simulate(
+            &[p],
+            &[vec![1.0]],
+            &[jump],
+            3600,
+            200,
+            &VolWidening::OFF,
+            &mut rng,
+        )
+        .unwrap();
         for i in 0..200i64 {
             let m: f64 = path
                 .mid(CurrencyId(1), i * 3600)
@@ -406,10 +558,26 @@ mod tests {
     fn same_seed_same_path() {
         let ps = [float(35.0, 0.17, 0.1), float(500.0, 0.0, 0.09)];
         let corr = vec![vec![1.0, 0.3], vec![0.3, 1.0]];
-        let a =
-            FxPath::simulate(&ps, &corr, &[], 3600, 500, &mut Pcg64Mcg::seed_from_u64(9)).unwrap();
-        let b =
-            FxPath::simulate(&ps, &corr, &[], 3600, 500, &mut Pcg64Mcg::seed_from_u64(9)).unwrap();
+        let a = FxPath::simulate(
+            &ps,
+            &corr,
+            &[],
+            3600,
+            500,
+            &VolWidening::OFF,
+            &mut Pcg64Mcg::seed_from_u64(9),
+        )
+        .unwrap();
+        let b = FxPath::simulate(
+            &ps,
+            &corr,
+            &[],
+            3600,
+            500,
+            &VolWidening::OFF,
+            &mut Pcg64Mcg::seed_from_u64(9),
+        )
+        .unwrap();
         assert_eq!(a.mids, b.mids);
     }
 
@@ -418,7 +586,16 @@ mod tests {
         // Volatility 50 (5,000 %) drives the log rate far out within hours.
         let p = float(1.0, 0.0, 50.0);
         let mut rng = Pcg64Mcg::seed_from_u64(5);
-        let path = FxPath::simulate(&[p], &[vec![1.0]], &[], 3600, 2000, &mut rng).unwrap();
+        let path = FxPath::simulate(
+            &[p],
+            &[vec![1.0]],
+            &[],
+            3600,
+            2000,
+            &VolWidening::OFF,
+            &mut rng,
+        )
+        .unwrap();
         let lo = Decimal::from_f64(MID_RANGE.0).unwrap();
         let hi = Decimal::from_f64(MID_RANGE.1).unwrap();
         for i in 0..2000i64 {
@@ -438,5 +615,159 @@ mod tests {
         assert_eq!(reciprocal(d("35.3585")), d("0.02828174272098647"));
         let r = reciprocal(d("12904.9"));
         assert!((r * d("12904.9") - Decimal::ONE).abs() < d("1e-15"), "{r}");
+    }
+
+    fn mid_f64(path: &FxPath, ccy: u16, t: Time) -> f64 {
+        path.mid(CurrencyId(ccy), t).to_string().parse().unwrap()
+    }
+
+    #[test]
+    fn log_returns_match_the_closed_form_with_compensated_jumps() {
+        // A lira-like float: drift 0.17, volatility 10 %, 0.4 jumps a year of +25 % each (no
+        // spread of size, so a jump is exactly ln 1.25). Daily ticks over one year, 4000 paths.
+        let (mu, sigma, lambda, size) = (0.17, 0.10, 0.4, 0.25);
+        let p = CurrencyProcess {
+            regime: Regime::Float,
+            mid0_per_usd: 40.0,
+            drift_pa: mu,
+            vol_pa: sigma,
+            jump_rate_pa: lambda,
+            jump_mean: size,
+            jump_sd: 0.0,
+            band_pct: 0.0,
+        };
+        let (tick_s, n) = (86_400, 365usize);
+        let paths = 4_000;
+        let mut x = Vec::with_capacity(paths);
+        for seed in 0..paths as u64 {
+            let mut rng = Pcg64Mcg::seed_from_u64(seed);
+            let path = FxPath::simulate(
+                std::slice::from_ref(&p),
+                &[vec![1.0]],
+                &[],
+                tick_s,
+                n + 1,
+                &VolWidening::OFF,
+                &mut rng,
+            )
+            .unwrap();
+            x.push((mid_f64(&path, 1, n as Time * tick_s) / 40.0).ln());
+        }
+        // The closed form of the simulated law, worked out per tick: a jump with probability
+        // q = λ·dt, the compensator ln(1 + q·κ) with κ = 0.25.
+        let dt = tick_s as f64 / YEAR_S as f64;
+        let (q, j) = (lambda * dt, (1.0 + size).ln());
+        let nf = n as f64;
+        let mean_cf = nf * ((mu - 0.5 * sigma * sigma) * dt - (1.0 + q * size).ln() + q * j);
+        let var_cf = nf * (sigma * sigma * dt + q * (1.0 - q) * j * j);
+        let m = x.iter().sum::<f64>() / paths as f64;
+        let var = x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (paths - 1) as f64;
+        let se = (var_cf / paths as f64).sqrt();
+        assert!(
+            (m - mean_cf).abs() < 4.0 * se,
+            "mean {m} vs {mean_cf} (se {se})"
+        );
+        assert!(
+            (var / var_cf - 1.0).abs() < 0.08,
+            "variance {var} vs {var_cf}"
+        );
+        // And the meaning of drift_pa: the expected rate grows by e^μ over a year, jumps and
+        // all (without the compensator it would grow by e^(μ + λκ) ≈ 1.30, not 1.185).
+        let growth: Vec<f64> = x.iter().map(|v| v.exp()).collect();
+        let g = growth.iter().sum::<f64>() / paths as f64;
+        let g_sd = (growth.iter().map(|v| (v - g).powi(2)).sum::<f64>() / paths as f64).sqrt();
+        let g_se = g_sd / (paths as f64).sqrt();
+        assert!(
+            (g - mu.exp()).abs() < 4.0 * g_se,
+            "E[mid(1y)/mid(0)] = {g} vs e^0.17 = {} (se {g_se})",
+            mu.exp()
+        );
+    }
+
+    #[test]
+    fn the_jump_compensator_accounts_for_the_floor() {
+        // Without a spread of size the mean jump is the jump; a floor at −95 % lifts the mean of
+        // a wide jump distribution above its nominal mean.
+        assert_eq!(jump_kappa(0.25, 0.0), 0.25);
+        assert_eq!(jump_kappa(-2.0, 0.0), JUMP_FLOOR);
+        assert!((jump_kappa(0.25, 0.08) - 0.25).abs() < 1e-12);
+        let wide = jump_kappa(-0.5, 0.5);
+        // E[max(X, −0.95)] for X ~ N(−0.5, 0.5²) by numerical integration.
+        let mut integral = 0.0;
+        let steps = 200_000;
+        for i in 0..steps {
+            let z = -10.0 + 20.0 * (i as f64 + 0.5) / steps as f64;
+            let pdf = (-0.5 * z * z).exp() / (2.0 * std::f64::consts::PI).sqrt();
+            integral += (-0.5 + 0.5 * z).max(JUMP_FLOOR) * pdf * 20.0 / steps as f64;
+        }
+        assert!((wide - integral).abs() < 1e-6, "{wide} vs {integral}");
+        assert!(wide > -0.5);
+    }
+
+    #[test]
+    fn spreads_widen_after_a_jump_and_decay_with_the_half_life() {
+        // No diffusion: the only return is a scheduled +10 % step at hour 100. The factor is 1
+        // before it, at the cap just after, and then follows the decaying average exactly.
+        let p = float(40.0, 0.0, 0.0);
+        let jump = ScheduledJump {
+            currency: CurrencyId(1),
+            at: 100 * 3600,
+            size: 0.10,
+        };
+        let w = VolWidening {
+            elasticity: 1.0,
+            halflife_s: 24 * 3600,
+            max_multiplier: 5.0,
+        };
+        let mut rng = Pcg64Mcg::seed_from_u64(1);
+        let path = FxPath::simulate(
+            &[p],
+            &[vec![1.0]],
+            std::slice::from_ref(&jump),
+            3600,
+            1000,
+            &w,
+            &mut rng,
+        )
+        .unwrap();
+        let f = |h: i64| path.spread_factor(CurrencyId::USD, CurrencyId(1), h * 3600);
+        assert_eq!(f(0), 1.0);
+        assert_eq!(f(99), 1.0);
+        assert_eq!(f(100), 5.0);
+        // v(t) = v_ref·(1−α)^t + α·r²/dt·(1−α)^(t−100), v_ref = 1e-4 (the floor), hourly dt.
+        let alpha = 1.0 - 0.5f64.powf(1.0 / 24.0);
+        let dt = 3600.0 / YEAR_S as f64;
+        let r2 = 1.1f64.ln().powi(2) / dt;
+        for h in [340i64, 400, 500] {
+            let v = 1e-4 * (1.0 - alpha).powi(h as i32)
+                + alpha * r2 * (1.0 - alpha).powi((h - 100) as i32);
+            let expected = (v / 1e-4).sqrt().clamp(1.0, 5.0);
+            assert!(
+                (f(h) - expected).abs() < 1e-5 * expected,
+                "hour {h}: {} vs {expected}",
+                f(h)
+            );
+        }
+        assert!(f(400) > 1.0 && f(400) < 5.0);
+        // USD against itself never widens; a pair takes the wider of its two currencies.
+        assert_eq!(
+            path.spread_factor(CurrencyId::USD, CurrencyId::USD, 100 * 3600),
+            1.0
+        );
+        // Off: no factors are kept.
+        let off = FxPath::simulate(
+            &[float(40.0, 0.0, 0.0)],
+            &[vec![1.0]],
+            &[jump],
+            3600,
+            1000,
+            &VolWidening::OFF,
+            &mut Pcg64Mcg::seed_from_u64(1),
+        )
+        .unwrap();
+        assert_eq!(
+            off.spread_factor(CurrencyId::USD, CurrencyId(1), 100 * 3600),
+            1.0
+        );
     }
 }

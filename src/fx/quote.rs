@@ -18,6 +18,27 @@ pub struct SizeBand {
     pub multiplier: f64,
 }
 
+/// How quotes widen with realised volatility (docs/model.md, "Exchange rates"): each currency's
+/// squared log returns are averaged with weights that halve every `halflife_s`; a pair's
+/// half-spread is multiplied by (realised variance / calibrated variance)^(elasticity / 2),
+/// never below 1 and at most `max_multiplier`. Elasticity 1: spreads in proportion to
+/// volatility once it exceeds the calm level; 0: off.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VolWidening {
+    pub elasticity: f64,
+    pub halflife_s: i64,
+    pub max_multiplier: f64,
+}
+
+impl VolWidening {
+    /// No widening: every factor is 1.
+    pub const OFF: VolWidening = VolWidening {
+        elasticity: 0.0,
+        halflife_s: 86_400,
+        max_multiplier: 1.0,
+    };
+}
+
 /// Half-spreads by pair, in basis points of the mid.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpreadTable {
@@ -29,6 +50,8 @@ pub struct SpreadTable {
     pub cross_multiplier: f64,
     /// Size curve, ascending by `up_to_usd`; tickets above the last band use its multiplier.
     pub size_curve: Vec<SizeBand>,
+    /// Widening with realised volatility (applied through the rate path's factors).
+    pub vol: VolWidening,
 }
 
 /// bps → fraction as an exact Decimal (the bps value is first rounded to 1e-4 bps).
@@ -37,6 +60,17 @@ pub struct SpreadTable {
 /// input below it, so a client rate is always at least half the mid — never zero, which would
 /// divide by zero, and never negative, which would pay the client for converting.
 pub const MAX_HALF_SPREAD_BPS: f64 = 5_000.0;
+
+/// A half-spread held under [`MAX_HALF_SPREAD_BPS`]: what widens at run time (with realised
+/// volatility, or a rail's multiple of a widened market quote) passes through here before it
+/// becomes a rate.
+pub fn capped_half_bps(bps: f64) -> f64 {
+    if bps.is_finite() {
+        bps.min(MAX_HALF_SPREAD_BPS)
+    } else {
+        MAX_HALF_SPREAD_BPS
+    }
+}
 
 pub fn bps_to_fraction(bps: f64) -> Decimal {
     crate::money::minor_from_f64(bps, 4) / Decimal::from(10_000)
@@ -101,6 +135,7 @@ mod tests {
             usd_half_bps: vec![0.0, 4.0, 10.0, 35.0],
             cross_half_bps: cross,
             cross_multiplier: 2.0,
+            vol: VolWidening::OFF,
             size_curve: vec![
                 SizeBand {
                     up_to_usd: 10_000.0,
@@ -152,6 +187,14 @@ mod tests {
             4.0
         );
         assert_eq!(t.half_spread_bps(CurrencyId(1), CurrencyId::USD, 5e7), 6.0);
+    }
+
+    #[test]
+    fn widened_quotes_stay_under_the_bound() {
+        assert_eq!(capped_half_bps(120.0), 120.0);
+        assert_eq!(capped_half_bps(9_000.0), MAX_HALF_SPREAD_BPS);
+        assert_eq!(capped_half_bps(f64::INFINITY), MAX_HALF_SPREAD_BPS);
+        assert_eq!(capped_half_bps(f64::NAN), MAX_HALF_SPREAD_BPS);
     }
 
     #[test]

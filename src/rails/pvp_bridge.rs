@@ -319,7 +319,12 @@ pub fn platform_conversion(
 ) -> Conversion {
     let c = &world.currencies;
     let mid = world.fx.cross_mid(from, to, now);
-    let half_spread_bps = if from == to { 0.0 } else { half_spread_bps };
+    // A multiple of a market quote that volatility has widened is held under the bound too.
+    let half_spread_bps = if from == to {
+        0.0
+    } else {
+        crate::fx::quote::capped_half_bps(half_spread_bps)
+    };
     let rate = mid * (Decimal::ONE - bps_to_fraction(half_spread_bps));
     let (given, received) = if invoice_ccy == from {
         (invoice_amount, c.round(to, invoice_amount * rate))

@@ -151,6 +151,24 @@ pub struct FxSection {
     /// Market depth: spreads narrow as a pair's traded volume grows.
     #[serde(default)]
     pub depth: Option<DepthSection>,
+    /// Spreads widen with realised volatility: half-spread × (realised / calibrated
+    /// volatility)^elasticity, at least 1 and at most `spread_vol_max_multiplier`; 0 = off.
+    #[serde(default = "one_f64")]
+    pub spread_vol_elasticity: f64,
+    /// Half-life of the realised-volatility average, hours.
+    #[serde(default = "default_spread_vol_halflife_h")]
+    pub spread_vol_halflife_h: f64,
+    /// The widest volatility may make a quote, as a multiple of its calm half-spread.
+    #[serde(default = "default_spread_vol_max_multiplier")]
+    pub spread_vol_max_multiplier: f64,
+}
+
+fn default_spread_vol_halflife_h() -> f64 {
+    24.0
+}
+
+fn default_spread_vol_max_multiplier() -> f64 {
+    5.0
 }
 
 /// `[fx.depth]`: `spread = max(floor, base × (reference / rolling volume)^elasticity)`.
@@ -192,6 +210,9 @@ impl Default for FxSection {
             size_curve: Vec::new(),
             sample_h: default_sample_h(),
             depth: None,
+            spread_vol_elasticity: one_f64(),
+            spread_vol_halflife_h: default_spread_vol_halflife_h(),
+            spread_vol_max_multiplier: default_spread_vol_max_multiplier(),
         }
     }
 }

@@ -13,7 +13,7 @@ use crate::calendar::CalendarSpec;
 use crate::engine::{DAY_S, HOUR_S, Time};
 use crate::fx::process::{Regime, cholesky};
 use crate::fx::quote::MAX_HALF_SPREAD_BPS;
-use crate::fx::{CurrencyProcess, SizeBand, SpreadTable};
+use crate::fx::{CurrencyProcess, SizeBand, SpreadTable, VolWidening};
 use crate::input::{Checker, MAX_DESCRIPTION_CHARS, MAX_LABEL_CHARS, Seg, k, key_path, rounded};
 use crate::money::{Currencies, CurrencyId};
 use crate::rails::RailSpec;
@@ -337,6 +337,16 @@ fn currency_sections(v: &Checker, raw: &[CurrencySection]) -> Result<CurrencyTab
                 format!("must be a finite annual drift within ±5, got {drift_pa}"),
             ));
         }
+        if regime == Regime::Peg && drift_pa != 0.0 {
+            return Err(v.err(
+                p("drift_pa"),
+                format!(
+                    "a peg holds its level, so it takes no drift (got {drift_pa}); a peg moves \
+                     only when it breaks: give `jump_rate_pa`, `jump_mean` and `jump_sd`, or make \
+                     it a \"crawl\""
+                ),
+            ));
+        }
         processes.push(CurrencyProcess {
             regime,
             mid0_per_usd: mid.to_string().parse().unwrap_or(1.0),
@@ -501,6 +511,7 @@ fn fx_section(
         cross_half_bps,
         cross_multiplier: v.nonneg(key_path!["fx", "cross_multiplier"], fx.cross_multiplier)?,
         size_curve,
+        vol: vol_widening(v, fx)?,
     };
     let depth = depth_section(v, fx.depth.as_ref())?;
     Ok(FxParams {
@@ -511,6 +522,40 @@ fn fx_section(
         spreads,
         sample_s: fx.sample_h as i64 * HOUR_S,
         depth,
+    })
+}
+
+/// `fx.spread_vol_*`: how quotes widen with realised volatility.
+fn vol_widening(v: &Checker, fx: &FxSection) -> Result<VolWidening> {
+    let elasticity = fx.spread_vol_elasticity;
+    if !elasticity.is_finite() || !(0.0..=4.0).contains(&elasticity) {
+        return Err(v.err(
+            key_path!["fx", "spread_vol_elasticity"],
+            format!("must be between 0 (off) and 4, got {elasticity}"),
+        ));
+    }
+    let halflife_h = fx.spread_vol_halflife_h;
+    if !halflife_h.is_finite() || !(1.0..=8_760.0).contains(&halflife_h) {
+        return Err(v.err(
+            key_path!["fx", "spread_vol_halflife_h"],
+            format!("must be between 1 and 8760 hours, got {halflife_h}"),
+        ));
+    }
+    let max_multiplier = fx.spread_vol_max_multiplier;
+    if !max_multiplier.is_finite() || !(1.0..=100.0).contains(&max_multiplier) {
+        return Err(v.err(
+            key_path!["fx", "spread_vol_max_multiplier"],
+            format!("must be between 1 (never wider) and 100, got {max_multiplier}"),
+        ));
+    }
+    Ok(VolWidening {
+        elasticity,
+        halflife_s: (halflife_h * HOUR_S as f64).round() as i64,
+        max_multiplier: if elasticity > 0.0 {
+            max_multiplier
+        } else {
+            1.0
+        },
     })
 }
 
@@ -1297,7 +1342,7 @@ fn calendar_warnings(
 }
 
 /// Checks that no market quote can reach [`MAX_HALF_SPREAD_BPS`] after the size curve, the
-/// cross multiplier and market depth; returns the widest half-spread any pair can reach (rails
+/// cross multiplier and market depth (widening with volatility is held under it at run time); returns the widest half-spread any pair can reach (rails
 /// that quote a multiple of the market check their multiple against it).
 fn check_spread_bounds(
     v: &Checker,

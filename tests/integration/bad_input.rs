@@ -899,6 +899,43 @@ fn drift_out_of_range() {
 }
 
 #[test]
+fn drift_on_a_peg() {
+    // A peg holds its level; before, a drift there was silently ignored.
+    refuses_edit(
+        "band_pct = 0.002 ",
+        "drift_pa = 0.05\nband_pct = 0.002 ",
+        "drift_pa = 0.05",
+        "currency[AZN].drift_pa",
+        "a peg holds its level, so it takes no drift (got 0.05)",
+    );
+}
+
+#[test]
+fn spread_widening_out_of_range() {
+    refuses_edit(
+        "cross_multiplier = 2.0 ",
+        "cross_multiplier = 2.0\nspread_vol_elasticity = -1\n",
+        "spread_vol_elasticity",
+        "fx.spread_vol_elasticity",
+        "must be between 0 (off) and 4, got -1",
+    );
+    refuses_edit(
+        "cross_multiplier = 2.0 ",
+        "cross_multiplier = 2.0\nspread_vol_halflife_h = 0\n",
+        "spread_vol_halflife_h",
+        "fx.spread_vol_halflife_h",
+        "must be between 1 and 8760 hours, got 0",
+    );
+    refuses_edit(
+        "cross_multiplier = 2.0 ",
+        "cross_multiplier = 2.0\nspread_vol_max_multiplier = 0.5\n",
+        "spread_vol_max_multiplier",
+        "fx.spread_vol_max_multiplier",
+        "must be between 1 (never wider) and 100, got 0.5",
+    );
+}
+
+#[test]
 fn jump_that_wipes_out_the_currency() {
     refuses_edit(
         "jump_mean = 0.40",
