@@ -28,13 +28,22 @@ pub struct PaymentRecord {
     pub settled_at: Option<Time>,
     pub latency_s: Option<Time>,
     pub within_1h: bool,
+    /// Credited on the importer's local date of initiation.
+    pub same_day: bool,
+    /// Credited by the same local time on the importer's next business day (the G20 measure).
     pub within_1bd: bool,
     pub hops: u8,
     pub fees_usd: Decimal,
     pub spread_usd: Decimal,
     pub drift_usd: Decimal,
     pub liquidity_usd: Decimal,
+    /// Time value of the principal in transit (debit to credit), at the carry rate of the
+    /// currency it sat in.
+    pub float_usd: Decimal,
+    /// Value debited minus value credited at t0 mids: fees + spread + drift.
     pub total_cost_usd: Decimal,
+    /// Value (USD at t0) × hours between the payer's debit and the payee's credit.
+    pub principal_at_risk_usd_h: Decimal,
     pub usd_bought: Decimal,
     pub usd_sold: Decimal,
     pub status: Status,
@@ -52,35 +61,51 @@ pub struct UsdCents {
     pub spread: Cents,
     pub drift: Cents,
     pub liquidity: Cents,
+    pub float: Cents,
     pub total: Cents,
+    /// fees + spread + drift + liquidity + float, each as printed.
+    pub cost: Cents,
     pub usd_bought: Cents,
     pub usd_sold: Cents,
 }
 
 impl PaymentRecord {
+    /// The payment's whole cost: fees + spread + drift (its `total_cost_usd`) + liquidity +
+    /// float, at full precision.
+    pub fn cost_usd(&self) -> Decimal {
+        self.total_cost_usd + self.liquidity_usd + self.float_usd
+    }
+
     /// Computes `cost_bps` and the cents from the full-precision amounts.
     pub fn close(&mut self) {
-        self.cost_bps = cost_bps(self.total_cost_usd, self.liquidity_usd, self.value_usd);
+        self.cost_bps = cost_bps(self.cost_usd(), self.value_usd);
+        let (fees, spread, drift) = (
+            Cents::of(self.fees_usd),
+            Cents::of(self.spread_usd),
+            Cents::of(self.drift_usd),
+        );
+        let (liquidity, float) = (Cents::of(self.liquidity_usd), Cents::of(self.float_usd));
         self.cents = UsdCents {
             value: Cents::of(self.value_usd),
-            fees: Cents::of(self.fees_usd),
-            spread: Cents::of(self.spread_usd),
-            drift: Cents::of(self.drift_usd),
-            liquidity: Cents::of(self.liquidity_usd),
+            fees,
+            spread,
+            drift,
+            liquidity,
+            float,
             total: Cents::of(self.total_cost_usd),
+            cost: Cents(fees.0 + spread.0 + drift.0 + liquidity.0 + float.0),
             usd_bought: Cents::of(self.usd_bought),
             usd_sold: Cents::of(self.usd_sold),
         };
     }
 }
 
-/// `(total_cost_usd + liquidity_usd) / value_usd × 10 000`, to 6 decimals (0 for a zero value).
-pub fn cost_bps(total_cost_usd: Decimal, liquidity_usd: Decimal, value_usd: Decimal) -> Decimal {
+/// `cost_usd / value_usd × 10 000`, to 6 decimals (0 for a zero value).
+pub fn cost_bps(cost_usd: Decimal, value_usd: Decimal) -> Decimal {
     if value_usd.is_zero() {
         return Decimal::ZERO;
     }
-    let mut bps =
-        ((total_cost_usd + liquidity_usd) * Decimal::from(10_000) / value_usd).round_dp(6);
+    let mut bps = (cost_usd * Decimal::from(10_000) / value_usd).round_dp(6);
     bps.rescale(6);
     bps
 }
@@ -189,18 +214,12 @@ mod tests {
     }
 
     #[test]
-    fn cost_bps_counts_liquidity_and_keeps_six_decimals() {
-        // (12.34 + 0.66) / 10,000 × 10,000 = 13 bps, printed 13.000000.
-        assert_eq!(
-            cost_bps(d("12.34"), d("0.66"), d("10000")).to_string(),
-            "13.000000"
-        );
+    fn cost_bps_keeps_six_decimals() {
+        // 13 USD on 10,000 = 13 bps, printed 13.000000.
+        assert_eq!(cost_bps(d("13"), d("10000")).to_string(), "13.000000");
         // 1/3 USD on 7 USD: 476.1904761… → 476.190476.
-        assert_eq!(
-            cost_bps(d("1") / d("3"), d("0"), d("7")).to_string(),
-            "476.190476"
-        );
-        assert_eq!(cost_bps(d("5"), d("1"), d("0")), Decimal::ZERO);
+        assert_eq!(cost_bps(d("1") / d("3"), d("7")).to_string(), "476.190476");
+        assert_eq!(cost_bps(d("5"), d("0")), Decimal::ZERO);
     }
 
     #[test]

@@ -247,7 +247,10 @@ pub fn run(s: &Scenario, replication: u32, sink: &mut dyn Sink) -> Result<RunRep
     for slot in 0..state.slots.len() {
         if let Some(mut p) = state.slots[slot].take() {
             p.status = Status::Unsettled;
-            state.finish(&p)?;
+            // The principal of a payment still in transit at the horizon has been in transit
+            // until then.
+            p.stop_clock(&world, stop_at);
+            state.finish(&p, stop_at)?;
         }
     }
     state.close_day(stop_at, sink, true)?;
@@ -419,6 +422,11 @@ impl RunState<'_> {
             usd_sold: Decimal::ZERO,
             status: Status::Pending,
             settled_at: 0,
+            debited_at: None,
+            hold_ccy: self.world.members[corridor.importer].currency,
+            hold_since: inv.t0,
+            credited_at: None,
+            float_usd: 0.0,
             rng: rng::stream(
                 self.s.seed,
                 self.replication,
@@ -497,7 +505,7 @@ impl RunState<'_> {
                     }
                 }
                 Next::Park => {}
-                Next::Done => self.retire(slot)?,
+                Next::Done => self.retire(slot, now)?,
                 Next::Fallback => {
                     let p = self.slots[slot as usize].as_mut().ok_or_else(missing)?;
                     let fallback = &self.routing.fallback[p.corridor as usize];
@@ -521,7 +529,7 @@ impl RunState<'_> {
                         }
                         None => {
                             p.status = Status::Failed;
-                            self.retire(slot)?;
+                            self.retire(slot, now)?;
                         }
                     }
                 }
@@ -531,16 +539,17 @@ impl RunState<'_> {
     }
 
     /// Frees a finished payment's slot and records it.
-    fn retire(&mut self, slot: u32) -> Result<()> {
+    fn retire(&mut self, slot: u32, now: Time) -> Result<()> {
         let p = self.slots[slot as usize]
             .take()
             .ok_or_else(|| Error::Invariant(format!("retire of empty slot {slot}")))?;
         self.free.push(slot);
-        self.finish(&p)
+        self.finish(&p, now)
     }
 
-    /// Records a finished payment; its liquidity cost is added when its day closes.
-    fn finish(&mut self, p: &Payment) -> Result<()> {
+    /// Records a finished payment (`end`: when it finished, for the principal still in transit
+    /// of a payment unsettled at the horizon); its liquidity cost is added when its day closes.
+    fn finish(&mut self, p: &Payment, end: Time) -> Result<()> {
         self.in_flight -= 1;
         let w = self.world;
         let total_cost_usd = p.total_cost_usd(w);
@@ -561,6 +570,8 @@ impl RunState<'_> {
                 .calendar
                 .add_business_days(p.t0, 1)
                 .is_some_and(|t| p.settled_at <= t);
+        let same_day = settled
+            && importer.calendar.local_date(p.settled_at) == importer.calendar.local_date(p.t0);
         self.day_rows.push(PaymentRecord {
             replication: self.replication,
             payment_id: p.id,
@@ -578,13 +589,16 @@ impl RunState<'_> {
             settled_at: settled.then_some(p.settled_at),
             latency_s,
             within_1h: latency_s.is_some_and(|l| l <= HOUR_S),
+            same_day,
             within_1bd,
             hops: p.hops,
             fees_usd: p.fees_usd,
             spread_usd: p.spread_usd,
             drift_usd: p.drift_usd,
             liquidity_usd: Decimal::ZERO,
+            float_usd: crate::money::minor_from_f64(p.float_usd, 6),
             total_cost_usd,
+            principal_at_risk_usd_h: p.principal_at_risk_usd_h(end).round_dp(2),
             usd_bought: p.usd_bought,
             usd_sold: p.usd_sold,
             status: p.status,

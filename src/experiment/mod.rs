@@ -135,7 +135,7 @@ fn run_into(
         cancelled()?;
     }
     manifest.write(dir)?;
-    let summary = summary_table(s, &writer.metrics);
+    let summary = summary_table(s, &writer.metrics, &liquidity);
     Ok((summary, reports, payments))
 }
 

@@ -48,14 +48,18 @@ pub const PAYMENT_COLUMNS: &[&str] = &[
     "settled_at",
     "latency_h",
     "within_1h",
+    "same_day",
     "within_1bd",
     "hops",
     "fees_usd",
     "spread_usd",
     "drift_usd",
     "liquidity_usd",
+    "float_usd",
     "total_cost_usd",
+    "cost_usd",
     "cost_bps",
+    "principal_at_risk_usd_h",
     "usd_bought",
     "usd_sold",
     "status",
@@ -73,7 +77,10 @@ const GROUP_COLUMNS: &[&str] = &[
     "spread_usd",
     "drift_usd",
     "liquidity_usd",
+    "float_usd",
     "total_cost_usd",
+    "cost_usd",
+    "settled_value_usd",
     "cost_bps_weighted",
     "cost_bps_mean",
     "cost_bps_median",
@@ -81,7 +88,9 @@ const GROUP_COLUMNS: &[&str] = &[
     "latency_h_median",
     "latency_h_p95",
     "within_1h_share",
+    "same_day_share",
     "within_1bd_share",
+    "principal_at_risk_usd_h",
     "usd_bought",
     "usd_sold",
 ];
@@ -341,7 +350,10 @@ fn group_fields(a: &Agg) -> Vec<String> {
         a.spread_usd.to_string(),
         a.drift_usd.to_string(),
         a.liquidity_usd.to_string(),
+        a.float_usd.to_string(),
         a.total_cost_usd.to_string(),
+        a.cost_usd.to_string(),
+        a.settled_value_usd.to_string(),
         f(a.cost_bps_weighted()),
         f(mean(&a.cost_bps)),
         f(bps[0]),
@@ -349,7 +361,9 @@ fn group_fields(a: &Agg) -> Vec<String> {
         f(lat[0]),
         f(lat[1]),
         f(a.share(a.within_1h)),
+        f(a.share(a.same_day)),
         f(a.share(a.within_1bd)),
+        a.principal_at_risk_usd_h.to_string(),
         a.usd_bought.to_string(),
         a.usd_sold.to_string(),
     ]
@@ -403,14 +417,24 @@ impl Sink for RunWriter<'_> {
         }
         b.push(b',');
         boolean(b, r.within_1h);
+        boolean(b, r.same_day);
         boolean(b, r.within_1bd);
         push_u64(b, u64::from(r.hops));
         b.push(b',');
-        for x in [c.fees, c.spread, c.drift, c.liquidity, c.total] {
+        for x in [
+            c.fees,
+            c.spread,
+            c.drift,
+            c.liquidity,
+            c.float,
+            c.total,
+            c.cost,
+        ] {
             usd(b, x);
         }
         push_decimal(b, r.cost_bps);
         b.push(b',');
+        usd(b, Cents::of(r.principal_at_risk_usd_h));
         usd(b, c.usd_bought);
         usd(b, c.usd_sold);
         b.extend_from_slice(r.status.as_str().as_bytes());

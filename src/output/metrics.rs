@@ -24,10 +24,16 @@ pub struct Agg {
     pub spread_usd: Cents,
     pub drift_usd: Cents,
     pub liquidity_usd: Cents,
+    pub float_usd: Cents,
     pub total_cost_usd: Cents,
+    /// fees + spread + drift + liquidity + float.
+    pub cost_usd: Cents,
+    /// Value × hours in transit, in hundredths (printed like cents).
+    pub principal_at_risk_usd_h: Cents,
     pub usd_bought: Cents,
     pub usd_sold: Cents,
     pub within_1h: u64,
+    pub same_day: u64,
     pub within_1bd: u64,
     /// Per settled payment.
     pub cost_bps: Vec<f64>,
@@ -50,10 +56,14 @@ impl Agg {
         self.spread_usd += c.spread;
         self.drift_usd += c.drift;
         self.liquidity_usd += c.liquidity;
+        self.float_usd += c.float;
         self.total_cost_usd += c.total;
+        self.cost_usd += c.cost;
+        self.principal_at_risk_usd_h += Cents::of(r.principal_at_risk_usd_h);
         self.usd_bought += c.usd_bought;
         self.usd_sold += c.usd_sold;
         self.within_1h += u64::from(r.within_1h);
+        self.same_day += u64::from(r.same_day);
         self.within_1bd += u64::from(r.within_1bd);
         if r.status == Status::Settled {
             self.settled_value_usd += c.value;
@@ -78,21 +88,36 @@ impl Agg {
         self.spread_usd += o.spread_usd;
         self.drift_usd += o.drift_usd;
         self.liquidity_usd += o.liquidity_usd;
+        self.float_usd += o.float_usd;
         self.total_cost_usd += o.total_cost_usd;
+        self.cost_usd += o.cost_usd;
+        self.principal_at_risk_usd_h += o.principal_at_risk_usd_h;
         self.usd_bought += o.usd_bought;
         self.usd_sold += o.usd_sold;
         self.within_1h += o.within_1h;
+        self.same_day += o.same_day;
         self.within_1bd += o.within_1bd;
         self.cost_bps.extend_from_slice(&o.cost_bps);
         self.latency_h.extend_from_slice(&o.latency_h);
     }
 
-    /// Value-weighted cost of the group's payments: Σ(total + liquidity) / Σ value, from cents.
+    /// Value-weighted cost: the whole cost of every payment of the group (settled, returned,
+    /// failed or still in transit) per dollar delivered, Σ cost / Σ settled value, from cents.
+    /// A design that returns payments pays for them here; value that never arrived does not
+    /// dilute the figure.
     pub fn cost_bps_weighted(&self) -> f64 {
-        if self.value_usd.0 == 0 {
+        if self.settled_value_usd.0 == 0 {
             return f64::NAN;
         }
-        (self.total_cost_usd.0 + self.liquidity_usd.0) as f64 / self.value_usd.0 as f64 * 1e4
+        self.cost_usd.0 as f64 / self.settled_value_usd.0 as f64 * 1e4
+    }
+
+    /// One part of the cost (fees, spread, …) per dollar delivered, bps.
+    pub fn part_bps(&self, part: Cents) -> f64 {
+        if self.settled_value_usd.0 == 0 {
+            return f64::NAN;
+        }
+        part.0 as f64 / self.settled_value_usd.0 as f64 * 1e4
     }
 
     pub fn share(&self, count: u64) -> f64 {

@@ -238,8 +238,7 @@ impl RailKind for Bilateral {
                 ctx.traded(&conv, p.ticket_usd);
                 self.pool
                     .accrue(w, ctx.ledger, self.nostros[k].pool, ctx.now);
-                ctx.post(importer.clients, importer.bank_home, conv.given)?;
-                p.debited += conv.given;
+                p.debit(ctx, importer.bank_home, conv.given)?;
                 // The payer's bank is the dealer: it keeps the lira and pays out of its nostro.
                 p.account_conversion(w, &conv);
                 ctx.post(self.nostros[k].account, exporter.bank_home, need)?;

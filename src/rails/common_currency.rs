@@ -371,8 +371,7 @@ impl RailKind for CommonCurrency {
                 }
                 let (ci, ce) = (importer.currency, exporter.currency);
                 let (conv, _unit) = self.conversion(w, p, ci, ce, ctx.now);
-                ctx.post(importer.clients, importer.bank_home, conv.given)?;
-                p.debited += conv.given;
+                p.debit(ctx, importer.bank_home, conv.given)?;
                 // The settlement agent's desk takes the payer's currency into the unit and
                 // pays the payee's currency out of it.
                 ctx.post(importer.bank_home, self.desk[ci.index()], conv.given)?;

@@ -266,8 +266,7 @@ impl Correspondent {
             );
             ctx.convert_to(ci, s, need.given, p.ticket_usd)
         };
-        ctx.post(importer.clients, importer.bank_home, conv.given)?;
-        p.debited += conv.given;
+        p.debit(ctx, importer.bank_home, conv.given)?;
         let settle = self.bank_settle[p.importer];
         p.convert(ctx, &conv, importer.bank_home, settle)?;
         p.amount = conv.received;
@@ -383,6 +382,7 @@ impl Correspondent {
         let conv = ctx.convert_from(self.p.settlement_ccy, m.currency, p.amount, p.ticket_usd);
         p.convert(ctx, &conv, settle, m.bank_home)?;
         ctx.post(m.bank_home, m.clients, conv.received)?;
+        p.stop_clock(ctx.world, ctx.now);
         p.credited = conv.received;
         p.credited_ccy = m.currency;
         p.amount = Decimal::ZERO;

@@ -1100,9 +1100,8 @@ impl RailKind for Netting {
                     )
                 };
                 let house = self.house(p.importer)?;
-                ctx.post(importer.clients, importer.bank_home, amount)?;
+                p.debit(ctx, importer.bank_home, amount)?;
                 ctx.post(importer.bank_home, house, amount)?;
-                p.debited += amount;
                 p.amount = amount;
                 p.ccy = ci;
                 if p.bearer != Bearer::Ben {
@@ -1138,6 +1137,7 @@ impl RailKind for Netting {
                         let house = self.house(p.importer)?;
                         ctx.post(house, importer.bank_home, p.amount)?;
                         ctx.post(importer.bank_home, importer.clients, p.amount)?;
+                        p.stop_clock(w, ctx.now);
                         p.credited = p.amount;
                         p.credited_ccy = ci;
                         p.status = Status::Returned;
@@ -1179,6 +1179,7 @@ impl RailKind for Netting {
                             credit -= fee;
                         }
                         ctx.post(exporter.bank_home, exporter.clients, credit)?;
+                        p.stop_clock(w, ctx.now);
                         p.credited = credit;
                         p.credited_ccy = ce;
                         p.status = Status::Settled;

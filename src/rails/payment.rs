@@ -1,13 +1,15 @@
 //! One payment in flight and its cost accounting: every fee posting and every conversion adds
 //! to its own component (fees, spread, drift), valued at the mid rates of the payment's start.
 //! Nothing is computed as the remainder of the others, so the identity
-//! `total = fees + spread + drift` is a real check.
+//! `total = fees + spread + drift` is a real check. The payment also keeps the clock of its
+//! principal in transit: from the payer's debit to the payee's credit, in whichever currency it
+//! sits, for its float (time value) and principal at risk.
 
 use rust_decimal::Decimal;
 
 use super::Ctx;
 use crate::Result;
-use crate::engine::Time;
+use crate::engine::{HOUR_S, Time, YEAR_S};
 use crate::fx::Conversion;
 use crate::ledger::AccountId;
 use crate::money::CurrencyId;
@@ -55,6 +57,15 @@ pub struct Payment {
     pub status: Status,
     pub settled_at: Time,
     pub rng: Stream,
+    /// The principal in transit: when the payer was first debited (None: not yet), the
+    /// currency it sits in since `hold_since`, and when it was credited (the clock stops).
+    pub debited_at: Option<Time>,
+    pub hold_ccy: CurrencyId,
+    pub hold_since: Time,
+    pub credited_at: Option<Time>,
+    /// Time value of the principal in transit so far: value × the carry rate of the currency
+    /// it sat in × the time it sat there (USD).
+    pub float_usd: f64,
 }
 
 impl Payment {
@@ -80,6 +91,63 @@ impl Payment {
         let ccy = ctx.ledger.currency(from);
         self.fees_usd += self.usd0(ctx.world, ccy, amount);
         Ok(())
+    }
+
+    /// Debits the payer (the importer's client account) `amount` of its currency into `to`, and
+    /// starts the principal's clock at the first debit: from now it sits in the importer's
+    /// currency until a conversion moves it.
+    pub fn debit(&mut self, ctx: &mut Ctx, to: AccountId, amount: Decimal) -> Result<()> {
+        let importer = &ctx.world.members[self.importer];
+        ctx.post(importer.clients, to, amount)?;
+        self.debited += amount;
+        if self.debited_at.is_none() {
+            self.debited_at = Some(ctx.now);
+            self.hold_ccy = importer.currency;
+            self.hold_since = ctx.now;
+        }
+        Ok(())
+    }
+
+    /// The principal now sits in `ccy` (from `now`): the float of the interval it sat in the
+    /// previous currency is added at that currency's carry rate.
+    pub fn hold(&mut self, world: &World, ccy: CurrencyId, now: Time) {
+        if self.debited_at.is_none() || self.credited_at.is_some() {
+            return;
+        }
+        self.accrue_float(world, now);
+        self.hold_ccy = ccy;
+    }
+
+    fn accrue_float(&mut self, world: &World, now: Time) {
+        if now > self.hold_since {
+            let rate = world.liquidity_cost_pa[self.hold_ccy.index()];
+            let years = (now - self.hold_since) as f64 / YEAR_S as f64;
+            self.float_usd += crate::money::to_f64(self.value_usd) * rate * years;
+            self.hold_since = now;
+        }
+    }
+
+    /// The payee (or, for a returned payment, the payer) is credited at `now`: the principal's
+    /// clock stops. A payment never debited has no clock to stop.
+    pub fn stop_clock(&mut self, world: &World, now: Time) {
+        if self.debited_at.is_none() || self.credited_at.is_some() {
+            return;
+        }
+        self.accrue_float(world, now);
+        self.credited_at = Some(now);
+    }
+
+    /// Principal at risk: value (USD at t0) × hours between the debit and the credit (or `end`
+    /// for a payment still in transit). Zero for a payment that was never debited, and for an
+    /// atomic payment-versus-payment settlement, whose debit and credit are one instant.
+    pub fn principal_at_risk_usd_h(&self, end: Time) -> Decimal {
+        match self.debited_at {
+            None => Decimal::ZERO,
+            Some(t) => {
+                let until = self.credited_at.unwrap_or(end);
+                self.value_usd * Decimal::from(until - t) / Decimal::from(HOUR_S)
+            }
+        }
     }
 
     /// Charges the importer a fee in its own currency (OUR/SHA fees at the originating bank).
@@ -116,6 +184,7 @@ impl Payment {
         if c.from == c.to {
             return;
         }
+        self.hold(world, c.to, c.at);
         let given_usd0 = self.usd0(world, c.from, c.given);
         let at_mid_usd0 = self.usd0(world, c.to, c.received_at_mid);
         let received_usd0 = self.usd0(world, c.to, c.received);
@@ -173,6 +242,7 @@ impl Payment {
     pub fn settle(&mut self, ctx: &mut Ctx, credit: Decimal) -> Result<()> {
         let (exporter, now) = (&ctx.world.members[self.exporter], ctx.now);
         ctx.post(exporter.bank_home, exporter.clients, credit)?;
+        self.stop_clock(ctx.world, now);
         self.credited = credit;
         self.credited_ccy = exporter.currency;
         self.amount = Decimal::ZERO;

@@ -606,8 +606,7 @@ impl RailKind for PvpBridge {
                 // (it has just paid the same amount out of its platform balance), and the
                 // payee bank credits the exporter from its books (it has just received the
                 // same amount on the platform).
-                ctx.post(importer.clients, importer.bank_home, x)?;
-                p.debited += x;
+                p.debit(ctx, importer.bank_home, x)?;
                 p.account_conversion(w, &conv);
                 if ci != ce {
                     ctx.traded(&conv, p.ticket_usd);

@@ -449,8 +449,7 @@ impl RailKind for SwapLine {
                     // The payer's bank pays the line's price into its own central bank's side
                     // and keeps its margin; the payee's central bank lends the payee's currency.
                     let to_line = w.currencies.round(ci, received * den / num);
-                    ctx.post(importer.clients, importer.bank_home, given)?;
-                    p.debited += given;
+                    p.debit(ctx, importer.bank_home, given)?;
                     ctx.post(importer.bank_home, self.cb[i], to_line)?;
                     self.draw(ctx, e, exporter.bank_home, received)?;
                     let mid = w.fx.cross_mid(ci, ce, ctx.now);
@@ -476,8 +475,7 @@ impl RailKind for SwapLine {
                                 None => ctx.convert_from(ci, ce, p.invoice_amount, p.ticket_usd),
                                 Some(k) => ctx.convert_to(ci, ce, k, p.ticket_usd),
                             };
-                            ctx.post(importer.clients, importer.bank_home, conv.given)?;
-                            p.debited += conv.given;
+                            p.debit(ctx, importer.bank_home, conv.given)?;
                             p.convert(ctx, &conv, importer.bank_home, exporter.bank_home)?;
                             conv.received
                         }

@@ -151,6 +151,10 @@ pub struct FxSection {
     /// Market depth: spreads narrow as a pair's traded volume grows.
     #[serde(default)]
     pub depth: Option<DepthSection>,
+    /// The carry rate of dollar balances (USD is built in, so its rate is given here): what a
+    /// dollar prefunded or in transit costs a year. Required: no balance is free.
+    #[serde(default)]
+    pub usd_liquidity_cost_pa: Option<f64>,
     /// Spreads widen with realised volatility: half-spread × (realised / calibrated
     /// volatility)^elasticity, at least 1 and at most `spread_vol_max_multiplier`; 0 = off.
     #[serde(default = "one_f64")]
@@ -210,6 +214,7 @@ impl Default for FxSection {
             size_curve: Vec::new(),
             sample_h: default_sample_h(),
             depth: None,
+            usd_liquidity_cost_pa: None,
             spread_vol_elasticity: one_f64(),
             spread_vol_halflife_h: default_spread_vol_halflife_h(),
             spread_vol_max_multiplier: default_spread_vol_max_multiplier(),

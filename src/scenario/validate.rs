@@ -128,6 +128,8 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
         processes,
         usd_half_bps,
     } = currency_sections(&v, &raw.currency)?;
+    let mut liquidity_cost_pa = liquidity_cost_pa;
+    liquidity_cost_pa[CurrencyId::USD.index()] = usd_carry(&v, &raw.fx)?;
     let members = member_sections(&v, &raw.member, &currencies)?;
     let fx = fx_section(&v, &raw.fx, &currencies, processes, usd_half_bps)?;
     let max_market_half_bps = check_spread_bounds(&v, &raw, &currencies, &fx.spreads, &fx.depth)?;
@@ -523,6 +525,20 @@ fn fx_section(
         sample_s: fx.sample_h as i64 * HOUR_S,
         depth,
     })
+}
+
+/// `fx.usd_liquidity_cost_pa`: the carry rate of dollar balances, required (a dollar in a
+/// nostro or in transit is not free).
+fn usd_carry(v: &Checker, fx: &FxSection) -> Result<f64> {
+    let path = key_path!["fx", "usd_liquidity_cost_pa"];
+    match fx.usd_liquidity_cost_pa {
+        None => Err(v.err(
+            path,
+            "required: the carry rate of dollar balances a year (e.g. 0.0433), so that dollars \
+             prefunded or in transit cost what they cost",
+        )),
+        Some(rate) => v.nonneg(path, rate),
+    }
 }
 
 /// `fx.spread_vol_*`: how quotes widen with realised volatility.

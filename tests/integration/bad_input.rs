@@ -899,6 +899,29 @@ fn drift_out_of_range() {
 }
 
 #[test]
+fn dollar_carry_rate_missing() {
+    // No balance is free: a scenario must say what a dollar costs to hold.
+    refuses_edit(
+        "usd_liquidity_cost_pa = 0.0433",
+        "cross_multiplier_x = 1",
+        "cross_multiplier_x",
+        "fx.cross_multiplier_x",
+        "unknown field",
+    );
+    let text = edited("usd_liquidity_cost_pa = 0.0433", "");
+    rejects_s(
+        &text,
+        Want::in_s(
+            &text,
+            "fx]\ntick_h",
+            "fx.usd_liquidity_cost_pa",
+            "required: the carry rate of dollar balances a year",
+        ),
+        true,
+    );
+}
+
+#[test]
 fn drift_on_a_peg() {
     // A peg holds its level; before, a drift there was silently ignored.
     refuses_edit(
@@ -913,8 +936,8 @@ fn drift_on_a_peg() {
 #[test]
 fn spread_widening_out_of_range() {
     refuses_edit(
-        "cross_multiplier = 2.0 ",
-        "cross_multiplier = 2.0\nspread_vol_elasticity = -1\n",
+        "spread_vol_elasticity = 1.0",
+        "spread_vol_elasticity = -1",
         "spread_vol_elasticity",
         "fx.spread_vol_elasticity",
         "must be between 0 (off) and 4, got -1",

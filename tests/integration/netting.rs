@@ -24,6 +24,10 @@ days = {DAYS}
 drain_days = 2
 seed = 1
 
+[fx]
+# Dollars in transit are free here, so hand computations show one currency's float at a time.
+usd_liquidity_cost_pa = 0.0
+
 [[member]]
 code = "TR"
 currency = "TRY"
@@ -242,6 +246,16 @@ fn a_cycle_matches_the_hand_computation() {
     assert_eq!(dec(p2, "fees_usd"), d("2.00"));
     assert_eq!(dec(p2, "spread_usd"), d("13.47"));
     assert_eq!(dec(p2, "total_cost_usd"), d("15.47"));
+    // Float: each item's principal waits in the payer's currency from its debit to the cycle,
+    //   at that currency's carry rate (10 % a year for both): value × rate × hours / 8,760.
+    //   P1 TRY from 05:30 to 07:00: 100,000 × 0.1 × 1.5 / 8,760 = 1.7123 → 1.71;
+    //   P2 KZT from 05:00 to 07:00: 50,000 × 0.1 × 2 / 8,760 = 1.1416 → 1.14.
+    //   Principal at risk: value × those hours.
+    assert_eq!(dec(p1, "float_usd"), d("1.71"));
+    assert_eq!(dec(p2, "float_usd"), d("1.14"));
+    assert_eq!(dec(p1, "principal_at_risk_usd_h"), d("150000.00"));
+    assert_eq!(dec(p2, "principal_at_risk_usd_h"), d("100000.00"));
+    assert_eq!(dec(p1, "cost_usd"), d("30.65"));
     // P3 (BEN): the fee (TRY 80) comes off the credit: TRY 3,199,057.97 = USD 79,976.44925;
     //   spread 862.03 TRY = 21.55075; total 80,000 − 79,976.44925 = 23.55075. Latency 2 h.
     let p3 = &p["3"];

@@ -29,6 +29,10 @@ days = 2
 drain_days = 1
 seed = 1
 
+[fx]
+# Dollars in transit are free here, so hand computations show one currency's float at a time.
+usd_liquidity_cost_pa = 0.0
+
 [[member]]
 code = "TR"
 currency = "TRY"
@@ -243,6 +247,10 @@ start = 2025-01-06
 days = 60
 drain_days = 0
 seed = 7
+
+[fx]
+# Dollars in transit are free here, so hand computations show one currency's float at a time.
+usd_liquidity_cost_pa = 0.0
 
 [[member]]
 code = "TR"

@@ -60,6 +60,7 @@ usd_half_spread_bps = 20
 
 [fx]
 cross_multiplier = 1.0
+usd_liquidity_cost_pa = 0.0
 
 [[rail]]
 name = "usd"

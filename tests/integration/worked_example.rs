@@ -56,6 +56,8 @@ usd_half_spread_bps = 20
 
 [fx]
 cross_multiplier = 1.0
+# 8.76 % a year: a dollar in transit costs 1/100,000 of its value an hour, easy to work by hand.
+usd_liquidity_cost_pa = 0.0876
 
 [trade]
 # P1: KZ importer pays a TR exporter USD 100,000, fees shared.
@@ -152,7 +154,11 @@ fn costs_and_latencies_match_the_hand_computation() {
     // 06:00 the intermediary deducts 15 → 99,985. 06:30 the TR bank deducts 5 → 99,980 and
     //   converts at 40 × (1 − 0.0010) = 39.96: TRY 3,995,200.80 (mid: 3,999,200; spread
     //   3,999.20 TRY = USD 99.98). Credited USD 99,880.02 at t0 mids.
-    // fees 120, spread 300.3808, drift 0, total 420.3808 = 42.038080 bps; latency 1.5 h.
+    // fees 120, spread 300.3808, drift 0, total 420.3808. Float: the KZT debit and the purchase
+    //   of dollars are one instant (05:30); the principal then sits in USD until the 06:30
+    //   credit: 100,000 × 8.76 % × 1 h / 8,760 h = 1.00. Cost 421.3808 = 42.138080 bps.
+    //   Principal at risk 100,000 × 1 h. Credited 11:30 Almaty on the day it started (10:00).
+    //   Latency 1.5 h.
     let p1 = &p["1"];
     assert_eq!(p1["corridor"], "TR->KZ");
     assert_eq!(p1["rail"], "usd");
@@ -168,7 +174,11 @@ fn costs_and_latencies_match_the_hand_computation() {
     assert_eq!(dec(p1, "drift_usd"), d("0.00"));
     assert_eq!(dec(p1, "liquidity_usd"), d("0.00"));
     assert_eq!(dec(p1, "total_cost_usd"), d("420.38"));
-    assert_eq!(p1["cost_bps"], "42.038080");
+    assert_eq!(dec(p1, "float_usd"), d("1.00"));
+    assert_eq!(dec(p1, "cost_usd"), d("421.38"));
+    assert_eq!(p1["cost_bps"], "42.138080");
+    assert_eq!(dec(p1, "principal_at_risk_usd_h"), d("100000.00"));
+    assert_eq!(p1["same_day"], "true");
     assert_eq!(dec(p1, "usd_bought"), d("100000.00"));
     assert_eq!(dec(p1, "usd_sold"), d("99980.00"));
     assert_eq!(p1["status"], "settled");
@@ -180,14 +190,17 @@ fn costs_and_latencies_match_the_hand_computation() {
     // 14:00 the intermediary takes nothing (OUR). 14:30 the TR bank (work ends exactly at its
     //   14:30 UTC cut-off) converts 50,050.05 × 39.96 = 1,999,999.998 → TRY 2,000,000.00; the
     //   mid would give 2,002,002: spread TRY 2,002 = USD 50.05.
-    // fees 75, spread 150.3507, total 225.3507 = 45.070140 bps of USD 50,000; latency 1.5 h.
+    // fees 75, spread 150.3507, total 225.3507; float 50,000 × 1 h at 8.76 % = 0.50 (debited
+    //   13:30, credited 14:30): cost 225.8507 = 45.170140 bps of USD 50,000; latency 1.5 h.
     let p2 = &p["2"];
     assert_eq!(p2["settled_at"], "2025-01-06T14:30:00Z");
     assert_eq!(dec(p2, "value_usd"), d("50000.00"));
     assert_eq!(dec(p2, "fees_usd"), d("75.00"));
     assert_eq!(dec(p2, "spread_usd"), d("150.35"));
     assert_eq!(dec(p2, "total_cost_usd"), d("225.35"));
-    assert_eq!(p2["cost_bps"], "45.070140");
+    assert_eq!(dec(p2, "float_usd"), d("0.50"));
+    assert_eq!(p2["cost_bps"], "45.170140");
+    assert_eq!(dec(p2, "principal_at_risk_usd_h"), d("50000.00"));
     assert_eq!(p2["charge_bearer"], "OUR");
 
     // P3, KZT 10,000,000 BEN on the nostro. t0 Tue 06:00; the TR bank works 20 min → 06:20, both
@@ -205,6 +218,9 @@ fn costs_and_latencies_match_the_hand_computation() {
     assert_eq!(dec(p3, "spread_usd"), d("60.18"));
     assert_eq!(dec(p3, "total_cost_usd"), d("64.18"));
     assert_eq!(dec(p3, "usd_bought"), d("0.00"));
+    // Debit and credit are one instant on the nostro: no float, no principal at risk.
+    assert_eq!(dec(p3, "float_usd"), d("0.00"));
+    assert_eq!(dec(p3, "principal_at_risk_usd_h"), d("0.00"));
 
     // P4, KZT 30,000,000 SHA. 07:20 the nostro holds 20 M: short, the payment waits; the top-up
     //   lands 07:50 with target 20 M + waiting 30 M − balance 20 M = 30 M; the payment settles at
@@ -237,6 +253,14 @@ fn costs_and_latencies_match_the_hand_computation() {
     assert_eq!(usd["payments"], "2");
     assert_eq!(dec(usd, "fees_usd"), d("195.00"));
     assert_eq!(dec(usd, "total_cost_usd"), d("645.73"));
+    // Whole cost, each part as printed: 421.38 + 225.85; per dollar delivered (150,000):
+    // 647.23 / 150,000 × 10,000 = 43.148667 bps.
+    assert_eq!(dec(usd, "float_usd"), d("1.50"));
+    assert_eq!(dec(usd, "cost_usd"), d("647.23"));
+    assert_eq!(dec(usd, "settled_value_usd"), d("150000.00"));
+    assert_eq!(usd["cost_bps_weighted"], "43.148667");
+    assert_eq!(dec(usd, "principal_at_risk_usd_h"), d("150000.00"));
+    assert_eq!(usd["same_day_share"], "1.000000");
     assert_eq!(usd["within_1h_share"], "0.000000");
     let nostro = rails.iter().find(|r| r["rail"] == "nostro").unwrap();
     assert_eq!(nostro["within_1h_share"], "1.000000");
