@@ -220,6 +220,8 @@ fn parse_holidays(text: &str) -> Result<Vec<HolidayRow>, CalendarError> {
 /// One calendar, with its open windows precomputed as sim-time intervals for fast look-ups.
 #[derive(Debug, Clone)]
 pub struct Calendar {
+    /// What it was built from, so a variant (other hours, same days) can be built.
+    spec: CalendarSpec,
     name: String,
     time_zone: Tz,
     /// UTC Unix seconds of sim time 0.
@@ -332,6 +334,7 @@ impl Calendar {
             .ok_or_else(out_of_range)?;
 
         let mut cal = Calendar {
+            spec: spec.clone(),
             name: spec.name.clone(),
             time_zone: tz,
             epoch_s,
@@ -376,6 +379,11 @@ impl Calendar {
         }
         debug_assert!(cal.windows.windows(2).all(|w| w[0].1 <= w[1].0));
         Ok(cal)
+    }
+
+    /// The specification it was built from.
+    pub fn spec(&self) -> &CalendarSpec {
+        &self.spec
     }
 
     pub fn name(&self) -> &str {

@@ -118,8 +118,9 @@ pub struct TradeParams {
     pub size: SizeDist,
     pub max_usd: f64,
     pub terms_days: Discrete<f64>,
-    /// Local minutes of the importer's day in which payments are initiated.
-    pub hours_min: (u32, u32),
+    /// Local minutes of the importer's day in which payments are initiated; None: its banking
+    /// day (RTGS opening to cut-off, the early cut-off on a half-day).
+    pub hours_min: Option<(u32, u32)>,
     /// Cumulative bearer shares: OUR, SHA, BEN.
     pub bearer_cumulative: [f64; 3],
     pub growth_pa: f64,
@@ -161,13 +162,13 @@ pub struct Generator {
     lanes: Vec<Lane>,
 }
 
-/// The importer's initiation windows: `hours` local time on its business days in
-/// [start, start + days).
+/// The importer's initiation windows: `hours` local time (or, without `hours`, its RTGS
+/// window) on its business days in [start, start + days).
 pub fn initiation_windows(
     cal: &Calendar,
     epoch: DateTime<Utc>,
     days: u32,
-    hours_min: (u32, u32),
+    hours_min: Option<(u32, u32)>,
 ) -> Vec<(Time, Time)> {
     let start = epoch.date_naive();
     let end = start + Duration::days(days as i64);
@@ -179,7 +180,10 @@ pub fn initiation_windows(
     };
     cal.business_days(start, end)
         .into_iter()
-        .filter_map(|d| Some((local(d, hours_min.0)?, local(d, hours_min.1)?)))
+        .filter_map(|d| match hours_min {
+            Some((from, to)) => Some((local(d, from)?, local(d, to)?)),
+            None => cal.window(d),
+        })
         .filter(|(a, b)| b > a && *a >= 0)
         .collect()
 }

@@ -55,6 +55,10 @@ pub struct Section {
     pub hold_h: Option<DelaySection>,
     #[serde(default)]
     pub return_probability: f64,
+    /// Local hours in which the payee's bank credits its client, on the payee's business days
+    /// (default: the payee's RTGS window). A bank credits its own client from its dollar nostro
+    /// in its own books, which stay open past the domestic RTGS cut-off.
+    pub beneficiary_hours: Option<Vec<String>>,
 }
 
 /// Validated parameters.
@@ -74,6 +78,8 @@ pub struct Params {
     /// Working hours a compliance hold adds at the payee's bank.
     pub hold_h: Delay,
     pub return_probability: f64,
+    /// The payee's bank's crediting hours (local minutes), None: the payee's RTGS window.
+    pub beneficiary_hours_min: Option<(u32, u32)>,
 }
 
 /// No run-dependent warnings for this kind.
@@ -166,6 +172,27 @@ impl Params {
             hold_probability,
             hold_h,
             return_probability: v.probability(p("return_probability"), c.return_probability)?,
+            beneficiary_hours_min: match &c.beneficiary_hours {
+                None => None,
+                Some(h) => {
+                    if h.len() != 2 {
+                        return Err(cx.err(
+                            &["beneficiary_hours"],
+                            "expected two local times [open, close], e.g. [\"09:00\", \"18:00\"]",
+                        ));
+                    }
+                    let at = |j: usize| {
+                        let mut path = p("beneficiary_hours");
+                        path.push(crate::input::Seg::Index(j));
+                        path
+                    };
+                    let (a, b) = (v.hhmm(at(0), &h[0])?, v.hhmm(at(1), &h[1])?);
+                    if b <= a {
+                        return Err(v.err(at(1), "must be after the opening time"));
+                    }
+                    Some((a, b))
+                }
+            },
         })
     }
 
@@ -186,6 +213,8 @@ pub struct Correspondent {
     /// The intermediaries' pooled account and their fee income.
     chain: AccountId,
     chain_fees: AccountId,
+    /// Each member's banks' crediting hours, when they differ from its RTGS window.
+    beneficiary_calendar: Vec<Option<Calendar>>,
 }
 
 const STAGE_ORIGINATE: u8 = 1;
@@ -218,6 +247,22 @@ impl Correspondent {
             .collect();
         let chain = ledger.open(&format!("rail{index}:correspondents:{code}"), s, false);
         let chain_fees = ledger.open(&format!("rail{index}:correspondents-fees:{code}"), s, false);
+        let beneficiary_calendar = match p.beneficiary_hours_min {
+            None => world.members.iter().map(|_| None).collect(),
+            Some((open_min, cutoff_min)) => world
+                .members
+                .iter()
+                .map(|m| {
+                    let mut spec = m.calendar.spec().clone();
+                    spec.open_min = open_min;
+                    spec.cutoff_min = cutoff_min;
+                    spec.half_day_cutoff_min = spec.half_day_cutoff_min.min(cutoff_min);
+                    Calendar::new(&spec, world.epoch, world.span_days)
+                        .map(Some)
+                        .map_err(|e| Error::Invariant(format!("beneficiary calendar: {e}")))
+                })
+                .collect::<Result<_>>()?,
+        };
         Ok(Self {
             p,
             hop_calendar,
@@ -225,6 +270,7 @@ impl Correspondent {
             fees_settle,
             chain,
             chain_fees,
+            beneficiary_calendar,
         })
     }
 
@@ -235,11 +281,10 @@ impl Correspondent {
         if self.p.hold_probability > 0.0 && p.rng.random::<f64>() < self.p.hold_probability {
             work += (self.p.hold_h.draw(&mut p.rng) * HOUR_S as f64).round() as Time;
         }
-        Ok(when(
-            ctx.world.members[p.exporter]
-                .calendar
-                .process(ctx.now, work),
-        ))
+        let calendar = self.beneficiary_calendar[p.exporter]
+            .as_ref()
+            .unwrap_or(&ctx.world.members[p.exporter].calendar);
+        Ok(when(calendar.process(ctx.now, work)))
     }
 
     /// The payer's bank converts (or not) into the settlement currency, debits the payer and
@@ -281,10 +326,18 @@ impl Correspondent {
                     ctx.now,
                 );
                 if p.bearer == Bearer::Our {
-                    fee +=
-                        self.p
-                            .our_fee
-                            .in_currency(&w.fx, &w.currencies, ci, p.value_usd, ctx.now);
+                    // OUR: the payer covers the whole chain. Its bank charges the guaranteed-OUR
+                    // surcharge plus every fee the chain would otherwise deduct (each
+                    // intermediary's and the beneficiary bank's), collects them and settles with
+                    // the chain outside the payment, which then arrives in full. So OUR costs
+                    // SHA's fees plus the surcharge (docs/calibration.md §3.2).
+                    let in_ci = |f: &FeeSchedule| {
+                        f.in_currency(&w.fx, &w.currencies, ci, p.value_usd, ctx.now)
+                    };
+                    fee += in_ci(&self.p.our_fee) + in_ci(&self.p.beneficiary_fee);
+                    for _ in 1..p.hops {
+                        fee += in_ci(&self.p.intermediary_fee);
+                    }
                 }
                 p.charge_importer(ctx, importer.fees_home, fee)?;
             }

@@ -930,7 +930,7 @@ fn trade_section(
                     "the second time must be after the first",
                 ));
             }
-            (a, b)
+            Some((a, b))
         }
         Some(_) => {
             return Err(v.err(
@@ -938,7 +938,9 @@ fn trade_section(
                 "expected two local times, e.g. [\"09:00\", \"18:00\"]",
             ));
         }
-        None => (9 * 60, 18 * 60),
+        // Unset: each importer's banking day, RTGS opening to cut-off (docs/calibration.md §3.4:
+        // banks accept customer payment orders until their cut-off).
+        None => None,
     };
     let bearer_cumulative = match &t.charge_bearer {
         Some(b) => v.shares(

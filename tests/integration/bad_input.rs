@@ -471,14 +471,14 @@ fn string_where_a_number_is_expected() {
 fn wrong_type_inside_a_rail_names_the_inner_key() {
     // Rails are an internally tagged enum, where serde loses the path unless the loader recovers it.
     let text = edited(
-        "processing_min = { median = 12,",
-        "processing_min = { median = \"12\",",
+        "processing_min = { median = 15,",
+        "processing_min = { median = \"15\",",
     );
     let want = Want::in_s(
         &text,
-        "median = \"12\"",
+        "median = \"15\"",
         "rail[swift-usd].processing_min.median",
-        "invalid type: string \"12\"",
+        "invalid type: string \"15\"",
     );
     rejects_s(&text, want, false);
 }
@@ -586,8 +586,8 @@ fn float_where_an_integer_is_expected() {
 #[test]
 fn string_where_an_array_is_expected() {
     refuses_edit(
-        "hours = [\"09:00\", \"18:00\"]",
-        "hours = \"09:00-18:00\"",
+        "growth_pa = 0.0 ",
+        "growth_pa = 0.0\nhours = \"09:00-18:00\"",
         "hours = \"09:00-18:00\"",
         "trade.hours",
         "invalid type: string \"09:00-18:00\", expected a sequence",
@@ -802,7 +802,7 @@ fn empty_scenario_name() {
 #[test]
 fn probability_above_one() {
     refuses_edit(
-        "hold_probability = 0.06",
+        "hold_probability = 0.03",
         "hold_probability = 1.5",
         "hold_probability = 1.5",
         "rail[swift-usd].hold_probability",
@@ -824,7 +824,7 @@ fn negative_probability() {
 #[test]
 fn nan_probability() {
     refuses_edit(
-        "hold_probability = 0.06",
+        "hold_probability = 0.03",
         "hold_probability = nan",
         "hold_probability = nan",
         "rail[swift-usd].hold_probability",
@@ -918,6 +918,24 @@ fn dollar_carry_rate_missing() {
             "required: the carry rate of dollar balances a year",
         ),
         true,
+    );
+}
+
+#[test]
+fn beneficiary_hours_out_of_order() {
+    refuses_edit(
+        "beneficiary_hours = [\"08:00\", \"22:00\"]",
+        "beneficiary_hours = [\"22:00\", \"08:00\"]",
+        "\"08:00\"]",
+        "rail[swift-usd].beneficiary_hours[1]",
+        "must be after the opening time",
+    );
+    refuses_edit(
+        "beneficiary_hours = [\"08:00\", \"22:00\"]",
+        "beneficiary_hours = [\"08:00\"]",
+        "beneficiary_hours = [\"08:00\"]",
+        "rail[swift-usd].beneficiary_hours",
+        "expected two local times [open, close]",
     );
 }
 
@@ -2933,8 +2951,8 @@ fn extra_half_day_in_words() {
 #[test]
 fn trade_hours_that_end_before_they_start() {
     refuses_edit(
-        "hours = [\"09:00\", \"18:00\"]",
-        "hours = [\"18:00\", \"09:00\"]",
+        "growth_pa = 0.0 ",
+        "growth_pa = 0.0\nhours = [\"18:00\", \"09:00\"]",
         "hours = [",
         "trade.hours",
         "the second time must be after the first",
@@ -2944,8 +2962,8 @@ fn trade_hours_that_end_before_they_start() {
 #[test]
 fn trade_hours_with_a_bad_time() {
     refuses_edit(
-        "hours = [\"09:00\", \"18:00\"]",
-        "hours = [\"09:00\", \"18:61\"]",
+        "growth_pa = 0.0 ",
+        "growth_pa = 0.0\nhours = [\"09:00\", \"18:61\"]",
         "\"18:61\"",
         "trade.hours[1]",
         "expected a local time \"HH:MM\", got \"18:61\"",
@@ -2955,8 +2973,8 @@ fn trade_hours_with_a_bad_time() {
 #[test]
 fn three_trade_hours() {
     refuses_edit(
-        "hours = [\"09:00\", \"18:00\"]",
-        "hours = [\"09:00\", \"12:00\", \"18:00\"]",
+        "growth_pa = 0.0 ",
+        "growth_pa = 0.0\nhours = [\"09:00\", \"12:00\", \"18:00\"]",
         "hours = [",
         "trade.hours",
         "expected two local times, e.g. [\"09:00\", \"18:00\"]",

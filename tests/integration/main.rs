@@ -3,6 +3,7 @@
 
 mod architecture;
 mod bad_input;
+mod baseline;
 mod behaviour;
 mod common;
 mod determinism;

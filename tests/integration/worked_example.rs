@@ -186,20 +186,21 @@ fn costs_and_latencies_match_the_hand_computation() {
     // P2, TRY 2,000,000 OUR (a third currency for the KZ payer). 13:30 the KZ bank sends what
     //   buys TRY 2,000,000 at 39.96: USD 50,050.050… → 50,050.05, bought with KZT
     //   50,050.05 / 0.001996 = 25,075,175.35 (mid value USD 50,150.3507: spread 100.3007).
-    //   OUR: 0.10 % of value 50,000 = 50, plus the OUR surcharge 25 = USD 75 = KZT 37,500.
+    //   OUR: the payer covers the chain: 0.10 % of value 50,000 = 50, the OUR surcharge 25, the
+    //   intermediary's 15 and the beneficiary bank's 5 = USD 95 = KZT 47,500.
     // 14:00 the intermediary takes nothing (OUR). 14:30 the TR bank (work ends exactly at its
     //   14:30 UTC cut-off) converts 50,050.05 × 39.96 = 1,999,999.998 → TRY 2,000,000.00; the
     //   mid would give 2,002,002: spread TRY 2,002 = USD 50.05.
-    // fees 75, spread 150.3507, total 225.3507; float 50,000 × 1 h at 8.76 % = 0.50 (debited
-    //   13:30, credited 14:30): cost 225.8507 = 45.170140 bps of USD 50,000; latency 1.5 h.
+    // fees 95, spread 150.3507, total 245.3507; float 50,000 × 1 h at 8.76 % = 0.50 (debited
+    //   13:30, credited 14:30): cost 245.8507 = 49.170140 bps of USD 50,000; latency 1.5 h.
     let p2 = &p["2"];
     assert_eq!(p2["settled_at"], "2025-01-06T14:30:00Z");
     assert_eq!(dec(p2, "value_usd"), d("50000.00"));
-    assert_eq!(dec(p2, "fees_usd"), d("75.00"));
+    assert_eq!(dec(p2, "fees_usd"), d("95.00"));
     assert_eq!(dec(p2, "spread_usd"), d("150.35"));
-    assert_eq!(dec(p2, "total_cost_usd"), d("225.35"));
+    assert_eq!(dec(p2, "total_cost_usd"), d("245.35"));
     assert_eq!(dec(p2, "float_usd"), d("0.50"));
-    assert_eq!(p2["cost_bps"], "45.170140");
+    assert_eq!(p2["cost_bps"], "49.170140");
     assert_eq!(dec(p2, "principal_at_risk_usd_h"), d("50000.00"));
     assert_eq!(p2["charge_bearer"], "OUR");
 
@@ -251,14 +252,14 @@ fn costs_and_latencies_match_the_hand_computation() {
     let rails = read_csv(&dir.path().join("out/rails.csv"));
     let usd = rails.iter().find(|r| r["rail"] == "usd").unwrap();
     assert_eq!(usd["payments"], "2");
-    assert_eq!(dec(usd, "fees_usd"), d("195.00"));
-    assert_eq!(dec(usd, "total_cost_usd"), d("645.73"));
-    // Whole cost, each part as printed: 421.38 + 225.85; per dollar delivered (150,000):
-    // 647.23 / 150,000 × 10,000 = 43.148667 bps.
+    assert_eq!(dec(usd, "fees_usd"), d("215.00"));
+    assert_eq!(dec(usd, "total_cost_usd"), d("665.73"));
+    // Whole cost, each part as printed: 421.38 + 245.85; per dollar delivered (150,000):
+    // 667.23 / 150,000 × 10,000 = 44.482000 bps.
     assert_eq!(dec(usd, "float_usd"), d("1.50"));
-    assert_eq!(dec(usd, "cost_usd"), d("647.23"));
+    assert_eq!(dec(usd, "cost_usd"), d("667.23"));
     assert_eq!(dec(usd, "settled_value_usd"), d("150000.00"));
-    assert_eq!(usd["cost_bps_weighted"], "43.148667");
+    assert_eq!(usd["cost_bps_weighted"], "44.482000");
     assert_eq!(dec(usd, "principal_at_risk_usd_h"), d("150000.00"));
     assert_eq!(usd["same_day_share"], "1.000000");
     assert_eq!(usd["within_1h_share"], "0.000000");
@@ -280,16 +281,16 @@ fn balances_match_the_hand_computation() {
     assert_eq!(bal["rail1:nostro:TR@KZ:KZT"], d("20000000.00"));
     // The other direction was never used: still its floor, USD 40,000 = TRY 1,600,000.
     assert_eq!(bal["rail1:nostro:KZ@TR:TRY"], d("1600000.00"));
-    // KZ banks' fees: P1 KZT 50,000 + P2 37,500 (charged to the KZ importer) + P3 2,000 (BEN,
-    // deducted at the KZ exporter's bank).
-    assert_eq!(bal["fees:KZ:KZT"], d("89500.00"));
+    // KZ banks' fees: P1 KZT 50,000 + P2 47,500 (charged to the KZ importer: under OUR its bank
+    // collects the chain's fees too) + P3 2,000 (BEN, deducted at the KZ exporter's bank).
+    assert_eq!(bal["fees:KZ:KZT"], d("99500.00"));
     // TR banks' fees: P4's TRY 160; the TR bank's USD lifting fee on P1: USD 5.
     assert_eq!(bal["fees:TR:TRY"], d("160.00"));
     assert_eq!(bal["fees:TR:USD"], d("5.00"));
     // The intermediary's USD 15 on P1 (P2 was OUR).
     assert_eq!(bal["rail0:correspondents-fees:USD"], d("15.00"));
-    // KZ clients paid 50,150,200.40 + 25,112,675.35 and received 9,998,000 + 30,000,000.
-    assert_eq!(bal["clients:KZ"], d("-35264875.75"));
+    // KZ clients paid 50,150,200.40 + 25,122,675.35 and received 9,998,000 + 30,000,000.
+    assert_eq!(bal["clients:KZ"], d("-35274875.75"));
     // TR clients received 3,995,200.80 + 2,000,000 and paid 802,407.22 + 2,407,221.66 + 160.
     assert_eq!(bal["clients:TR"], d("2785411.92"));
     // Unallocated carry: Wednesday to the end of trade (Saturday 00:00 UTC), 3 days × 44.00,
