@@ -24,6 +24,13 @@ pub struct Ledger {
     /// Explicit issuance per currency (opening balances), indexed by `CurrencyId`.
     issued: Vec<Decimal>,
     postings: u64,
+    /// Accounts whose postings are tallied (the clients' accounts): the simulator values each
+    /// payment's debits and credits from this tally, independently of the rails' counters.
+    watched: Vec<bool>,
+    /// What left and what reached watched accounts since the last take, per currency.
+    watched_out: Vec<Decimal>,
+    watched_in: Vec<Decimal>,
+    watched_touched: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -64,7 +71,10 @@ impl Ledger {
         self.by_name.insert(name.to_string(), id);
         if self.issued.len() <= ccy.index() {
             self.issued.resize(ccy.index() + 1, Decimal::ZERO);
+            self.watched_out.resize(ccy.index() + 1, Decimal::ZERO);
+            self.watched_in.resize(ccy.index() + 1, Decimal::ZERO);
         }
+        self.watched.push(false);
         id
     }
 
@@ -126,7 +136,41 @@ impl Ledger {
         self.balance[f] = after;
         self.balance[t] += amount;
         self.postings += 1;
+        if self.watched[f] || self.watched[t] {
+            let c = self.currency[f].index();
+            if self.watched[f] {
+                self.watched_out[c] += amount;
+            }
+            if self.watched[t] {
+                self.watched_in[c] += amount;
+            }
+            self.watched_touched = true;
+        }
         Ok(())
+    }
+
+    /// Tallies every posting out of and into `id` from now on (a clients' account).
+    pub fn watch(&mut self, id: AccountId) {
+        self.watched[id.0 as usize] = true;
+    }
+
+    /// Hands over what left (`out`) and reached (`in`) the watched accounts since the last
+    /// call, per currency with any movement, and starts a new tally. Returns whether any
+    /// watched account moved.
+    pub fn take_watched(&mut self, mut f: impl FnMut(CurrencyId, Decimal, Decimal)) -> bool {
+        if !self.watched_touched {
+            return false;
+        }
+        for c in 0..self.watched_out.len() {
+            let (out, inn) = (self.watched_out[c], self.watched_in[c]);
+            if !out.is_zero() || !inn.is_zero() {
+                f(CurrencyId(c as u16), out, inn);
+                self.watched_out[c] = Decimal::ZERO;
+                self.watched_in[c] = Decimal::ZERO;
+            }
+        }
+        self.watched_touched = false;
+        true
     }
 
     /// Each currency's total across all accounts equals its issuance, exactly.

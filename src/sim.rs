@@ -178,6 +178,18 @@ fn sample_rates(s: &Scenario, world: &World, end: Time, sink: &mut dyn Sink) -> 
 
 /// Runs replication `replication` of `s`, streaming rows into `sink`.
 pub fn run(s: &Scenario, replication: u32, sink: &mut dyn Sink) -> Result<RunReport> {
+    run_with_fault(s, replication, sink, None)
+}
+
+/// [`run`] with a fault injected into one payment, for the tests that show the run-time checks
+/// stop a run that books wrongly.
+#[doc(hidden)]
+pub fn run_with_fault(
+    s: &Scenario,
+    replication: u32,
+    sink: &mut dyn Sink,
+    fault: Option<(crate::rails::Fault, u64)>,
+) -> Result<RunReport> {
     let (world, mut ledger) = build_world(s, replication)?;
 
     let (mut rails, routing) = rails_and_routing(s, &world, &mut ledger)?;
@@ -202,6 +214,7 @@ pub fn run(s: &Scenario, replication: u32, sink: &mut dyn Sink) -> Result<RunRep
 
     let mut state = RunState {
         s,
+        fault,
         world: &world,
         ledger: &mut ledger,
         rails: &mut rails,
@@ -277,6 +290,7 @@ pub fn run(s: &Scenario, replication: u32, sink: &mut dyn Sink) -> Result<RunRep
 
 struct RunState<'a> {
     s: &'a Scenario,
+    fault: Option<(crate::rails::Fault, u64)>,
     world: &'a World,
     ledger: &'a mut Ledger,
     rails: &'a mut Vec<Rail>,
@@ -346,8 +360,18 @@ impl RunState<'_> {
                     wake: &mut self.wake,
                     reports: &mut self.reports,
                     rail: &self.s.rails[rail as usize].name,
+                    fault: self.fault,
                 };
                 self.rails[rail as usize].timer(&mut ctx, token)?;
+                // A rail's own clock books between its accounts, never a client's: a client's
+                // posting belongs to a payment's step, where it is counted.
+                if self.ledger.take_watched(|_, _, _| {}) {
+                    return Err(Error::Invariant(format!(
+                        "rail {:?} at t = {now} s: its timer posted to a client's account \
+                         outside any payment's step",
+                        self.s.rails[rail as usize].name
+                    )));
+                }
                 self.flush_requests(sched, rail as usize);
             }
             Event::DayEnd => {
@@ -427,6 +451,8 @@ impl RunState<'_> {
             hold_since: inv.t0,
             credited_at: None,
             float_usd: 0.0,
+            ledger_debited_usd: Decimal::ZERO,
+            ledger_credited_usd: Decimal::ZERO,
             rng: rng::stream(
                 self.s.seed,
                 self.replication,
@@ -495,8 +521,16 @@ impl RunState<'_> {
                 wake: &mut self.wake,
                 reports: &mut self.reports,
                 rail: &self.s.rails[rail].name,
+                fault: self.fault,
             };
             let next = self.rails[rail].step(&mut ctx, slot, p)?;
+            // What this step moved out of and into the clients' accounts, from the ledger.
+            let w = self.world;
+            let p = self.slots[slot as usize].as_mut().ok_or_else(missing)?;
+            self.ledger.take_watched(|ccy, out, inn| {
+                p.ledger_debited_usd += w.fx.to_usd(ccy, out, p.t0);
+                p.ledger_credited_usd += w.fx.to_usd(ccy, inn, p.t0);
+            });
             self.flush_requests(sched, rail);
             match next {
                 Next::At(t) => {
@@ -557,8 +591,9 @@ impl RunState<'_> {
         // Decimal division keeps 28 significant digits: anything near a cent is a bug.
         if residual > Decimal::new(1, 6) {
             return Err(Error::Invariant(format!(
-                "payment {}: total cost differs from fees + spread + drift by {residual} USD",
-                p.id
+                "payment {} (seed {}, replication {}): the value the ledger shows debited \
+                 minus credited differs from fees + spread + drift by {residual} USD",
+                p.id, self.s.seed, self.replication
             )));
         }
         self.report.max_residual_usd = self.report.max_residual_usd.max(residual);

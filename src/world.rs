@@ -65,8 +65,11 @@ impl World {
         let per_member = members
             .iter()
             .map(|(code, ccy)| {
+                let clients = ledger.open(&format!("clients:{code}"), *ccy, false);
+                // The clients' postings are what a payment's cost is measured from.
+                ledger.watch(clients);
                 (
-                    ledger.open(&format!("clients:{code}"), *ccy, false),
+                    clients,
                     ledger.open(
                         &format!("bank:{code}:{}", currencies.code(*ccy)),
                         *ccy,

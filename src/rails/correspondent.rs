@@ -4,7 +4,6 @@
 //! the exporter's currency. Compliance holds delay, returns send the money back.
 
 use rand::RngExt;
-use rust_decimal::Decimal;
 
 use chrono::Weekday;
 use serde::{Deserialize, Serialize};
@@ -434,13 +433,7 @@ impl Correspondent {
         let settle = self.bank_settle[member];
         let conv = ctx.convert_from(self.p.settlement_ccy, m.currency, p.amount, p.ticket_usd);
         p.convert(ctx, &conv, settle, m.bank_home)?;
-        ctx.post(m.bank_home, m.clients, conv.received)?;
-        p.stop_clock(ctx.world, ctx.now);
-        p.credited = conv.received;
-        p.credited_ccy = m.currency;
-        p.amount = Decimal::ZERO;
-        p.status = status;
-        p.settled_at = ctx.now;
+        p.credit_client(ctx, member, conv.received, status)?;
         Ok(Next::Done)
     }
 

@@ -335,6 +335,20 @@ pub struct Ctx<'a> {
     pub reports: &'a mut Vec<crate::record::ReportRow>,
     /// The name of the rail being stepped, as the scenario declares it (for error context).
     pub rail: &'a str,
+    /// A fault to inject into one payment (by id), for the tests that show the run-time
+    /// checks catch it; None in every real run.
+    pub fault: Option<(Fault, u64)>,
+}
+
+/// Faults the tests inject to show that the run-time checks stop a run that books wrongly.
+/// Never set outside tests ([`crate::sim::run_with_fault`]).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The payer's bank takes a fee by a plain posting, not through `Payment::fee`.
+    FeeOutsideFeePath,
+    /// The payee is credited one unit more by a posting the payment's counters never see.
+    PostingBypassesCounters,
 }
 
 impl Ctx<'_> {

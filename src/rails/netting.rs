@@ -1136,11 +1136,7 @@ impl RailKind for Netting {
                     Outcome::Returned => {
                         let house = self.house(p.importer)?;
                         ctx.post(house, importer.bank_home, p.amount)?;
-                        ctx.post(importer.bank_home, importer.clients, p.amount)?;
-                        p.stop_clock(w, ctx.now);
-                        p.credited = p.amount;
-                        p.credited_ccy = ci;
-                        p.status = Status::Returned;
+                        p.credit_client(ctx, p.importer, p.amount, Status::Returned)?;
                     }
                     Outcome::Settled {
                         credit,
@@ -1178,11 +1174,7 @@ impl RailKind for Netting {
                             p.fee(ctx, exporter.bank_home, fees, fee)?;
                             credit -= fee;
                         }
-                        ctx.post(exporter.bank_home, exporter.clients, credit)?;
-                        p.stop_clock(w, ctx.now);
-                        p.credited = credit;
-                        p.credited_ccy = ce;
-                        p.status = Status::Settled;
+                        p.credit_client(ctx, p.exporter, credit, Status::Settled)?;
                     }
                 }
                 p.amount = Decimal::ZERO;

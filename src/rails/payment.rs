@@ -7,7 +7,7 @@
 
 use rust_decimal::Decimal;
 
-use super::Ctx;
+use super::{Ctx, Fault};
 use crate::Result;
 use crate::engine::{HOUR_S, Time, YEAR_S};
 use crate::fx::Conversion;
@@ -66,6 +66,11 @@ pub struct Payment {
     /// Time value of the principal in transit so far: value × the carry rate of the currency
     /// it sat in × the time it sat there (USD).
     pub float_usd: f64,
+    /// What the ledger shows left the clients' accounts and reached them in this payment's
+    /// steps, at t0 mids (USD): the simulator tallies it from the postings themselves, so the
+    /// cost identity checks the rails' counters against the books.
+    pub ledger_debited_usd: Decimal,
+    pub ledger_credited_usd: Decimal,
 }
 
 impl Payment {
@@ -99,6 +104,10 @@ impl Payment {
     pub fn debit(&mut self, ctx: &mut Ctx, to: AccountId, amount: Decimal) -> Result<()> {
         let importer = &ctx.world.members[self.importer];
         ctx.post(importer.clients, to, amount)?;
+        if ctx.fault == Some((Fault::FeeOutsideFeePath, self.id)) {
+            // A fee the bank takes without going through `fee`: the counters never see it.
+            ctx.post(importer.clients, importer.fees_home, Decimal::ONE)?;
+        }
         self.debited += amount;
         if self.debited_at.is_none() {
             self.debited_at = Some(ctx.now);
@@ -240,23 +249,39 @@ impl Payment {
     /// Credits the exporter `credit` (its currency) from its bank and marks the payment
     /// settled at `now`.
     pub fn settle(&mut self, ctx: &mut Ctx, credit: Decimal) -> Result<()> {
-        let (exporter, now) = (&ctx.world.members[self.exporter], ctx.now);
-        ctx.post(exporter.bank_home, exporter.clients, credit)?;
+        self.credit_client(ctx, self.exporter, credit, Status::Settled)
+    }
+
+    /// The last booking of every payment: `member`'s bank credits its client `credit` (its
+    /// currency) — the exporter when the payment settles, the importer when it comes back —
+    /// and the payment ends with `status` at `now`.
+    pub fn credit_client(
+        &mut self,
+        ctx: &mut Ctx,
+        member: usize,
+        credit: Decimal,
+        status: Status,
+    ) -> Result<()> {
+        let (m, now) = (&ctx.world.members[member], ctx.now);
+        ctx.post(m.bank_home, m.clients, credit)?;
+        if ctx.fault == Some((Fault::PostingBypassesCounters, self.id)) {
+            // A unit more credited than the payment's counters know of.
+            ctx.post(m.bank_home, m.clients, Decimal::ONE)?;
+        }
         self.stop_clock(ctx.world, now);
         self.credited = credit;
-        self.credited_ccy = exporter.currency;
+        self.credited_ccy = m.currency;
         self.amount = Decimal::ZERO;
-        self.status = Status::Settled;
+        self.status = status;
         self.settled_at = now;
         Ok(())
     }
 
-    /// Debited value minus credited value at t0 mids (principal still in flight counts as not
-    /// yet lost, valued at the t0 mid of its currency).
+    /// Value debited from the clients minus value credited to them, at t0 mids, as the ledger
+    /// shows it (principal still in flight counts as not yet lost, valued at the t0 mid of its
+    /// currency).
     pub fn total_cost_usd(&self, world: &World) -> Decimal {
-        let importer_ccy = world.members[self.importer].currency;
-        let mut total = self.usd0(world, importer_ccy, self.debited)
-            - self.usd0(world, self.credited_ccy, self.credited);
+        let mut total = self.ledger_debited_usd - self.ledger_credited_usd;
         if matches!(self.status, Status::Unsettled | Status::Pending) {
             total -= self.usd0(world, self.ccy, self.amount);
         }

@@ -208,3 +208,54 @@ fn every_bundled_scenario_keeps_the_identity_and_conserves_money() {
         assert_eq!(m["rows"]["payments"].as_integer(), Some(rows.len() as i64));
     }
 }
+
+#[test]
+fn the_run_time_identity_stops_postings_the_counters_never_saw() {
+    // The cost identity compares the rails' counters (fees, spread, drift, each from its own
+    // path) with what the ledger shows left and reached the clients' accounts. A fee taken by a
+    // plain posting, or a credit that bypasses the payment's counters, must stop the run and
+    // name the payment, the seed and the replication that reproduce it.
+    use kervan::rails::Fault;
+    let s = kervan::scenario::load_with(
+        "ots-baseline",
+        &kervan::scenario::Overrides {
+            days: Some(5),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    // Without a fault the same run passes: the check is not merely strict.
+    let mut sink = super::common::Collect::default();
+    let clean = kervan::sim::run(&s, 0, &mut sink).expect("a clean run passes");
+    let target = sink
+        .payments
+        .iter()
+        .find(|r| r.status == kervan::terms::Status::Settled)
+        .map(|r| r.payment_id)
+        .unwrap();
+    assert!(clean.max_residual_usd < Decimal::new(1, 12));
+    // One unit of the payer's currency taken, or of the payee's credited, outside the paths
+    // that count them (the smallest, one sum, is worth 8e-5 USD: far above the check's 1e-6).
+    for fault in [Fault::FeeOutsideFeePath, Fault::PostingBypassesCounters] {
+        let mut sink = super::common::Collect::default();
+        let err = kervan::sim::run_with_fault(&s, 0, &mut sink, Some((fault, target)))
+            .expect_err("the fault is caught");
+        let msg = err.to_string();
+        assert!(
+            msg.contains(&format!(
+                "payment {target} (seed {}, replication 0)",
+                s.seed
+            )),
+            "{fault:?}: {msg}"
+        );
+        assert!(msg.contains("the value the ledger shows debited"), "{msg}");
+        // Nothing past the faulty payment's finish reaches a sink as settled with a broken
+        // identity: every record handed over still decomposes.
+        for r in &sink.payments {
+            assert_ne!(
+                r.payment_id, target,
+                "{fault:?}: the faulty payment was recorded"
+            );
+        }
+    }
+}
