@@ -190,6 +190,46 @@ pub fn run_with_fault(
     sink: &mut dyn Sink,
     fault: Option<(crate::rails::Fault, u64)>,
 ) -> Result<RunReport> {
+    // A balance's carry is charged per dollar paid out of it over the whole run, which is known
+    // only when the run ends. A design with prefunded balances therefore runs the replication
+    // twice: once, writing nothing, to learn each balance's rate, and once more (the same
+    // draws, the same bookings) to write every payment with its charge. Memory stays
+    // proportional to the payments in flight.
+    let (world, mut ledger) = build_world(s, replication)?;
+    let (rails, _) = rails_and_routing(s, &world, &mut ledger)?;
+    let rates = if rails.iter().any(Rail::has_balances) {
+        let (_, rates) = run_pass(s, replication, &mut Discard, fault, None)?;
+        Some(rates)
+    } else {
+        None
+    };
+    Ok(run_pass(s, replication, sink, fault, rates.as_ref())?.0)
+}
+
+/// Each rail's balances' carry per dollar used (None: a balance nobody used).
+type CarryRates = Vec<Vec<Option<f64>>>;
+
+/// A sink that keeps nothing: the first of two passes.
+struct Discard;
+
+impl Sink for Discard {
+    fn payment(&mut self, _: &PaymentRecord) -> Result<()> {
+        Ok(())
+    }
+    fn fx(&mut self, _: Time, _: crate::money::CurrencyId, _: Decimal) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// One pass over replication `replication`: the event loop, with every payment's liquidity
+/// charged at `rates` (zero without), returning the run's report and the carry rates it saw.
+fn run_pass(
+    s: &Scenario,
+    replication: u32,
+    sink: &mut dyn Sink,
+    fault: Option<(crate::rails::Fault, u64)>,
+    rates: Option<&CarryRates>,
+) -> Result<(RunReport, CarryRates)> {
     let (world, mut ledger) = build_world(s, replication)?;
 
     let (mut rails, routing) = rails_and_routing(s, &world, &mut ledger)?;
@@ -215,6 +255,7 @@ pub fn run_with_fault(
     let mut state = RunState {
         s,
         fault,
+        rates,
         world: &world,
         ledger: &mut ledger,
         rails: &mut rails,
@@ -230,7 +271,6 @@ pub fn run_with_fault(
         report: RunReport::default(),
         error: None,
         arrivals_end: s.days as Time * DAY_S,
-        carry_left: vec![0.0; s.rails.len()],
         depth: Depth::new(s.fx.depth.clone()),
         reports: Vec::new(),
     };
@@ -266,10 +306,17 @@ pub fn run_with_fault(
             state.finish(&p, stop_at)?;
         }
     }
-    state.close_day(stop_at, sink, true)?;
+    state.close_day(stop_at, sink)?;
     state.report.events = stats.events;
     state.report.postings = state.ledger.postings();
     state.report.liquidity = state.rails.iter().map(Rail::liquidity).collect();
+    state.report.unallocated_carry_usd = state
+        .report
+        .liquidity
+        .iter()
+        .map(|l| l.carry_unallocated_usd)
+        .sum();
+    let rates = state.rails.iter().map(Rail::carry_rates).collect();
     state.report.final_balances = state
         .ledger
         .accounts()
@@ -285,12 +332,14 @@ pub fn run_with_fault(
         .ledger
         .check_conservation(&world.currencies)
         .map_err(|e| Error::Invariant(format!("replication {replication}: {e}")))?;
-    Ok(state.report)
+    Ok((state.report, rates))
 }
 
 struct RunState<'a> {
     s: &'a Scenario,
     fault: Option<(crate::rails::Fault, u64)>,
+    /// Carry per dollar of each rail's balances (the second pass).
+    rates: Option<&'a CarryRates>,
     world: &'a World,
     ledger: &'a mut Ledger,
     rails: &'a mut Vec<Rail>,
@@ -307,8 +356,6 @@ struct RunState<'a> {
     report: RunReport,
     error: Option<Error>,
     arrivals_end: Time,
-    /// Carry cost per rail not yet allocated to payments.
-    carry_left: Vec<f64>,
     /// Rolling traded volume per currency pair (market depth).
     depth: Depth,
     /// What rails reported during the current event.
@@ -375,7 +422,7 @@ impl RunState<'_> {
                 self.flush_requests(sched, rail as usize);
             }
             Event::DayEnd => {
-                self.close_day(now, sink, false)?;
+                self.close_day(now, sink)?;
                 sink.day(now)?;
                 if now < self.arrivals_end || self.in_flight > 0 {
                     sched.schedule(now + DAY_S, Event::DayEnd);
@@ -453,6 +500,7 @@ impl RunState<'_> {
             float_usd: 0.0,
             ledger_debited_usd: Decimal::ZERO,
             ledger_credited_usd: Decimal::ZERO,
+            uses: Vec::new(),
             rng: rng::stream(
                 self.s.seed,
                 self.replication,
@@ -630,7 +678,7 @@ impl RunState<'_> {
             fees_usd: p.fees_usd,
             spread_usd: p.spread_usd,
             drift_usd: p.drift_usd,
-            liquidity_usd: Decimal::ZERO,
+            liquidity_usd: self.liquidity_charge(p),
             float_usd: crate::money::minor_from_f64(p.float_usd, 6),
             total_cost_usd,
             principal_at_risk_usd_h: p.principal_at_risk_usd_h(end).round_dp(2),
@@ -643,12 +691,32 @@ impl RunState<'_> {
         Ok(())
     }
 
-    /// Allocates each rail's carry cost since the last close to the day's payments on that
-    /// rail, by value, then writes them. Carry on a day without payments on the rail waits for
-    /// the next day that has some (`last`: the final close; what is left is reported).
-    fn close_day(&mut self, now: Time, sink: &mut dyn Sink, last: bool) -> Result<()> {
+    /// What payment `p` pays for the balances it drew on: each use × that balance's carry per
+    /// dollar over the run (zero in the first pass, which only learns the rates).
+    fn liquidity_charge(&self, p: &Payment) -> Decimal {
+        let Some(rates) = self.rates else {
+            return Decimal::ZERO;
+        };
+        let usd: f64 = p
+            .uses
+            .iter()
+            .map(|&(rail, k, used_usd)| {
+                let rate = rates
+                    .get(rail as usize)
+                    .and_then(|r| r.get(k as usize))
+                    .copied()
+                    .flatten();
+                used_usd * rate.unwrap_or(0.0)
+            })
+            .sum();
+        crate::money::minor_from_f64(usd, 6)
+    }
+
+    /// Closes a day: samples the rails' balances and the pairs' depth, then writes the day's
+    /// finished payments.
+    fn close_day(&mut self, now: Time, sink: &mut dyn Sink) -> Result<()> {
         for (r, rail) in self.rails.iter_mut().enumerate() {
-            self.carry_left[r] += rail.end_of_day(self.world, self.ledger, now);
+            rail.end_of_day(self.world, self.ledger, now);
             if now <= self.world.trade_end {
                 for b in rail.balances(self.world, self.ledger, now) {
                     sink.liquidity(now, r, &b)?;
@@ -662,33 +730,6 @@ impl RunState<'_> {
                 let factor = self.depth.factor(a, b, base, now);
                 sink.depth(now, (a, b), volume, base * factor)?;
             }
-        }
-        for r in 0..self.rails.len() {
-            let carry = self.carry_left[r];
-            if carry == 0.0 {
-                continue;
-            }
-            let value: Decimal = self
-                .day_rows
-                .iter()
-                .filter(|x| x.rail as usize == r && x.status == Status::Settled)
-                .map(|x| x.value_usd)
-                .sum();
-            if value.is_zero() {
-                continue;
-            }
-            let carry_d = crate::money::minor_from_f64(carry, 6);
-            for row in self
-                .day_rows
-                .iter_mut()
-                .filter(|x| x.rail as usize == r && x.status == Status::Settled)
-            {
-                row.liquidity_usd = carry_d * row.value_usd / value;
-            }
-            self.carry_left[r] = 0.0;
-        }
-        if last {
-            self.report.unallocated_carry_usd = self.carry_left.iter().sum();
         }
         for row in &mut self.day_rows {
             row.close();

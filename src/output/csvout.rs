@@ -294,7 +294,12 @@ impl<'a> RunWriter<'a> {
 
         let mut head: Vec<&str> = vec!["replication", "variant", "rail", "kind"];
         head.extend_from_slice(GROUP_COLUMNS);
-        head.extend_from_slice(&["liquidity_peak_usd", "liquidity_mean_usd", "carry_usd"]);
+        head.extend_from_slice(&[
+            "liquidity_peak_usd",
+            "liquidity_mean_usd",
+            "carry_usd",
+            "carry_unallocated_usd",
+        ]);
         let mut rails = csv_file(dir, "rails.csv", &head)?;
         let mut n_rails = 0;
         for ((rep, rail), agg) in &self.metrics.by_rail() {
@@ -315,6 +320,7 @@ impl<'a> RunWriter<'a> {
                 format!("{:.2}", l.peak_usd),
                 format!("{:.2}", l.mean_usd),
                 format!("{:.2}", l.carry_usd),
+                format!("{:.2}", l.carry_unallocated_usd),
             ]);
             rails
                 .write_record(&row)

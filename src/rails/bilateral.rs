@@ -242,6 +242,7 @@ impl RailKind for Bilateral {
                 // The payer's bank is the dealer: it keeps the lira and pays out of its nostro.
                 p.account_conversion(w, &conv);
                 ctx.post(self.nostros[k].account, exporter.bank_home, need)?;
+                self.pool.used_by(w, p, self.nostros[k].pool, need);
                 let credit = p.bearer_fee(ctx, &self.p.fee, need)?;
                 p.settle(ctx, credit)?;
                 let n = &self.nostros[k];

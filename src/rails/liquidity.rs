@@ -1,7 +1,16 @@
 //! Prefunded balances a rail keeps (nostros, bridge accounts, netting collateral): their carry
-//! cost accrued exactly between balance changes, and daily samples for peak and mean.
+//! cost accrued exactly between balance changes over the whole run (weekends and the drain
+//! period included), what payments drew from each, and daily samples for peak and mean.
+//!
+//! Allocation (docs/model.md, "Liquidity"): a balance's carry over the run, divided by the value
+//! paid out of it over the run, is its cost per dollar used; each payment pays that rate on what
+//! it drew from each balance. So only the payments that use a balance pay for it, a payment's
+//! charge does not depend on how many others settled the same day, and all carry is charged;
+//! the carry of a balance nobody used is reported as unallocated.
 
-use super::LiquidityStats;
+use rust_decimal::Decimal;
+
+use super::{LiquidityStats, Payment};
 use crate::engine::{Time, YEAR_S};
 use crate::ledger::{AccountId, Ledger};
 use crate::money::CurrencyId;
@@ -15,6 +24,10 @@ pub struct Prefunded {
     pub ccy: CurrencyId,
     pub account: AccountId,
     last_t: Time,
+    /// Carry accrued on it so far, USD.
+    carry_usd: f64,
+    /// Value paid out of it for payments so far, USD.
+    used_usd: f64,
 }
 
 pub use crate::record::Balance;
@@ -23,8 +36,6 @@ pub use crate::record::Balance;
 #[derive(Debug, Clone, Default)]
 pub struct Pool {
     accounts: Vec<Prefunded>,
-    /// Carry accrued but not yet handed to payments.
-    carry_pending_usd: f64,
     carry_total_usd: f64,
     samples: u64,
     sum_usd: f64,
@@ -39,6 +50,8 @@ impl Pool {
             ccy,
             account,
             last_t: 0,
+            carry_usd: 0.0,
+            used_usd: 0.0,
         });
         self.accounts.len() - 1
     }
@@ -56,24 +69,49 @@ impl Pool {
     }
 
     /// Accrues balance `k`'s carry up to `now`. Call it before every change of the balance.
-    /// Liquidity is costed over the trading period only (`world.trade_end`).
     pub fn accrue(&mut self, world: &World, ledger: &Ledger, k: usize, now: Time) {
-        let now = now.min(world.trade_end);
         let a = &mut self.accounts[k];
         if now > a.last_t {
             let bal_usd =
                 crate::money::to_f64(world.fx.to_usd(a.ccy, ledger.balance(a.account), now));
             let rate = world.liquidity_cost_pa[a.ccy.index()];
             let carry = bal_usd * rate * (now - a.last_t) as f64 / YEAR_S as f64;
-            self.carry_pending_usd += carry;
+            a.carry_usd += carry;
             self.carry_total_usd += carry;
             a.last_t = now;
         }
     }
 
-    /// Closes a day: accrues every balance to `now`, samples the total (during trade only) and
-    /// returns the carry accrued since the last close.
-    pub fn end_of_day(&mut self, world: &World, ledger: &Ledger, now: Time) -> f64 {
+    /// Payment `p` draws `amount` (of the balance's currency) from balance `k`: recorded on the
+    /// balance and on the payment, valued at the payment's t0 mid, so that the payment can be
+    /// charged the balance's carry per dollar once the run has ended.
+    pub fn used_by(&mut self, world: &World, p: &mut Payment, k: usize, amount: Decimal) {
+        let a = &mut self.accounts[k];
+        let usd = crate::money::to_f64(p.usd0(world, a.ccy, amount));
+        a.used_usd += usd;
+        p.uses.push((p.rail as u16, k as u16, usd));
+    }
+
+    /// Each balance's carry per dollar paid out of it over the run (None: never used), once
+    /// the run has ended.
+    pub fn rates(&self) -> Vec<Option<f64>> {
+        self.accounts
+            .iter()
+            .map(|a| (a.used_usd > 0.0).then(|| a.carry_usd / a.used_usd))
+            .collect()
+    }
+
+    /// The carry of balances no payment used, USD.
+    pub fn unallocated_usd(&self) -> f64 {
+        // Starts from +0.0: an empty f64 sum is −0.0, which would print as "-0.00".
+        self.accounts
+            .iter()
+            .filter(|a| a.used_usd <= 0.0)
+            .fold(0.0, |sum, a| sum + a.carry_usd)
+    }
+
+    /// Closes a day: accrues every balance to `now` and samples the total (during trade only).
+    pub fn end_of_day(&mut self, world: &World, ledger: &Ledger, now: Time) {
         for k in 0..self.accounts.len() {
             self.accrue(world, ledger, k, now);
         }
@@ -89,7 +127,6 @@ impl Pool {
             self.sum_usd += total;
             self.peak_usd = self.peak_usd.max(total);
         }
-        std::mem::take(&mut self.carry_pending_usd)
     }
 
     /// Every balance at `now`.
@@ -117,6 +154,7 @@ impl Pool {
                 0.0
             },
             carry_usd: self.carry_total_usd,
+            carry_unallocated_usd: self.unallocated_usd(),
         }
     }
 }

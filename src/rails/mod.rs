@@ -447,7 +447,10 @@ pub struct LiquidityStats {
     pub peak_usd: f64,
     /// Mean of the daily samples during trade.
     pub mean_usd: f64,
+    /// Carry of the balances over the whole run.
     pub carry_usd: f64,
+    /// The part of it on balances no payment used (charged to no payment).
+    pub carry_unallocated_usd: f64,
 }
 
 impl Rail {
@@ -463,10 +466,22 @@ impl Rail {
 
     /// Closes a day: accrues carry up to `now`, samples prefunded liquidity, and returns the
     /// carry cost (USD) accrued since the last close, to be allocated to the day's payments.
-    pub fn end_of_day(&mut self, world: &World, ledger: &Ledger, now: Time) -> f64 {
-        self.kind_mut()
-            .pool_mut()
-            .map_or(0.0, |p| p.end_of_day(world, ledger, now))
+    pub fn end_of_day(&mut self, world: &World, ledger: &Ledger, now: Time) {
+        if let Some(p) = self.kind_mut().pool_mut() {
+            p.end_of_day(world, ledger, now);
+        }
+    }
+
+    /// Whether the rail keeps prefunded balances (whose carry is allocated after the run).
+    pub fn has_balances(&self) -> bool {
+        self.kind_ref().pool().is_some_and(|p| !p.is_empty())
+    }
+
+    /// Each balance's carry per dollar used over the run (see [`liquidity`]).
+    pub fn carry_rates(&self) -> Vec<Option<f64>> {
+        self.kind_ref()
+            .pool()
+            .map_or_else(Vec::new, liquidity::Pool::rates)
     }
 
     /// Prefunded balances at `now`.

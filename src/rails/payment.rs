@@ -71,6 +71,9 @@ pub struct Payment {
     /// cost identity checks the rails' counters against the books.
     pub ledger_debited_usd: Decimal,
     pub ledger_credited_usd: Decimal,
+    /// Prefunded balances it drew from: (rail, balance in the rail's pool, USD at t0), charged
+    /// each balance's carry per dollar once the run has ended.
+    pub uses: Vec<(u16, u16, f64)>,
 }
 
 impl Payment {

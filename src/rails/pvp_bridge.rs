@@ -602,6 +602,10 @@ impl RailKind for PvpBridge {
                     }
                 }
                 self.settle_legs(ctx, [(payer, lp_in, x), (lp_out, payee, y)])?;
+                // The payment draws on the payer bank's balance and the provider's balance in
+                // the payee's currency: those two carry its liquidity cost.
+                self.pool.used_by(w, p, self.balances[payer].pool, x);
+                self.pool.used_by(w, p, self.balances[lp_out].pool, y);
                 // Off the platform, the payer bank takes the importer's money into its books
                 // (it has just paid the same amount out of its platform balance), and the
                 // payee bank credits the exporter from its books (it has just received the

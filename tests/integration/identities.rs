@@ -143,9 +143,10 @@ fn bilateral_run_decomposes_and_allocates_all_carry() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let (_, liquidity) = check_payments(&dir.path().join("bil/payments.csv"));
-    // The carry cost of the nostros (rails.csv) is handed out to payments, day by day, to the
-    // cent (each row's share is printed rounded: allow half a cent per row is far too loose, so
-    // compare to a dollar on a total in the millions).
+    // The carry cost of the nostros over the whole run (rails.csv) is handed out to the
+    // payments that drew on them, per dollar drawn, except the carry of a nostro no payment used
+    // (reported as unallocated): to the cent per row (each share is printed rounded, so compare
+    // to a few dollars on a total in the millions).
     let rails = read_csv(&dir.path().join("bil/rails.csv"));
     let bil = rails
         .iter()
@@ -154,9 +155,10 @@ fn bilateral_run_decomposes_and_allocates_all_carry() {
     let carry = dec(bil, "carry_usd");
     assert!(carry > Decimal::from(100_000), "carry {carry}");
     let allocated = liquidity["local-bilateral"];
+    let unallocated = dec(bil, "carry_unallocated_usd");
     assert!(
-        (carry - allocated).abs() < Decimal::from(5),
-        "carry {carry} vs allocated {allocated}"
+        (carry - allocated - unallocated).abs() < Decimal::from(5),
+        "carry {carry} vs allocated {allocated} + unallocated {unallocated}"
     );
     assert_eq!(
         liquidity.get("swift-usd").copied().unwrap_or_default(),

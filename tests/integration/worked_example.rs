@@ -233,20 +233,22 @@ fn costs_and_latencies_match_the_hand_computation() {
     assert_eq!(dec(p4, "spread_usd"), d("180.54"));
     assert_eq!(dec(p4, "total_cost_usd"), d("184.54"));
 
-    // Liquidity: the rail keeps two nostros, each with the USD 40,000 floor. TR@KZ holds
-    //   KZT 20 M at 3.65 %/yr = USD 4.00 a day, except 10 M for 06:20-06:50 on Tuesday;
-    //   KZ@TR holds TRY 1.6 M at 36.5 %/yr = USD 40.00 a day. Monday's 44.00 has no nostro
-    //   payment to go to and rolls over; Tuesday accrues 40 + 4 × 6h20/24 + 2 × 0.5/24 +
-    //   4 × 17h10/24 = 43.958333. The 87.958333 goes to Tuesday's payments by value,
-    //   20,000 : 60,000: P3 21.98958325, P4 65.96874975.
-    assert_eq!(dec(p3, "liquidity_usd"), d("21.99"));
-    assert_eq!(dec(p4, "liquidity_usd"), d("65.97"));
-    // P3: (64.1805 + 21.98958325) / 20,000 × 10,000 = 43.08504163 bps.
+    // Liquidity: the rail keeps two nostros, each with the USD 40,000 floor, for the whole run
+    //   (5 trading days + 1 drain day = 6 days, weekends and drain included).
+    //   TR@KZ holds KZT 20 M at 3.65 %/yr = USD 4.00 a day, except 10 M (USD 2.00 a day) for
+    //   06:20-06:50 on Tuesday: 6 × 4.00 − 2.00 × 0.5/24 = 23.958333. It paid out KZT 10 M for
+    //   P3 and KZT 30 M for P4 (USD 20,000 + 60,000 at t0): 23.958333 / 80,000 per dollar used.
+    //   P3 5.98958333, P4 17.96875. KZ@TR (TRY 1.6 M at 36.5 %/yr = USD 40.00 a day) was never
+    //   used: its 240.00 goes to no payment (the other corridor does not use it) and is
+    //   reported as unallocated.
+    assert_eq!(dec(p3, "liquidity_usd"), d("5.99"));
+    assert_eq!(dec(p4, "liquidity_usd"), d("17.97"));
+    // P3: (64.1805 + 5.98958333) / 20,000 × 10,000 = 35.08504167 bps.
     let bps3: f64 = p3["cost_bps"].parse().unwrap();
-    assert!((bps3 - 43.085_042).abs() < 1e-6, "{bps3}");
+    assert!((bps3 - 35.085_042).abs() < 1e-6, "{bps3}");
     let bps4: f64 = p4["cost_bps"].parse().unwrap();
-    // P4: (184.5415 + 65.96874975) / 60,000 × 10,000 = 41.75170829 bps.
-    assert!((bps4 - 41.751_708).abs() < 1e-6, "{bps4}");
+    // P4: (184.5415 + 17.96875) / 60,000 × 10,000 = 33.75170833 bps.
+    assert!((bps4 - 33.751_708).abs() < 1e-6, "{bps4}");
 
     // Aggregates: the rail rows add up the same numbers.
     let rails = read_csv(&dir.path().join("out/rails.csv"));
@@ -265,7 +267,10 @@ fn costs_and_latencies_match_the_hand_computation() {
     assert_eq!(usd["within_1h_share"], "0.000000");
     let nostro = rails.iter().find(|r| r["rail"] == "nostro").unwrap();
     assert_eq!(nostro["within_1h_share"], "1.000000");
-    assert_eq!(dec(nostro, "liquidity_usd"), d("87.96"));
+    assert_eq!(dec(nostro, "liquidity_usd"), d("23.96"));
+    // The run's whole carry, and the part no payment used.
+    assert_eq!(dec(nostro, "carry_usd"), d("263.96"));
+    assert_eq!(dec(nostro, "carry_unallocated_usd"), d("240.00"));
     // Sampled at every midnight UTC, the two nostros hold USD 40,000 each.
     assert_eq!(nostro["liquidity_mean_usd"], "80000.00");
     assert_eq!(nostro["liquidity_peak_usd"], "80000.00");
@@ -293,10 +298,9 @@ fn balances_match_the_hand_computation() {
     assert_eq!(bal["clients:KZ"], d("-35274875.75"));
     // TR clients received 3,995,200.80 + 2,000,000 and paid 802,407.22 + 2,407,221.66 + 160.
     assert_eq!(bal["clients:TR"], d("2785411.92"));
-    // Unallocated carry: Wednesday to the end of trade (Saturday 00:00 UTC), 3 days × 44.00,
-    // with no nostro payment left to carry it. The drain day costs nothing.
+    // Unallocated carry: the reverse nostro's six days at USD 40.00, which no payment used.
     assert!(
-        (report.unallocated_carry_usd - 132.0).abs() < 1e-9,
+        (report.unallocated_carry_usd - 240.0).abs() < 1e-9,
         "{}",
         report.unallocated_carry_usd
     );
