@@ -235,7 +235,10 @@ impl RailKind for Bilateral {
                         return Ok(Next::Park);
                     }
                 }
-                ctx.traded(&conv, p.ticket_usd);
+                // The payer's bank sells the payee's currency to its client from its nostro: the
+                // market trade is the top-up that refills the nostro, which counts towards the
+                // pair's volume there, once (counting the client's quote too would count every
+                // unit twice).
                 self.pool
                     .accrue(w, ctx.ledger, self.nostros[k].pool, ctx.now);
                 p.debit(ctx, importer.bank_home, conv.given)?;
