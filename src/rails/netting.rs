@@ -468,7 +468,7 @@ enum Outcome {
         /// Importer → exporter mid cross at the cycle, and the principal at that mid.
         mid: Decimal,
         at_mid: Decimal,
-        /// The cycle's spread fraction, in bps (for the conversion record).
+        /// The item's own spread fraction f_k, in bps (for the conversion record).
         spread_bps: f64,
         /// The item's share (by value) of the settlement asset the house bought and sold.
         usd_bought: Decimal,
@@ -500,7 +500,7 @@ struct NetConversion {
     ticket_usd: f64,
 }
 
-/// A cycle's settlement plan for one spread fraction.
+/// A cycle's settlement plan for given spread fractions of the items.
 #[derive(Debug, Clone, Default)]
 struct Plan {
     credits: Vec<Decimal>,
@@ -509,6 +509,41 @@ struct Plan {
     carried: Vec<Decimal>,
     /// Spread paid to the dealers on the net conversions, USD at the cycle's mids.
     spread_usd: Decimal,
+    /// The same by member index: S_m, the spread of member m's net conversion (zero without
+    /// one: its currency is the settlement asset, or its net is zero or kept under its quota).
+    member_spread_usd: Vec<Decimal>,
+}
+
+/// V_m: by member index, the value (USD at the cycle's mids) of the items that have member m
+/// as importer or as exporter.
+fn touched_usd(items: &[Item], value_usd: &[Decimal], members: usize) -> Vec<Decimal> {
+    let mut touched = vec![Decimal::ZERO; members];
+    for (item, v) in items.iter().zip(value_usd) {
+        touched[item.importer] += *v;
+        touched[item.exporter] += *v;
+    }
+    touched
+}
+
+/// Each item's spread fraction under the pair rule: member m's spread S_m is shared by value by
+/// the items that touch m, so item k (importer i, exporter e, value v_k) bears
+/// S_i·v_k/V_i + S_e·v_k/V_e, a fraction f_k = S_i/V_i + S_e/V_e of its value. A member with
+/// a conversion but no item in the cycle (V_m = 0: a carried position converted) passes its
+/// spread to no item; it stays with the house.
+fn item_fractions(
+    items: &[Item],
+    touched_usd: &[Decimal],
+    member_spread_usd: &[Decimal],
+) -> Vec<Decimal> {
+    let rate: Vec<Decimal> = member_spread_usd
+        .iter()
+        .zip(touched_usd)
+        .map(|(s, v)| if v.is_zero() { Decimal::ZERO } else { *s / *v })
+        .collect();
+    items
+        .iter()
+        .map(|item| rate[item.importer] + rate[item.exporter])
+        .collect()
 }
 
 /// Run-time state: the book, the house's accounts and the cycle timetable.
@@ -718,8 +753,10 @@ impl Netting {
             .ok_or_else(|| Error::Invariant(format!("netting: member {m} is not a participant")))
     }
 
-    /// The settlement at spread fraction `f`: each included item's credit, each present
-    /// member's net conversion (beyond its quota) and the spread those conversions cost.
+    /// The settlement at spread fractions `f` (one per item): each included item's credit,
+    /// at_mid × (1 − f_k) to the exporter currency's minor unit, each present member's net
+    /// conversion (beyond its quota) and the spread those conversions cost, in all and by
+    /// member.
     #[allow(clippy::too_many_arguments)]
     fn plan(
         &self,
@@ -729,23 +766,22 @@ impl Netting {
         paid_in: &[Decimal],
         present: &[bool],
         final_settlement: bool,
-        f: Decimal,
+        f: &[Decimal],
     ) -> Plan {
         let w = ctx.world;
         let now = ctx.now;
         let s = self.p.settlement_asset;
         let mut plan = Plan {
             carried: self.carried.clone(),
+            member_spread_usd: vec![Decimal::ZERO; w.members.len()],
             ..Plan::default()
         };
         let mut paid_out = vec![Decimal::ZERO; w.members.len()];
         for (k, item) in items.iter().enumerate() {
             let ce = w.members[item.exporter].currency;
-            let credit = if w.members[item.importer].currency == ce {
-                item.amount
-            } else {
-                w.currencies.round(ce, at_mid[k] * (Decimal::ONE - f))
-            };
+            // A same-currency item has at_mid = its amount (the cross is 1): at f_k = 0 it is
+            // credited in full.
+            let credit = w.currencies.round(ce, at_mid[k] * (Decimal::ONE - f[k]));
             paid_out[item.exporter] += credit;
             plan.credits.push(credit);
         }
@@ -779,20 +815,21 @@ impl Netting {
             }
             let value_usd = w.fx.to_usd(c, amount.abs(), now);
             let ticket_usd = crate::money::to_f64(value_usd);
-            let conv = if c == s {
-                None
+            // The bid/ask paid, without the cent rounding of the settlement-asset leg (rounding
+            // residues stay with the house).
+            let (conv, spread) = if c == s {
+                (None, Decimal::ZERO)
             } else if amount.is_sign_positive() {
-                // The bid/ask paid, without the cent rounding of the settlement-asset leg
-                // (rounding residues stay with the house).
                 let conv = ctx.quote_from(c, s, amount, ticket_usd);
-                plan.spread_usd += value_usd * bps_to_fraction(conv.half_spread_bps);
-                Some(conv)
+                let spread = value_usd * bps_to_fraction(conv.half_spread_bps);
+                (Some(conv), spread)
             } else {
                 let conv = ctx.quote_to(s, c, -amount, ticket_usd);
                 let h = bps_to_fraction(conv.half_spread_bps);
-                plan.spread_usd += value_usd * h / (Decimal::ONE - h);
-                Some(conv)
+                (Some(conv), value_usd * h / (Decimal::ONE - h))
             };
+            plan.spread_usd += spread;
+            plan.member_spread_usd[m] = spread;
             plan.conversions.push(NetConversion {
                 member: m,
                 amount,
@@ -835,7 +872,7 @@ impl Netting {
         let mut chi = Vec::with_capacity(included.len());
         let mut position_usd = vec![Decimal::ZERO; n];
         let mut paid_in = vec![Decimal::ZERO; n];
-        let (mut gross_usd, mut spread_base_usd) = (Decimal::ZERO, Decimal::ZERO);
+        let mut gross_usd = Decimal::ZERO;
         for item in &included {
             let (ci, ce) = (
                 w.members[item.importer].currency,
@@ -847,9 +884,6 @@ impl Netting {
             position_usd[item.importer] -= v;
             paid_in[item.importer] += item.amount;
             gross_usd += v;
-            if ci != ce {
-                spread_base_usd += v;
-            }
             value_usd.push(v);
             at_mid.push(item.amount * mid);
             chi.push(mid);
@@ -857,14 +891,13 @@ impl Netting {
         let net_usd: Decimal = position_usd.iter().filter(|x| x.is_sign_positive()).sum();
 
         let (plan, f) =
-            self.plan_with_spread(ctx, &included, &at_mid, &paid_in, &present, spread_base_usd);
+            self.plan_with_spread(ctx, &included, &at_mid, &paid_in, &present, &value_usd);
 
         // The net conversions, through the dealers; the house's accounts hold the money between.
         let (bought, sold) = self.book_conversions(ctx, &plan)?;
         self.carried = plan.carried.clone();
 
         // Each item's outcome; the items' own steps book them at this instant.
-        let spread_bps = crate::money::to_f64(f * Decimal::from(10_000));
         for (k, item) in included.iter().enumerate() {
             let share = if gross_usd.is_zero() {
                 Decimal::ZERO
@@ -877,7 +910,7 @@ impl Netting {
                     credit: plan.credits[k],
                     mid: chi[k],
                     at_mid: at_mid[k],
-                    spread_bps,
+                    spread_bps: crate::money::to_f64(f[k] * Decimal::from(10_000)),
                     usd_bought: bought * share,
                     usd_sold: sold * share,
                 },
@@ -908,10 +941,12 @@ impl Netting {
         Ok(())
     }
 
-    /// The plan of net conversions and the fraction `f` of every credit that pays their spread.
-    /// The spread on the net conversions is shared by the items in proportion to value: a
-    /// fraction f of every credit. f depends on the conversions, which depend on f; the
-    /// fixed point is reached in two or three rounds (f is of the order of the spread).
+    /// The plan of net conversions and each item's fraction f_k of its credit that pays their
+    /// spread. Each member's spread S_m is borne by the items that touch that member, by
+    /// value ([`item_fractions`]): f_k = S_i/V_i + S_e/V_e for an item from importer i to
+    /// exporter e. The f's depend on the conversions, which depend on the f's; the fixed point
+    /// (no f_k changes: the credits, rounded to minor units, stop moving) is reached in two or
+    /// three rounds (each f_k is of the order of the spreads), at most eight.
     fn plan_with_spread(
         &self,
         ctx: &mut Ctx,
@@ -919,22 +954,22 @@ impl Netting {
         at_mid: &[Decimal],
         paid_in: &[Decimal],
         present: &[bool],
-        spread_base_usd: Decimal,
-    ) -> (Plan, Decimal) {
+        value_usd: &[Decimal],
+    ) -> (Plan, Vec<Decimal>) {
         let final_settlement = ctx.now >= ctx.world.trade_end;
-        let mut f = Decimal::ZERO;
-        let mut plan = self.plan(ctx, included, at_mid, paid_in, present, final_settlement, f);
+        let touched = touched_usd(included, value_usd, ctx.world.members.len());
+        let plan_at = |ctx: &mut Ctx, f: &[Decimal]| {
+            self.plan(ctx, included, at_mid, paid_in, present, final_settlement, f)
+        };
+        let mut f = vec![Decimal::ZERO; included.len()];
+        let mut plan = plan_at(ctx, &f);
         for _ in 0..8 {
-            let next = if spread_base_usd.is_zero() {
-                Decimal::ZERO
-            } else {
-                plan.spread_usd / spread_base_usd
-            };
+            let next = item_fractions(included, &touched, &plan.member_spread_usd);
             if next == f {
                 break;
             }
             f = next;
-            plan = self.plan(ctx, included, at_mid, paid_in, present, final_settlement, f);
+            plan = plan_at(ctx, &f);
         }
         (plan, f)
     }
@@ -1159,6 +1194,12 @@ impl RailKind for Netting {
                                 half_spread_bps: spread_bps,
                             },
                         );
+                        // Same currency: nothing to convert (`account_conversion` books
+                        // nothing), but the item still bears its members' share of the
+                        // cycle's spread (its credit is below its amount).
+                        if ci == ce {
+                            p.spread_usd += p.usd0(w, ce, at_mid - credit);
+                        }
                         p.usd_bought += usd_bought;
                         p.usd_sold += usd_sold;
                         let house = self.house(p.exporter)?;
@@ -1215,8 +1256,8 @@ pub const CYCLES: ReportTable = ReportTable {
         "failed_member",
         // Items left in the book for a later cycle because a member's RTGS was closed.
         "deferred_items",
-        // Spread paid to the dealers on the net conversions, USD at the cycle's mids
-        // (allocated to the settled items by value).
+        // Spread paid to the dealers on the net conversions, USD at the cycle's mids (each
+        // member's is borne by the settled items that touch it, by value).
         "spread_usd",
         // Σ value_usd × hours from the payer's debit (submission) to the cycle, over the items
         // settled and unwound at this cycle.

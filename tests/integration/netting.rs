@@ -1,7 +1,8 @@
 //! The `netting` rail (regional clearing house, deferred net settlement): a cycle worked out by
-//! hand (net positions, efficiency, the spread of the net conversions shared by the items), a
-//! participant that fails at a cycle, credit quotas that carry positions forward, and the
-//! bundled scenario's identities.
+//! hand (net positions, efficiency, the spread of each member's net conversion borne by the
+//! items that touch that member), items that pay their own pair's spread (zero between two
+//! zero-spread currencies; a same-currency item's share), a participant that fails at a cycle,
+//! credit quotas that carry positions forward, and the bundled scenario's identities.
 
 use std::collections::BTreeMap;
 
@@ -206,25 +207,37 @@ fn a_cycle_matches_the_hand_computation() {
     assert_eq!(dec(c, "carried_forward_usd"), d("0.00"));
     assert_eq!(c["failed_member"], "");
 
-    // FX only on net positions, through USD. Each payee gets its item at the mid cross less a
-    // fraction f (the spread of the net conversions shared by value). Per member, what the
-    // house received minus what it pays out at f:
-    //   TR: 4,000,000 − (3,200,000 + 1,200,000)(1 − f) = −400,000 + 4,400,000 f  (buys TRY, 0 bp)
-    //   KZ: 40,000,000 − 50,000,000 (1 − f) = −10,000,000 + 50,000,000 f          (buys KZT)
-    //   AZ: 160,000 − 100,000 (1 − f) = 60,000 + 100,000 f                          (sells AZN)
-    // Spread in USD: AZ sells at 0.5 × (1 − 0.001): 0.001 × (30,000 + 50,000 f); KZ buys at
-    // 500 × (1 − 0.002): its USD value × 0.002/0.998 = (20,000 − 100,000 f) × 0.002/0.998.
-    // f × 260,000 = 30 + 50 f + 40.0801603 − 200.4008016 f
-    //   → f = 70.0801603 / 260,150.4008 = 0.000269383253 (spread paid USD 70.0396).
+    // FX only on net positions, through USD. Each payee gets its item at the mid cross less
+    // its own fraction f_k: each member's spread S_m is borne, by value, by the items that have
+    // m as importer or exporter, so an item from i to e gives up f_k = S_i/V_i + S_e/V_e, with
+    // V_m the value of the items touching m:
+    //   V_TR = P1 + P3 + P4 = 210,000; V_KZ = P1 + P2 + P4 = 180,000; V_AZ = P2 + P3 = 130,000.
+    // TRY's spread is 0, so S_TR = 0 and, writing a = S_KZ / 180,000 and b = S_AZ / 130,000:
+    //   f1 (TR → KZ) = a;  f2 (KZ → AZ) = a + b;  f3 (AZ → TR) = b;  f4 (KZ → TR) = a.
+    // Per member, what the house received minus what it pays out:
+    //   TR: 4,000,000 − 3,200,000 (1 − f3) − 1,200,000 (1 − f4)   (buys TRY, 0 bp: no spread)
+    //   KZ: 40,000,000 − 50,000,000 (1 − f1) = −10,000,000 + 50,000,000 f1        (buys KZT)
+    //   AZ: 160,000 − 100,000 (1 − f2) = 60,000 + 100,000 f2                        (sells AZN)
+    // Spread in USD: KZ buys at 500 × (1 − 0.002), its USD value × 0.002/0.998:
+    //   S_KZ = (20,000 − 100,000 f1) × 0.002/0.998; AZ sells at 0.5 × (1 − 0.001):
+    //   S_AZ = 0.001 × (30,000 + 50,000 f2).
+    // The fixed point: 180,000 a = (20,000 − 100,000 a) × 0.002/0.998
+    //   → a (179,640 + 200) = 40 → a = 1/4,496 = 0.000222419929, S_KZ = 40.035587;
+    //   130,000 b = 30 + 50 a + 50 b → b = (30 + 50/4,496) / 129,950 = 0.000230943601,
+    //   S_AZ = 30.022668. So f1 = f4 = 2.2242 bps, f3 = 2.3094 bps, f2 = 4.5336 bps (today's
+    //   single f was 2.6938 bps for every item).
     // Credits (cents, half to even):
-    //   P1 KZT 50,000,000 (1 − f) = 49,986,530.84;  P2 AZN 100,000 (1 − f) = 99,973.06;
-    //   P3 TRY 3,200,000 (1 − f) = 3,199,137.97;    P4 TRY 1,200,000 (1 − f) = 1,199,676.74.
-    // The house then buys TRY 398,814.71 for USD 9,970.37 and KZT 9,986,530.84 for
-    // 9,986,530.84 / 499 = USD 20,013.09, and sells AZN 60,026.94 for × 0.4995 = USD 29,983.46:
-    // the dollar account nets to zero.
+    //   P1 KZT 50,000,000 (1 − f1) = 49,988,879.00;  P2 AZN 100,000 (1 − f2) = 99,954.66;
+    //   P3 TRY 3,200,000 (1 − f3) = 3,199,260.98;    P4 TRY 1,200,000 (1 − f4) = 1,199,733.10.
+    // With the credits in cents the spreads are S_KZ = 9,988,879.00 / 500 × 0.002/0.998 =
+    // 40.035587 and S_AZ = 30,022.67 × 0.001 = 30.022670: USD 70.058257 in all (the f's they
+    // give round to the same credits: the fixed point). The house buys TRY 398,994.08 for
+    // USD 9,974.85 and KZT 9,988,879.00 for 9,988,879.00 / 499 = USD 20,017.79, and sells
+    // AZN 60,045.34 for × 0.4995 = USD 29,992.65: the dollar account keeps the cent of rounding
+    // (29,992.65 − 9,974.85 − 20,017.79 = 0.01).
     //
-    // P1 (SHA): fee USD 2 = TRY 80 to the payer; spread 13,469.16 KZT = USD 26.94; total
-    //   100,002 − 99,973.06168 = 28.93832. Latency 04:00 → 07:00 = 3 h.
+    // P1 (SHA): fee USD 2 = TRY 80 to the payer; spread 11,121.00 KZT = USD 22.242; total
+    //   100,002 − 99,977.758 = 24.242. Latency 04:00 → 07:00 = 3 h.
     let p1 = &p["1"];
     assert_eq!(p1["rail"], "clearing");
     assert_eq!(p1["status"], "settled");
@@ -232,45 +245,48 @@ fn a_cycle_matches_the_hand_computation() {
     assert_eq!(p1["latency_h"], "3.0000");
     assert_eq!(p1["hops"], "1");
     assert_eq!(dec(p1, "fees_usd"), d("2.00"));
-    assert_eq!(dec(p1, "spread_usd"), d("26.94"));
+    assert_eq!(dec(p1, "spread_usd"), d("22.24"));
     assert_eq!(dec(p1, "drift_usd"), d("0.00"));
-    assert_eq!(dec(p1, "total_cost_usd"), d("28.94"));
-    // The dollars the house bought (29,983.46) and sold (9,970.37 + 20,013.09) are shared by
-    // value: P1 has 100,000 / 260,000 of each = 11,532.10.
-    assert_eq!(dec(p1, "usd_bought"), d("11532.10"));
-    assert_eq!(dec(p1, "usd_sold"), d("11532.10"));
-    // P2 (OUR): fee KZT 1,000; credit AZN 99,973.06 = USD 49,986.53: spread 13.47, total 15.47.
-    //   Latency 04:30 → 07:00 = 2.5 h.
+    assert_eq!(dec(p1, "total_cost_usd"), d("24.24"));
+    // The dollars the house bought (29,992.65) and sold (9,974.85 + 20,017.79 = 29,992.64) are
+    // still shared by value: P1 has 100,000 / 260,000 of each = 11,535.635 and 11,535.631.
+    assert_eq!(dec(p1, "usd_bought"), d("11535.63"));
+    assert_eq!(dec(p1, "usd_sold"), d("11535.63"));
+    // P2 (OUR): fee KZT 1,000; credit AZN 99,954.66 = USD 49,977.33: spread 45.34 AZN = 22.67,
+    //   total 24.67: it touches both converting currencies, so it bears a share of both
+    //   spreads. Latency 04:30 → 07:00 = 2.5 h.
     let p2 = &p["2"];
     assert_eq!(p2["latency_h"], "2.5000");
     assert_eq!(dec(p2, "fees_usd"), d("2.00"));
-    assert_eq!(dec(p2, "spread_usd"), d("13.47"));
-    assert_eq!(dec(p2, "total_cost_usd"), d("15.47"));
+    assert_eq!(dec(p2, "spread_usd"), d("22.67"));
+    assert_eq!(dec(p2, "total_cost_usd"), d("24.67"));
     // Float: each item's principal waits in the payer's currency from its debit to the cycle,
     //   at that currency's carry rate (10 % a year for both): value × rate × hours / 8,760.
     //   P1 TRY from 05:30 to 07:00: 100,000 × 0.1 × 1.5 / 8,760 = 1.7123 → 1.71;
     //   P2 KZT from 05:00 to 07:00: 50,000 × 0.1 × 2 / 8,760 = 1.1416 → 1.14.
-    //   Principal at risk: value × those hours.
+    //   Principal at risk: value × those hours. Cost: P1 24.242 + 1.712 = 25.95.
     assert_eq!(dec(p1, "float_usd"), d("1.71"));
     assert_eq!(dec(p2, "float_usd"), d("1.14"));
     assert_eq!(dec(p1, "principal_at_risk_usd_h"), d("150000.00"));
     assert_eq!(dec(p2, "principal_at_risk_usd_h"), d("100000.00"));
-    assert_eq!(dec(p1, "cost_usd"), d("30.65"));
-    // P3 (BEN): the fee (TRY 80) comes off the credit: TRY 3,199,057.97 = USD 79,976.44925;
-    //   spread 862.03 TRY = 21.55075; total 80,000 − 79,976.44925 = 23.55075. Latency 2 h.
+    assert_eq!(dec(p1, "cost_usd"), d("25.95"));
+    // P3 (BEN): the fee (TRY 80) comes off the credit: TRY 3,199,180.98 = USD 79,979.5245;
+    //   spread 739.02 TRY = 18.4755; total 80,000 − 79,979.5245 = 20.4755. Latency 2 h.
     let p3 = &p["3"];
     assert_eq!(p3["latency_h"], "2.0000");
     assert_eq!(dec(p3, "value_usd"), d("80000.00"));
     assert_eq!(dec(p3, "fees_usd"), d("2.00"));
-    assert_eq!(dec(p3, "spread_usd"), d("21.55"));
-    assert_eq!(dec(p3, "total_cost_usd"), d("23.55"));
-    // P4 (SHA): debited KZT 15,001,000 = 30,002; credit TRY 1,199,676.74 = 29,991.9185: spread
-    //   323.26 TRY = 8.0815, total 10.0815. Latency 06:00 → 07:00 = exactly 1 h.
+    assert_eq!(dec(p3, "spread_usd"), d("18.48"));
+    assert_eq!(dec(p3, "total_cost_usd"), d("20.48"));
+    // P4 (SHA): debited KZT 15,001,000 = 30,002; credit TRY 1,199,733.10 = 29,993.3275: spread
+    //   266.90 TRY = 6.6725, total 8.6725. Latency 06:00 → 07:00 = exactly 1 h.
     let p4 = &p["4"];
     assert_eq!(p4["latency_h"], "1.0000");
     assert_eq!(p4["within_1h"], "true");
-    assert_eq!(dec(p4, "spread_usd"), d("8.08"));
-    assert_eq!(dec(p4, "total_cost_usd"), d("10.08"));
+    assert_eq!(dec(p4, "spread_usd"), d("6.67"));
+    assert_eq!(dec(p4, "total_cost_usd"), d("8.67"));
+    // netting.csv: the cycle's spread is still the whole spread of the net conversions.
+    assert_eq!(dec(c, "spread_usd"), d("70.06"));
 
     // The cycle as the rail reports it, and the house's books afterwards.
     let (cycles, bal) = run_lib(&text);
@@ -282,22 +298,22 @@ fn a_cycle_matches_the_hand_computation() {
     // 100,000 × 1.5 + 50,000 × 2 + 80,000 × 1.5 + 30,000 × 0.5 = 385,000 USD·h.
     assert_eq!(usd(c, "principal_at_risk_usd_h"), d("385000"));
     assert!(
-        (usd(c, "spread_usd") - d("70.0396")).abs() < d("0.0001"),
+        (usd(c, "spread_usd") - d("70.058257")).abs() < d("0.000001"),
         "{}",
         usd(c, "spread_usd")
     );
-    // Every currency account of the house is back to zero; its dollar account too (here the
-    // cent rounding happens to cancel).
+    // Every currency account of the house is back to zero; its dollar account keeps the cent
+    // by which the roundings of the dollar legs differ (bought 29,992.65, sold 29,992.64).
     assert_eq!(bal["rail0:house:TR:TRY"], d("0"));
     assert_eq!(bal["rail0:house:KZ:KZT"], d("0"));
     assert_eq!(bal["rail0:house:AZ:AZN"], d("0"));
-    assert_eq!(bal["rail0:house:settlement:USD"], d("0"));
+    assert_eq!(bal["rail0:house:settlement:USD"], d("0.01"));
     // Fees: TRY 80 (P1) + 80 (P3, BEN); KZT 1,000 (P2) + 1,000 (P4).
     assert_eq!(bal["rail0:house-fees:TRY"], d("160"));
     assert_eq!(bal["rail0:house-fees:KZT"], d("2000"));
     assert_eq!(bal["rail0:house-fees:AZN"], d("0"));
-    // Clients: TR paid 4,000,080 and received 3,199,057.97 + 1,199,676.74.
-    assert_eq!(bal["clients:TR"], d("398654.71"));
+    // Clients: TR paid 4,000,080 and received 3,199,180.98 + 1,199,733.10.
+    assert_eq!(bal["clients:TR"], d("398834.08"));
 }
 
 #[test]
@@ -393,9 +409,10 @@ charge_bearer = "SHA"
     // settles: KZ's 10,000 (KZT 5,000,000 less what P5's payee gives up), AZ's 20,000
     // (AZN 40,000). TR's 10,000 stays carried. Spread: 20 (AZ sells at 10 bp) +
     // (10,000 − 50,000 f) × 0.002/0.998 (KZ buys at 20 bp) = 50,000 f → f = 0.0007992, paid
-    // by P5 alone: credit KZT 25,000,000 × (1 − f) = 24,980,020.00; spread 19,980 KZT =
-    // USD 39.96; fee 2; total 41.96. Carried after: creditors TR 10,000 + KZ 60,000 = 70,000;
-    // debtor AZ 60,000 (the house's dollar account holds the 10,000 between).
+    // by P5 alone (the only item touching KZ and AZ): credit KZT 25,000,000 × (1 − f) =
+    // 24,980,020.00; spread 19,980 KZT = USD 39.96; fee 2; total 41.96. Carried after:
+    // creditors TR 10,000 + KZ 60,000 = 70,000; debtor AZ 60,000 (the house's dollar account
+    // holds the 10,000 between).
     let tue = &netting[1];
     assert_eq!(tue["cycle_at"], "2025-01-07T07:00:00Z");
     assert_eq!(tue["items"], "1");
@@ -503,4 +520,198 @@ fn bundled_scenario_keeps_the_identities() {
             "{c:?}"
         );
     }
+}
+
+/// Four members, constant rates and no fees: TR (TRY, 40 per USD, half-spread 0), GE (GEL, 2.5,
+/// 0), KG and KB (both KGS, 100 per USD, 50 bps). RTGS windows in UTC: TR 05:00-14:30,
+/// GE 05:00-14:00, KG and KB 02:00-09:00. One cycle at 12:00 Almaty = 07:00 UTC. Start Monday
+/// 6 January 2025. `{PAYMENTS}` are the items.
+const PAIRS: &str = r#"
+[scenario]
+name = "netting-pairs"
+start = 2025-01-06
+days = 1
+drain_days = 2
+seed = 1
+
+[fx]
+usd_liquidity_cost_pa = 0.0
+
+[[member]]
+code = "TR"
+currency = "TRY"
+time_zone = "Europe/Istanbul"
+rtgs_open = "08:00"
+rtgs_cutoff = "17:30"
+holidays = "none"
+
+[[member]]
+code = "GE"
+currency = "GEL"
+time_zone = "Asia/Tbilisi"
+rtgs_open = "09:00"
+rtgs_cutoff = "18:00"
+holidays = "none"
+
+[[member]]
+code = "KG"
+currency = "KGS"
+time_zone = "Asia/Bishkek"
+rtgs_open = "08:00"
+rtgs_cutoff = "15:00"
+holidays = "none"
+
+[[member]]
+code = "KB"
+currency = "KGS"
+time_zone = "Asia/Bishkek"
+rtgs_open = "08:00"
+rtgs_cutoff = "15:00"
+holidays = "none"
+
+[[currency]]
+code = "TRY"
+minor_units = 2
+mid_per_usd = "40"
+regime = "float"
+liquidity_cost_pa = 0.1
+usd_half_spread_bps = 0
+
+[[currency]]
+code = "GEL"
+minor_units = 2
+mid_per_usd = "2.5"
+regime = "float"
+liquidity_cost_pa = 0.1
+usd_half_spread_bps = 0
+
+[[currency]]
+code = "KGS"
+minor_units = 2
+mid_per_usd = "100"
+regime = "float"
+liquidity_cost_pa = 0.1
+usd_half_spread_bps = 50
+
+[trade]
+{PAYMENTS}
+
+[[rail]]
+name = "clearing"
+kind = "netting"
+time_zone = "Asia/Almaty"
+cycle_times = ["12:00"]
+processing_min = { median = 30 }
+
+[[route]]
+corridor = "*"
+rails = [{ rail = "clearing", share = 1.0 }]
+"#;
+
+/// One `[[trade.payment]]` at 04:00 UTC, invoiced in the importer's currency, fees shared.
+fn item(importer: &str, exporter: &str, amount: &str, currency: &str) -> String {
+    format!(
+        "[[trade.payment]]\nat = 2025-01-06T04:00:00Z\nexporter = \"{exporter}\"\n\
+         importer = \"{importer}\"\namount = \"{amount}\"\ncurrency = \"{currency}\"\n\
+         charge_bearer = \"SHA\"\n"
+    )
+}
+
+/// Spread of a payment in bps of its value, from payments.csv.
+fn spread_bps(r: &Row) -> Decimal {
+    dec(r, "spread_usd") / dec(r, "value_usd") * Decimal::from(10_000)
+}
+
+#[test]
+fn each_item_pays_the_spread_of_its_own_pair() {
+    // Q1: TR pays GE TRY 2,000,000 ($50,000): two zero-spread currencies.
+    // Q2: KG pays TR KGS 2,000,000 ($20,000). Q3: TR pays KG TRY 400,000 ($10,000).
+    let payments = [
+        item("TR", "GE", "2000000", "TRY"),
+        item("KG", "TR", "2000000", "KGS"),
+        item("TR", "KG", "400000", "TRY"),
+    ]
+    .concat();
+    let (p, netting, _dir) = run(&PAIRS.replace("{PAYMENTS}", &payments));
+    assert_eq!(p.len(), 3);
+    // Net conversions: TR sells its surplus TRY (0 bp) and GE buys GEL 125,000 (0 bp): no
+    // spread, S_TR = S_GE = 0. KG sells KGS 2,000,000 − 1,000,000 (1 − f3) at 100 × (1 − 0.005):
+    // S_KG = 0.005 × (20,000 − 10,000 (1 − f3)) = 50 + 50 f3. KG's spread is borne by the items
+    // that touch KG, Q2 and Q3 (V_KG = 30,000): f2 = f3 = S_KG / 30,000 (plus S_TR / V_TR = 0),
+    // so 30,000 f = 50 + 50 f → f = 50 / 29,950 = 16.6945 bps. Q1 touches only TR and GE: f1 = 0.
+    // (Today's single f would be S / 80,000 = 6.25 bps for all three: Q1 would pay USD 31.27.)
+    // Credits: Q1 GEL 125,000.00 in full; Q2 TRY 800,000 (1 − f) = 798,664.44; Q3 KGS
+    // 1,000,000 (1 − f) = 998,330.55. With those, S_KG = 1,001,669.45 / 100 × 0.005 =
+    // 50.0834725, which gives the same credits: the fixed point.
+    // Spreads: Q1 0; Q2 1,335.56 TRY = USD 33.389; Q3 1,669.45 KGS = USD 16.6945.
+    let (q1, q2, q3) = (&p["1"], &p["2"], &p["3"]);
+    for r in [q1, q2, q3] {
+        assert_eq!(r["rail"], "clearing");
+        assert_eq!(r["status"], "settled");
+        assert_eq!(dec(r, "fees_usd"), d("0.00"));
+    }
+    assert_eq!(dec(q1, "spread_usd"), d("0.00"));
+    assert_eq!(dec(q1, "total_cost_usd"), d("0.00"));
+    assert_eq!(dec(q2, "spread_usd"), d("33.39"));
+    assert_eq!(dec(q2, "total_cost_usd"), d("33.39"));
+    assert_eq!(dec(q3, "spread_usd"), d("16.69"));
+    assert_eq!(dec(q3, "total_cost_usd"), d("16.69"));
+    // Per dollar: the KG items pay KG's spread, 16.69 bps (16.695 and 16.69 from the printed
+    // cents), the TR → GE item nothing.
+    assert!(spread_bps(q2) > spread_bps(q1));
+    assert_eq!(spread_bps(q1), Decimal::ZERO);
+    for r in [q2, q3] {
+        assert!((spread_bps(r) - d("16.6945")).abs() < d("0.01"), "{r:?}");
+    }
+    // The cycle's spread is KG's conversion's: 50.0834725, USD 50.08 printed.
+    assert_eq!(netting.len(), 1);
+    assert_eq!(dec(&netting[0], "spread_usd"), d("50.08"));
+    let (cycles, bal) = run_lib(&PAIRS.replace("{PAYMENTS}", &payments));
+    assert_eq!(usd(&cycles[0], "spread_usd"), d("50.0834725"));
+    // The dollar legs: KG sells KGS 1,001,669.45 × 0.00995 = USD 9,966.61, TR sells TRY
+    // 1,601,335.56 / 40 = 40,033.39, GE buys GEL 125,000 for 50,000.00: the dollar account
+    // nets to zero.
+    assert_eq!(bal["rail0:house:settlement:USD"], d("0"));
+    assert_eq!(bal["clients:GE"], d("125000"));
+}
+
+#[test]
+fn a_same_currency_item_bears_its_members_shares() {
+    // R1: KG pays KB KGS 1,000,000 ($10,000), no conversion needed. R2: KB pays TR
+    // KGS 3,000,000 ($30,000). The rule does not look at currencies: R1 still bears its two
+    // members' shares of their spreads (KG's and KB's net KGS positions are converted apart).
+    let payments = [
+        item("KG", "KB", "1000000", "KGS"),
+        item("KB", "TR", "3000000", "KGS"),
+    ]
+    .concat();
+    let (p, netting, _dir) = run(&PAIRS.replace("{PAYMENTS}", &payments));
+    assert_eq!(p.len(), 2);
+    // KG sells KGS 1,000,000 ($10,000): S_KG = 50, borne by R1 alone (V_KG = 10,000).
+    // KB sells KGS 3,000,000 − 1,000,000 (1 − f1): S_KB = 0.005 × (20,000 + 10,000 f1)
+    // = 100 + 50 f1, borne by R1 and R2 (V_KB = 40,000). TR buys TRY at 0 bp: S_TR = 0.
+    //   f1 = 50 / 10,000 + S_KB / 40,000 = 0.0075 + 0.00125 f1 → f1 = 0.0075 / 0.99875
+    //      = 75.0939 bps;
+    //   f2 = S_KB / 40,000 = 0.0025 + 0.00125 f1 = 25.0939 bps.
+    // Credits: R1 KGS 1,000,000 (1 − f1) = 992,490.61; R2 TRY 1,200,000 (1 − f2) =
+    // 1,196,988.74. Spreads: R1 7,509.39 KGS = USD 75.0939; R2 3,011.26 TRY = 75.2815;
+    // together the cycle's 50 + 100.3754695 = 150.3754695 (to the rounding of the credits).
+    // (Today R1 would be credited in full and R2 would bear all 150.) R1 has no drift: its
+    // whole loss is spread, so total = fees + spread + drift still holds.
+    let (r1, r2) = (&p["1"], &p["2"]);
+    assert_eq!(r1["status"], "settled");
+    assert_eq!(dec(r1, "spread_usd"), d("75.09"));
+    assert_eq!(dec(r1, "drift_usd"), d("0.00"));
+    assert_eq!(dec(r1, "total_cost_usd"), d("75.09"));
+    assert_eq!(dec(r2, "spread_usd"), d("75.28"));
+    assert_eq!(dec(r2, "total_cost_usd"), d("75.28"));
+    assert_eq!(dec(&netting[0], "spread_usd"), d("150.38"));
+    let (cycles, bal) = run_lib(&PAIRS.replace("{PAYMENTS}", &payments));
+    assert_eq!(usd(&cycles[0], "spread_usd"), d("150.3754695"));
+    assert_eq!(bal["clients:KB"], d("992490.61") - d("3000000"));
+    assert_eq!(bal["rail0:house:KG:KGS"], d("0"));
+    assert_eq!(bal["rail0:house:KB:KGS"], d("0"));
+    // KB sells KGS 2,007,509.39 for USD 19,974.72, KG KGS 1,000,000 for 9,950.00, TR buys
+    // TRY 1,196,988.74 for 29,924.72: the dollar account nets to zero.
+    assert_eq!(bal["rail0:house:settlement:USD"], d("0"));
 }
