@@ -82,6 +82,13 @@ impl Pool {
         }
     }
 
+    /// What it cost to fund balance `k` at the market (a top-up bought, a sweep sold: the
+    /// spread, USD): added to the balance's carry, so the payments that use it pay it.
+    pub fn funding_cost(&mut self, k: usize, usd: f64) {
+        self.accounts[k].carry_usd += usd;
+        self.carry_total_usd += usd;
+    }
+
     /// Payment `p` draws `amount` (of the balance's currency) from balance `k`: recorded on the
     /// balance and on the payment, valued at the payment's t0 mid, so that the payment can be
     /// charged the balance's carry per dollar once the run has ended.

@@ -274,6 +274,9 @@ impl Params {
     }
 }
 
+/// The holder name of the liquidity provider's balances.
+const LP: &str = "LP";
+
 /// One prefunded balance on the platform: a member's banks' wholesale CBDC in their own
 /// currency, or the liquidity provider's balance in one currency.
 #[derive(Debug)]
@@ -285,6 +288,10 @@ pub struct Balance {
     pub rtgs_account: AccountId,
     /// The member whose RTGS calendar times the transfers.
     pub rtgs_member: usize,
+    /// The liquidity provider's balances are funded from its dollar treasury: a top-up buys
+    /// the currency at the market, a sweep sells it back (the holder's own RTGS account for
+    /// a member bank's balance, same currency, no conversion).
+    pub funded_in_usd: bool,
     pub target: Decimal,
     waiting: VecDeque<(u32, Decimal)>,
     transfer_pending: bool,
@@ -387,6 +394,7 @@ impl PvpBridge {
                         rtgs_member: usize,
                         target: Decimal,
                         ledger: &mut Ledger| {
+            let funded_in_usd = holder == LP;
             let account = ledger.open(&name, ccy, true);
             if !target.is_zero() {
                 ledger.issue(account, target);
@@ -397,6 +405,7 @@ impl PvpBridge {
                 account,
                 rtgs_account,
                 rtgs_member,
+                funded_in_usd,
                 target,
                 waiting: VecDeque::new(),
                 transfer_pending: false,
@@ -421,6 +430,9 @@ impl PvpBridge {
             ));
         }
         let mut lp_balance = vec![None; world.currencies.len()];
+        // The liquidity provider's dollar treasury: it buys the currencies it pays out and sells
+        // those it collects (its balance may go below zero: the provider borrows dollars).
+        let lp_usd = ledger.open(&format!("rail{index}:lp-usd:USD"), CurrencyId::USD, false);
         for (i, m) in world.members.iter().enumerate() {
             let ccy = m.currency;
             if !on[i] || lp_balance[ccy.index()].is_some() {
@@ -434,12 +446,11 @@ impl PvpBridge {
                     outflow += (0..n).filter(|&i| on[i]).map(|i| flow(i, e)).sum::<f64>();
                 }
             }
-            let reserve = ledger.open(&format!("rail{index}:lp-reserve:{code}"), ccy, false);
             lp_balance[ccy.index()] = Some(open(
-                "LP",
+                LP,
                 format!("rail{index}:lp:{code}"),
                 ccy,
-                reserve,
+                lp_usd,
                 i,
                 target_of(ccy, outflow),
                 ledger,
@@ -541,6 +552,13 @@ impl PvpBridge {
 
 const STAGE_SETTLE: u8 = 1;
 
+/// What a funding conversion lost to the quote against the mid, USD at the mid of its moment:
+/// the liquidity provider's cost of keeping its balance, added to that balance's carry.
+fn funding_spread_usd(w: &World, c: &Conversion) -> f64 {
+    let lost = c.received_at_mid - c.received;
+    crate::money::to_f64(w.fx.to_usd(c.to, lost, c.at))
+}
+
 impl RailKind for PvpBridge {
     fn step(&mut self, ctx: &mut Ctx, slot: u32, p: &mut Payment) -> Result<Next> {
         let w = ctx.world;
@@ -638,10 +656,34 @@ impl RailKind for PvpBridge {
         let waiting: Decimal = b.waiting.iter().map(|(_, need)| *need).sum();
         let want = b.target + waiting;
         let have = ctx.ledger.balance(b.account);
+        let (account, rtgs) = (b.account, b.rtgs_account);
+        let ccy = ctx.ledger.currency(account);
+        let convert = b.funded_in_usd && ccy != CurrencyId::USD;
+        let (pool, w) = (b.pool, ctx.world);
         if want > have {
-            ctx.post(b.rtgs_account, b.account, want - have)?;
+            if convert {
+                // The provider buys what it needs with dollars at the market quote.
+                let amount = want - have;
+                let ticket_usd = crate::money::to_f64(w.fx.to_usd(ccy, amount, ctx.now));
+                let conv = ctx.convert_to(CurrencyId::USD, ccy, amount, ticket_usd);
+                ctx.post(rtgs, w.dealer[CurrencyId::USD.index()], conv.given)?;
+                ctx.post(w.dealer[ccy.index()], account, conv.received)?;
+                self.pool.funding_cost(pool, funding_spread_usd(w, &conv));
+            } else {
+                ctx.post(rtgs, account, want - have)?;
+            }
         } else if have > want && self.sweep_above.is_some() {
-            ctx.post(b.account, b.rtgs_account, have - want)?;
+            if convert {
+                // The excess is sold back for dollars at the market quote.
+                let amount = have - want;
+                let ticket_usd = crate::money::to_f64(w.fx.to_usd(ccy, amount, ctx.now));
+                let conv = ctx.convert_from(ccy, CurrencyId::USD, amount, ticket_usd);
+                ctx.post(account, w.dealer[ccy.index()], conv.given)?;
+                ctx.post(w.dealer[CurrencyId::USD.index()], rtgs, conv.received)?;
+                self.pool.funding_cost(pool, funding_spread_usd(w, &conv));
+            } else {
+                ctx.post(account, rtgs, have - want)?;
+            }
         }
         let b = &mut self.balances[k];
         b.transfer_pending = false;

@@ -196,18 +196,29 @@ fn bridge_worked_example() {
     assert_eq!(bal["rail0:cbdc:KZ:KZT"], d("99990000.00"));
     assert_eq!(bal["rail0:lp:TRY"], d("4000000.00"));
     assert_eq!(bal["rail0:lp:KZT"], d("50000000.00"));
-    // The LP's reserves: TRY −5 M (P2's top-up) + 4,003,203.20 (Tuesday's sweep); KZT
-    // +62,562,562.57 (Tuesday's sweep) − 49,990,000 (Tuesday's top-up).
-    assert_eq!(bal["rail0:lp-reserve:TRY"], d("-996796.80"));
-    assert_eq!(bal["rail0:lp-reserve:KZT"], d("12572562.57"));
-    // The LP's whole position moved by the payer legs less the payee legs, in each currency:
+    // The LP funds its balances in dollars at the dealers' quotes (USD/TRY 10 bps, USD/KZT
+    // 20 bps, no size curve): it buys TRY 5 M for P2's top-up (5,000,000 / 39.96 = USD
+    // 125,125.13), sells KZT 62,562,562.57 on Tuesday's sweep (× 0.002 × 0.998 = USD
+    // 124,874.87), sells TRY 4,003,203.20 on Tuesday's sweep (× 0.025 × 0.999 = USD 99,980.00)
+    // and buys KZT 49,990,000 (/ 499 = USD 100,180.36). The dealers' books hold the other side:
+    // TRY −5 M + 4,003,203.20; KZT +62,562,562.57 − 49,990,000; USD the net.
+    assert_eq!(bal["dealer:TRY"], d("-996796.80"));
+    assert_eq!(bal["dealer:KZT"], d("12572562.57"));
+    assert_eq!(
+        bal["rail0:lp-usd:USD"],
+        d("-125125.13") + d("124874.87") + d("99980.00") - d("100180.36")
+    );
+    assert_eq!(bal["dealer:USD"], -bal["rail0:lp-usd:USD"]);
+    assert!(!bal.contains_key("rail0:lp-reserve:TRY"));
+    // The LP's whole position in each currency (platform balance + what it bought less what it
+    // sold) moved by the payer legs less the payee legs:
     //   TRY 4,003,203.20 − 2,000,000 − 3,000,000; KZT 25,025,025.03 + 37,537,537.54 − 49,990,000.
     assert_eq!(
-        bal["rail0:lp:TRY"] + bal["rail0:lp-reserve:TRY"] - d("4000000"),
+        bal["rail0:lp:TRY"] + bal["dealer:TRY"] - d("4000000"),
         d("4003203.20") - d("5000000")
     );
     assert_eq!(
-        bal["rail0:lp:KZT"] + bal["rail0:lp-reserve:KZT"] - d("50000000"),
+        bal["rail0:lp:KZT"] + bal["dealer:KZT"] - d("50000000"),
         d("25025025.03") + d("37537537.54") - d("49990000")
     );
     // Each member's banks: what left the platform balance came from their clients and what
@@ -426,19 +437,41 @@ fn check_never_one_leg(on_short: &str) -> (usize, usize, usize, usize) {
             (r.total_cost_usd - (r.fees_usd + r.spread_usd + r.drift_usd)).abs() < d("0.000001")
         );
     }
-    for code in ["TRY", "KZT", "AZN"] {
-        // The liquidity provider is the only counterparty of every leg: its position (platform
-        // balance + reserve at the RTGS) moved by exactly the payer legs less the payee legs of
-        // the payments recorded as settled on the bridge. A leg booked for a payment that
-        // waited, fell back or ended unsettled, or a settled payment missing a leg, would leave
-        // a whole payment's amount in this difference.
-        let lp = bal[format!("rail0:lp:{code}").as_str()]
-            + bal[format!("rail0:lp-reserve:{code}").as_str()];
-        assert_eq!(
-            lp - opening(code),
-            lp_expected.get(code).copied().unwrap_or_default(),
-            "{code}"
-        );
+    // The liquidity provider funds its balances from its dollar treasury: every top-up is a
+    // purchase at the dealers, every sweep a sale (no reserve in the currency appears from
+    // nowhere). With payments waiting (no fallback rail trading at the same dealers), the
+    // dealers' books hold exactly the provider's trades.
+    assert!(
+        !bal.keys().any(|a| a.contains("lp-reserve")),
+        "no unfunded reserve account"
+    );
+    let lp_usd = bal["rail0:lp-usd:USD"];
+    assert!(
+        !lp_usd.is_zero(),
+        "the provider's dollars paid for its top-ups"
+    );
+    if on_short == "wait" {
+        let mut bought_any = false;
+        for code in ["TRY", "KZT", "AZN"] {
+            // The liquidity provider is the only counterparty of every leg: its position
+            // (platform balance + what it bought at the dealers, less what it sold) moved by
+            // exactly the payer legs less the payee legs of the payments recorded as settled on
+            // the bridge. A leg booked for a payment that waited, fell back or ended unsettled,
+            // or a settled payment missing a leg, would leave a whole payment's amount in this
+            // difference.
+            let dealer = bal[format!("dealer:{code}").as_str()];
+            bought_any |= !dealer.is_zero();
+            let lp = bal[format!("rail0:lp:{code}").as_str()] + dealer;
+            assert_eq!(
+                lp - opening(code),
+                lp_expected.get(code).copied().unwrap_or_default(),
+                "{code}"
+            );
+        }
+        assert!(bought_any, "the top-ups went through the dealers");
+        // And the dollars: what the provider paid for its purchases less what its sales
+        // brought is what the dealers' dollar book holds.
+        assert_eq!(lp_usd + bal["dealer:USD"], Decimal::ZERO);
     }
     for (m, code) in [("TR", "TRY"), ("KZ", "KZT"), ("AZ", "AZN")] {
         // Each platform leg has its client side at the same bank: the payer bank's balance
