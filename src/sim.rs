@@ -124,10 +124,12 @@ pub const MAX_PAYMENTS_STARTED: u64 = 100_000_000;
 
 /// The rails of the scenario with their accounts opened (prefunded balances sized on the
 /// expected annual flow per importer and exporter over each rail), and the routing table.
+/// `deferred`: per rail, what the first pass found each payment owes (the second pass).
 fn rails_and_routing(
     s: &Scenario,
     world: &World,
     ledger: &mut Ledger,
+    deferred: Option<&Vec<crate::rails::Deferred>>,
 ) -> Result<(Vec<Rail>, Routing)> {
     // Expected annual flow per (importer, exporter) per rail, for sizing prefunded balances.
     let n_members = world.members.len();
@@ -141,7 +143,7 @@ fn rails_and_routing(
         .rails
         .iter()
         .enumerate()
-        .map(|(i, spec)| Rail::new(spec, i, world, ledger, &flow[i]))
+        .map(|(i, spec)| Rail::new(spec, i, world, ledger, &flow[i], deferred.map(|d| &d[i])))
         .collect::<Result<Vec<_>>>()?;
     let routing = Routing {
         shares: s
@@ -196,18 +198,21 @@ pub fn run_with_fault(
     // draws, the same bookings) to write every payment with its charge. Memory stays
     // proportional to the payments in flight.
     let (world, mut ledger) = build_world(s, replication)?;
-    let (rails, _) = rails_and_routing(s, &world, &mut ledger)?;
-    let rates = if rails.iter().any(Rail::has_balances) {
-        let (_, rates) = run_pass(s, replication, &mut Discard, fault, None)?;
-        Some(rates)
+    let (rails, _) = rails_and_routing(s, &world, &mut ledger, None)?;
+    let first = if rails.iter().any(Rail::needs_second_pass) {
+        Some(run_pass(s, replication, &mut Discard, fault, None)?.1)
     } else {
         None
     };
-    Ok(run_pass(s, replication, sink, fault, rates.as_ref())?.0)
+    Ok(run_pass(s, replication, sink, fault, first.as_ref())?.0)
 }
 
-/// Each rail's balances' carry per dollar used (None: a balance nobody used).
-type CarryRates = Vec<Vec<Option<f64>>>;
+/// What the first pass learns for the second: each rail's balances' carry per dollar used
+/// (None: a balance nobody used), and each rail's charges deferred to the end of the run.
+struct FirstPass {
+    rates: Vec<Vec<Option<f64>>>,
+    deferred: Vec<crate::rails::Deferred>,
+}
 
 /// A sink that keeps nothing: the first of two passes.
 struct Discard;
@@ -228,11 +233,12 @@ fn run_pass(
     replication: u32,
     sink: &mut dyn Sink,
     fault: Option<(crate::rails::Fault, u64)>,
-    rates: Option<&CarryRates>,
-) -> Result<(RunReport, CarryRates)> {
+    first: Option<&FirstPass>,
+) -> Result<(RunReport, FirstPass)> {
     let (world, mut ledger) = build_world(s, replication)?;
-
-    let (mut rails, routing) = rails_and_routing(s, &world, &mut ledger)?;
+    let rates = first.map(|f| &f.rates);
+    let (mut rails, routing) =
+        rails_and_routing(s, &world, &mut ledger, first.map(|f| &f.deferred))?;
 
     let end: Time = (s.days + s.drain_days) as Time * DAY_S;
     sample_rates(s, &world, end, sink)?;
@@ -316,7 +322,10 @@ fn run_pass(
         .iter()
         .map(|l| l.carry_unallocated_usd)
         .sum();
-    let rates = state.rails.iter().map(Rail::carry_rates).collect();
+    let learned = FirstPass {
+        rates: state.rails.iter().map(Rail::carry_rates).collect(),
+        deferred: state.rails.iter().map(Rail::deferred_charges).collect(),
+    };
     state.report.final_balances = state
         .ledger
         .accounts()
@@ -332,14 +341,14 @@ fn run_pass(
         .ledger
         .check_conservation(&world.currencies)
         .map_err(|e| Error::Invariant(format!("replication {replication}: {e}")))?;
-    Ok((state.report, rates))
+    Ok((state.report, learned))
 }
 
 struct RunState<'a> {
     s: &'a Scenario,
     fault: Option<(crate::rails::Fault, u64)>,
     /// Carry per dollar of each rail's balances (the second pass).
-    rates: Option<&'a CarryRates>,
+    rates: Option<&'a Vec<Vec<Option<f64>>>>,
     world: &'a World,
     ledger: &'a mut Ledger,
     rails: &'a mut Vec<Rail>,

@@ -299,6 +299,8 @@ impl<'a> RunWriter<'a> {
             "liquidity_mean_usd",
             "carry_usd",
             "carry_unallocated_usd",
+            "line_interest_usd",
+            "central_bank_cost_usd",
         ]);
         let mut rails = csv_file(dir, "rails.csv", &head)?;
         let mut n_rails = 0;
@@ -321,6 +323,8 @@ impl<'a> RunWriter<'a> {
                 format!("{:.2}", l.mean_usd),
                 format!("{:.2}", l.carry_usd),
                 format!("{:.2}", l.carry_unallocated_usd),
+                format!("{:.2}", l.line_interest_usd),
+                format!("{:.2}", l.central_bank_cost_usd),
             ]);
             rails
                 .write_record(&row)

@@ -162,6 +162,7 @@ impl Pool {
             },
             carry_usd: self.carry_total_usd,
             carry_unallocated_usd: self.unallocated_usd(),
+            ..LiquidityStats::default()
         }
     }
 }

@@ -105,8 +105,8 @@ macro_rules! rail_kinds {
         impl Rail {
             /// Builds the rail's run-time state; `expected_flow_usd[importer][exporter]` is the
             /// annual value the routes send to it.
-            pub fn new(spec: &RailSpec, index: usize, world: &World, ledger: &mut Ledger, expected_flow_usd: &[Vec<f64>]) -> Result<Rail> {
-                let setup = Setup { index, name: &spec.name, world, expected_flow_usd };
+            pub fn new(spec: &RailSpec, index: usize, world: &World, ledger: &mut Ledger, expected_flow_usd: &[Vec<f64>], deferred: Option<&Deferred>) -> Result<Rail> {
+                let setup = Setup { index, name: &spec.name, world, expected_flow_usd, deferred };
                 Ok(match &spec.params {
                     $(RailParams::$variant(p) => Rail::$variant($module::$state::new(p.clone(), &setup, ledger)?),)*
                 })
@@ -285,7 +285,14 @@ pub struct Setup<'a> {
     pub world: &'a World,
     /// Annual value routed to the rail, `[importer][exporter]`, USD.
     pub expected_flow_usd: &'a [Vec<f64>],
+    /// What the first pass of this replication found each payment owes the rail once the run
+    /// has ended (see [`RailKind::deferred_charges`]); None in the first pass.
+    pub deferred: Option<&'a Deferred>,
 }
+
+/// Charges known only when a run ends, by payment id, USD (a swap-line draw's interest runs
+/// until the draw is repaid).
+pub type Deferred = std::collections::BTreeMap<u64, f64>;
 
 /// The interface every rail kind implements.
 pub trait RailKind {
@@ -305,6 +312,16 @@ pub trait RailKind {
     fn pool_mut(&mut self) -> Option<&mut liquidity::Pool> {
         None
     }
+
+    /// Charges that only the end of the run decides, by payment (None: the kind has none).
+    /// A kind that has some is run twice per replication: the second pass gets the first's
+    /// charges through [`Setup::deferred`] and books them when each payment settles.
+    fn deferred_charges(&self) -> Option<Deferred> {
+        None
+    }
+
+    /// Adds the kind's own run totals to its row of rails.csv (a swap line's interest).
+    fn add_stats(&self, _stats: &mut LiquidityStats) {}
 }
 
 /// What a rail's step asks the simulator to do with the payment next.
@@ -449,6 +466,10 @@ pub struct LiquidityStats {
     pub mean_usd: f64,
     /// Carry of the balances over the whole run.
     pub carry_usd: f64,
+    /// Interest on a swap line's draws over the run, and the part of it the central banks
+    /// bear (all of it when the scenario says they do, none when the payers do).
+    pub line_interest_usd: f64,
+    pub central_bank_cost_usd: f64,
     /// The part of it on balances no payment used (charged to no payment).
     pub carry_unallocated_usd: f64,
 }
@@ -472,9 +493,16 @@ impl Rail {
         }
     }
 
-    /// Whether the rail keeps prefunded balances (whose carry is allocated after the run).
-    pub fn has_balances(&self) -> bool {
+    /// Whether the rail charges what only the end of the run decides: the carry of its
+    /// prefunded balances per dollar used, or its own deferred charges.
+    pub fn needs_second_pass(&self) -> bool {
         self.kind_ref().pool().is_some_and(|p| !p.is_empty())
+            || self.kind_ref().deferred_charges().is_some()
+    }
+
+    /// The rail's charges decided by the end of the run, by payment.
+    pub fn deferred_charges(&self) -> Deferred {
+        self.kind_ref().deferred_charges().unwrap_or_default()
     }
 
     /// Each balance's carry per dollar used over the run (see [`liquidity`]).
@@ -492,8 +520,11 @@ impl Rail {
     }
 
     pub fn liquidity(&self) -> LiquidityStats {
-        self.kind_ref()
+        let mut stats = self
+            .kind_ref()
             .pool()
-            .map_or_else(LiquidityStats::default, liquidity::Pool::stats)
+            .map_or_else(LiquidityStats::default, liquidity::Pool::stats);
+        self.kind_ref().add_stats(&mut stats);
+        stats
     }
 }

@@ -1,12 +1,17 @@
 //! A central-bank currency swap line that funds a bilateral local-currency rail between two
 //! members (the CBRT–NBK line: TRY 28 bn / KZT 423 bn, three years). The payer's bank draws the
 //! payee's currency from the line for each payment, at the line's rate plus its own margin,
-//! while the line has headroom and has not expired; draws in one direction are repaid by draws
-//! in the other. Beyond the limit (or after expiry) a payment converts at the market quote or
-//! goes to the route's fallback rail, as configured. Interest on the drawn amount accrues
-//! exactly between draws; at each day's close it is charged, as a fee, to the day's payments
-//! that drew that currency, by value (the borrower pays), so a payment on the line finishes at
-//! the close of the day it was credited in.
+//! while the line has headroom and has not expired. Beyond the limit (or after expiry) a payment
+//! converts at the market quote or goes to the route's fallback rail, as configured.
+//!
+//! Interest accrues on each draw for as long as that draw is outstanding: a draw of one side's
+//! currency is repaid, first in first out, by what later payments in the other direction pay
+//! into that side, and a draw still outstanding when the run ends runs to the line's expiry
+//! (the far leg of the swap). So what a draw costs depends on the draws and repayments, never on
+//! the run's length or on what else happened that day. Who pays it is a policy the scenario
+//! states (`interest_borne_by`): the payer (its bank passes the cost on, charged as a fee when
+//! the payment settles), or the central bank (a policy cost, reported in rails.csv). A draw's
+//! interest is known only once it is repaid, so the replication runs twice (docs/model.md).
 //!
 //! Each central bank's side of the line is a prefunded ledger account issued at its limit
 //! (`rail{i}:cb:KZ:KZT` holds the KZT the NBK can still lend): the drawn amount is
@@ -57,6 +62,9 @@ pub struct Section {
     pub fee: FeeSection,
     /// Working minutes at the payer's bank.
     pub processing_min: DelaySection,
+    /// Who pays the interest on the draws: "payer" (the importer, through its bank) or
+    /// "central_bank" (a policy cost of the lending central bank).
+    pub interest_borne_by: Option<String>,
 }
 
 /// The rate at which the line converts.
@@ -95,6 +103,8 @@ pub struct Params {
     pub beyond: Beyond,
     pub fee: FeeSchedule,
     pub processing_min: Delay,
+    /// The payer pays the interest on its draw (else the central bank does).
+    pub payer_pays_interest: bool,
 }
 
 /// No run-dependent warnings for this kind.
@@ -228,6 +238,23 @@ impl Params {
             beyond,
             fee: v.fee(p("fee"), &s.fee)?,
             processing_min: v.delay(p("processing_min"), &s.processing_min)?,
+            payer_pays_interest: match s.interest_borne_by.as_deref() {
+                Some("payer") => true,
+                Some("central_bank") => false,
+                Some(other) => {
+                    return Err(cx.err(
+                        &["interest_borne_by"],
+                        format!("expected \"payer\" or \"central_bank\", got \"{other}\""),
+                    ));
+                }
+                None => {
+                    return Err(cx.err(
+                        &["interest_borne_by"],
+                        "say who pays the interest on the draws: \"payer\" (the importer, through \
+                         its bank) or \"central_bank\" (a policy cost)",
+                    ));
+                }
+            },
         })
     }
 
@@ -238,7 +265,17 @@ impl Params {
     }
 }
 
-/// Run-time state: the two central banks' sides of the line and the interest owed on it.
+/// One draw still outstanding: the payment that drew it, what of it is not yet repaid (in the
+/// drawn side's currency), since when, and USD per unit at the moment of the draw.
+#[derive(Debug, Clone)]
+struct Draw {
+    payment: u64,
+    amount: Decimal,
+    since: Time,
+    usd_per_unit: Decimal,
+}
+
+/// Run-time state: the two central banks' sides of the line and the draws outstanding on it.
 #[derive(Debug)]
 pub struct SwapLine {
     p: Params,
@@ -253,25 +290,18 @@ pub struct SwapLine {
     interest: [AccountId; 2],
     /// Annual interest rate on what is drawn of each side's currency.
     cost_pa: [Decimal; 2],
-    /// Draws end here.
+    /// Draws end here; a draw never repaid runs to here.
     expiry: Time,
-    /// Interest accrues until here: the end of trade or the expiry, whichever is first.
-    accrual_end: Time,
-    accrued_to: Time,
-    /// Interest accrued on what is drawn of each side's currency and not yet charged, USD.
-    pending_usd: [Decimal; 2],
-    /// Payments credited since the last charge, waiting for their share: (slot, value_usd,
-    /// the side whose currency they drew).
-    awaiting: Vec<(u32, Decimal, usize)>,
-    /// Each woken payment's share of the interest, USD, by slot.
-    share_usd: BTreeMap<u32, Decimal>,
-    /// The day close a timer is already set for.
-    close_at: Option<Time>,
+    /// Each side's draws not yet repaid, oldest first.
+    outstanding: [std::collections::VecDeque<Draw>; 2],
+    /// Interest each payment's draw has run up so far (and, once the run ends, in all), USD.
+    interest_usd: BTreeMap<u64, f64>,
+    /// The first pass's interest per payment (the second pass charges it).
+    owed: Option<crate::rails::Deferred>,
 }
 
 const STAGE_PROCESS: u8 = 0;
 const STAGE_SETTLE: u8 = 1;
-const STAGE_INTEREST: u8 = 2;
 
 /// A rate written as a decimal number: the scenario's floats, exactly as written.
 fn rate_from_f64(x: f64) -> Decimal {
@@ -312,12 +342,9 @@ impl SwapLine {
             interest,
             cost_pa,
             expiry,
-            accrual_end: expiry.min(world.trade_end),
-            accrued_to: 0,
-            pending_usd: [Decimal::ZERO; 2],
-            awaiting: Vec::new(),
-            share_usd: BTreeMap::new(),
-            close_at: None,
+            outstanding: Default::default(),
+            interest_usd: BTreeMap::new(),
+            owed: setup.deferred.cloned(),
         })
     }
 
@@ -327,21 +354,49 @@ impl SwapLine {
         self.p.limit[k] - ledger.balance(self.cb[k])
     }
 
-    /// Accrues interest on the drawn amounts up to `now`. Call it before every draw.
-    fn accrue(&mut self, world: &World, ledger: &Ledger, now: Time) {
-        let t = now.min(self.accrual_end);
-        if t <= self.accrued_to {
-            return;
+    /// The interest on the payment's draw, as the first pass found it (its draw repaid by
+    /// later payments the other way, or running to the line's expiry), charged to the importer
+    /// (side `i`) in its own currency when the scenario says the payer bears it.
+    fn charge_interest(&mut self, ctx: &mut Ctx, p: &mut Payment, i: usize) -> Result<()> {
+        let w = ctx.world;
+        let ci = self.ccy[i];
+        let owed_usd = self
+            .owed
+            .as_ref()
+            .and_then(|o| o.get(&p.id))
+            .copied()
+            .unwrap_or(0.0);
+        let usd = crate::money::minor_from_f64(owed_usd, 6);
+        let fee = w.currencies.round(ci, usd * w.fx.mid(ci, ctx.now));
+        if fee > Decimal::ZERO {
+            p.charge_importer(ctx, self.interest[i], fee)?;
         }
-        let dt = Decimal::from(t - self.accrued_to);
-        for k in 0..2 {
-            let drawn = self.drawn(ledger, k);
-            if drawn > Decimal::ZERO && !self.cost_pa[k].is_zero() {
-                let usd = world.fx.to_usd(self.ccy[k], drawn, t);
-                self.pending_usd[k] += usd * self.cost_pa[k] * dt / Decimal::from(YEAR_S);
+        Ok(())
+    }
+
+    /// Interest on `amount` of a draw, from its start to `until`, USD.
+    fn interest_on(&self, k: usize, d: &Draw, amount: Decimal, until: Time) -> f64 {
+        let years = (until - d.since).max(0) as f64 / YEAR_S as f64;
+        crate::money::to_f64(amount * d.usd_per_unit * self.cost_pa[k]) * years
+    }
+
+    /// `amount` of side `k`'s currency is paid into the line at `now`: it repays that side's
+    /// oldest draws first, each repaid part's interest running until now.
+    fn repay(&mut self, k: usize, mut amount: Decimal, now: Time) {
+        while amount > Decimal::ZERO {
+            let Some(d) = self.outstanding[k].front().cloned() else {
+                break;
+            };
+            let part = amount.min(d.amount);
+            let interest = self.interest_on(k, &d, part, now);
+            *self.interest_usd.entry(d.payment).or_default() += interest;
+            amount -= part;
+            let front = self.outstanding[k].front_mut().expect("a draw");
+            front.amount -= part;
+            if front.amount.is_zero() {
+                self.outstanding[k].pop_front();
             }
         }
-        self.accrued_to = t;
     }
 
     /// Units of `to` per unit of `from` at the line's rate, as (numerator, denominator), so
@@ -378,23 +433,10 @@ impl SwapLine {
         }
         Ok(())
     }
-
-    /// Waits for the day's close, when the interest accrued on the line is shared out.
-    fn await_interest(&mut self, ctx: &mut Ctx, slot: u32, p: &mut Payment, k: usize) -> Next {
-        p.stage = STAGE_INTEREST;
-        self.awaiting.push((slot, p.value_usd, k));
-        // The close of the day the payment settled in (midnight UTC, as for carry).
-        let close = (ctx.now + DAY_S - 1).div_euclid(DAY_S) * DAY_S;
-        if self.close_at != Some(close) {
-            self.close_at = Some(close);
-            ctx.timers.push((close, 0));
-        }
-        Next::Park
-    }
 }
 
 impl RailKind for SwapLine {
-    fn step(&mut self, ctx: &mut Ctx, slot: u32, p: &mut Payment) -> Result<Next> {
+    fn step(&mut self, ctx: &mut Ctx, _slot: u32, p: &mut Payment) -> Result<Next> {
         let w = ctx.world;
         let importer = &w.members[p.importer];
         let exporter = &w.members[p.exporter];
@@ -443,15 +485,28 @@ impl RailKind for SwapLine {
                     ),
                     Some(k) => (w.currencies.round(ci, k * den / (num * client)), k),
                 };
-                self.accrue(w, ctx.ledger, ctx.now);
                 let on_line = ctx.now < self.expiry && ctx.ledger.balance(self.cb[e]) >= received;
                 let received = if on_line {
                     // The payer's bank pays the line's price into its own central bank's side
                     // and keeps its margin; the payee's central bank lends the payee's currency.
                     let to_line = w.currencies.round(ci, received * den / num);
+                    // What the payee's side holds beyond its limit (paid in by earlier payments
+                    // the other way) is lent first, and is no borrowing.
+                    let surplus =
+                        (ctx.ledger.balance(self.cb[e]) - self.p.limit[e]).max(Decimal::ZERO);
                     p.debit(ctx, importer.bank_home, given)?;
                     ctx.post(importer.bank_home, self.cb[i], to_line)?;
+                    self.repay(i, to_line, ctx.now);
                     self.draw(ctx, e, exporter.bank_home, received)?;
+                    let borrowed = received - received.min(surplus);
+                    if borrowed > Decimal::ZERO {
+                        self.outstanding[e].push_back(Draw {
+                            payment: p.id,
+                            amount: borrowed,
+                            since: ctx.now,
+                            usd_per_unit: w.fx.to_usd(ce, Decimal::ONE, ctx.now),
+                        });
+                    }
                     let mid = w.fx.cross_mid(ci, ce, ctx.now);
                     p.account_conversion(
                         w,
@@ -481,28 +536,11 @@ impl RailKind for SwapLine {
                         }
                     }
                 };
+                if on_line && self.p.payer_pays_interest {
+                    self.charge_interest(ctx, p, i)?;
+                }
                 let credit = p.bearer_fee(ctx, &self.p.fee, received)?;
                 p.settle(ctx, credit)?;
-                // The interest on a currency is shared by the payments that drew it (the
-                // borrowers); a payment converted at the market did not use the line.
-                if on_line
-                    && !self.cost_pa[e].is_zero()
-                    && (ctx.now < self.accrual_end || !self.pending_usd[e].is_zero())
-                {
-                    return Ok(self.await_interest(ctx, slot, p, e));
-                }
-                Ok(Next::Done)
-            }
-            STAGE_INTEREST => {
-                // The payment's share of the interest on the line, charged to the importer in
-                // its own currency at today's mid.
-                let share = self.share_usd.remove(&slot).unwrap_or_default();
-                let ci = importer.currency;
-                let k = if p.importer == self.member[0] { 0 } else { 1 };
-                let fee = w.currencies.round(ci, share * w.fx.mid(ci, ctx.now));
-                if fee > Decimal::ZERO {
-                    p.charge_importer(ctx, self.interest[k], fee)?;
-                }
                 Ok(Next::Done)
             }
             other => Err(Error::Invariant(format!(
@@ -511,26 +549,30 @@ impl RailKind for SwapLine {
         }
     }
 
-    /// The day's close: the interest accrued on each currency since the last close goes to the
-    /// payments that drew that currency since then, by value; with none, it waits for the next
-    /// close that has some.
-    fn timer(&mut self, ctx: &mut Ctx, _token: u32) -> Result<()> {
-        self.close_at = None;
-        self.accrue(ctx.world, ctx.ledger, ctx.now);
+    /// Every draw's interest: what repayments ran up, plus each draw still outstanding run to
+    /// the line's expiry (the far leg of the swap).
+    fn deferred_charges(&self) -> Option<crate::rails::Deferred> {
+        let mut all = self.interest_usd.clone();
         for k in 0..2 {
-            let value: Decimal = self.awaiting.iter().filter(|a| a.2 == k).map(|a| a.1).sum();
-            // With no payment that drew this currency, its interest waits for the next close.
-            if value.is_zero() {
-                continue;
-            }
-            let pending = std::mem::take(&mut self.pending_usd[k]);
-            for &(slot, v, _) in self.awaiting.iter().filter(|a| a.2 == k) {
-                self.share_usd.insert(slot, pending * v / value);
+            for d in &self.outstanding[k] {
+                let until = self.expiry.max(d.since);
+                *all.entry(d.payment).or_default() += self.interest_on(k, d, d.amount, until);
             }
         }
-        for (slot, _, _) in self.awaiting.drain(..) {
-            ctx.wake.push(slot);
-        }
-        Ok(())
+        Some(all)
+    }
+
+    fn add_stats(&self, stats: &mut crate::rails::LiquidityStats) {
+        let total: f64 = self
+            .deferred_charges()
+            .unwrap_or_default()
+            .values()
+            .fold(0.0, |sum, x| sum + x);
+        stats.line_interest_usd = total;
+        stats.central_bank_cost_usd = if self.p.payer_pays_interest {
+            0.0
+        } else {
+            total
+        };
     }
 }

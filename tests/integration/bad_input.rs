@@ -2173,6 +2173,18 @@ fn swap_line_unknown_beyond_limit_policy() {
     );
 }
 
+#[test]
+fn swap_line_interest_borne_by_nobody() {
+    refuses_design_edit(
+        "ots-swap-tr-kz.toml",
+        "interest_borne_by = \"payer\"",
+        "interest_borne_by = \"exporter\"",
+        "interest_borne_by = \"exporter\"",
+        "rail[swap-tr-kz].interest_borne_by",
+        "expected \"payer\" or \"central_bank\", got \"exporter\"",
+    );
+}
+
 // Netting (ots-regional-netting).
 
 /// ots-regional-netting with its cycle times replaced by `new`.

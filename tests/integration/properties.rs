@@ -602,7 +602,7 @@ fn opening_totals(s: &Scenario) -> BTreeMap<String, Decimal> {
         }
     }
     for (i, spec) in s.rails.iter().enumerate() {
-        Rail::new(spec, i, &world, &mut ledger, &flow[i]).expect("the rail builds");
+        Rail::new(spec, i, &world, &mut ledger, &flow[i], None).expect("the rail builds");
     }
     let mut totals = BTreeMap::new();
     for (_, _, ccy, bal) in ledger.accounts() {

@@ -129,6 +129,7 @@ margin_bps = 20
 beyond_limit = "BEYOND"
 fee = { flat_usd = 4 }
 processing_min = { median = 20 }
+interest_borne_by = "payer"
 "#;
 
 fn worked(beyond: &str) -> String {
@@ -181,11 +182,12 @@ fn a_payment_funded_through_the_line_costs_what_the_hand_computation_says() {
     //   Spread against the 12.5 mid: 770,772.31 × 12.5 = 9,634,653.875 KZT would have been
     //   received, 10,000,000 were: spread (9,634,653.875 − 10,000,000) / 500 = −730.69225 USD
     //   (the line's rate beats the market). SHA fee USD 4 = TRY 160.
-    //   Interest: drawn KZT 10,000,000 = USD 20,000 from 06:20 to 08:20 (P2 repays part of it),
-    //   then KZT 4,800,000 = USD 9,600 from 08:20 to the line's expiry at midnight (15 h 40):
-    //   20,000 × 0.365 × 2/8760 + 9,600 × 0.365 × 15.6667/8760 = 1.666667 + 6.266667 =
-    //   7.933333 USD. It is charged at the day's close to the day's payments that drew tenge —
-    //   P1 alone — at 40 TRY per USD: TRY 317.33 (= USD 7.93325 at t0 mids).
+    //   Interest on P1's draw, first in first out: P2 repays KZT 5,200,000 of it at 08:20 (USD
+    //   10,400 outstanding for 2 h); the other KZT 4,800,000 (USD 9,600) is never repaid and runs
+    //   to the line's expiry at midnight (17 h 40 from the draw):
+    //   10,400 × 0.365 × 2/8760 + 9,600 × 0.365 × 17.6667/8760 = 0.866667 + 7.066667 =
+    //   7.933333 USD. The payer bears it (interest_borne_by = "payer"): charged when P1
+    //   settles, at 40 TRY per USD: TRY 317.33 (= USD 7.93325 at t0 mids).
     //   Debited TRY 770,772.31 + 160 + 317.33 = 771,249.64 = USD 19,281.241; credited KZT
     //   10,000,000 = USD 20,000. fees 4 + 7.93325 = 11.93325, spread −730.69225,
     //   total −718.759 = −359.3795 bps of USD 20,000.
@@ -277,6 +279,50 @@ fn beyond_the_limit_and_after_expiry_payments_take_the_fallback_rail_when_config
     assert_eq!(bal["rail1:cb:TR:TRY"], d("2369230.77"));
 }
 
+#[test]
+fn the_same_draws_cost_the_same_whatever_the_runs_length() {
+    // The worked payments on a line that runs 400 days. P1's draw: KZT 5,200,000 repaid by P2
+    // after 2 h (USD 10,400 × 0.365 × 2/8760 = 0.866667), the other KZT 4,800,000 never repaid
+    // and running to the expiry, day 400 at 00:00 (399.736111 days from Mon 06:20: USD 9,600 ×
+    // 0.365 × 399.736111/365 = 3,837.466667). In all 3,838.333333 USD, charged at 40 TRY per
+    // USD: TRY 153,533.33 = USD 3,838.33325; with the USD 4 fee, 3,842.33 — whether the run
+    // lasts 30 days or 300.
+    let text = worked("market").replace("tenor_days = 1", "tenor_days = 400");
+    let mut fees = Vec::new();
+    for days in ["30", "300"] {
+        let (_dir, p) = run_payments(&text, &["--days", days]);
+        assert_eq!(p["1"]["rail"], "line");
+        assert_eq!(dec(&p["1"], "fees_usd"), d("3842.33"), "{days} days");
+        fees.push(
+            p.values()
+                .map(|r| (r["payment_id"].clone(), dec(r, "fees_usd")))
+                .collect::<BTreeMap<_, _>>(),
+        );
+    }
+    assert_eq!(fees[0], fees[1]);
+}
+
+#[test]
+fn a_central_bank_that_bears_the_interest_reports_it_and_charges_no_payer() {
+    let text = worked("market").replace(
+        "interest_borne_by = \"payer\"",
+        "interest_borne_by = \"central_bank\"",
+    );
+    let (dir, p) = run_payments(&text, &[]);
+    // P1 pays its transfer fee only; the 7.933333 USD of interest on its draw is the NBK's.
+    assert_eq!(dec(&p["1"], "fees_usd"), d("4.00"));
+    let rails = read_csv(&dir.path().join("out/rails.csv"));
+    let line = rails.iter().find(|r| r["rail"] == "line").unwrap();
+    assert_eq!(dec(line, "line_interest_usd"), d("7.93"));
+    assert_eq!(dec(line, "central_bank_cost_usd"), d("7.93"));
+    // With the payer bearing it, the same interest is reported and none of it is the bank's.
+    let (dir, _) = run_payments(&worked("market"), &[]);
+    let rails = read_csv(&dir.path().join("out/rails.csv"));
+    let line = rails.iter().find(|r| r["rail"] == "line").unwrap();
+    assert_eq!(dec(line, "line_interest_usd"), d("7.93"));
+    assert_eq!(dec(line, "central_bank_cost_usd"), d("0.00"));
+}
+
 /// A day of explicit payments: `n` a day, every 9 minutes from 05:00 UTC, two in three by TR
 /// importers buying tenge (KZT 1-4 m, USD 2,000-8,000) and one in three by KZ importers buying
 /// lira (TRY 40,000-160,000, USD 1,000-4,000), each invoiced in the exporter's currency so the
@@ -330,6 +376,7 @@ tenor_days = 30
 cost_pa = 0
 beyond_limit = "{beyond}"
 processing_min = {{ median = 20 }}
+interest_borne_by = "payer"
 "#
     );
     let s =
