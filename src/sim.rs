@@ -210,7 +210,7 @@ pub fn run_with_fault(
 /// What the first pass learns for the second: each rail's balances' carry per dollar used
 /// (None: a balance nobody used), and each rail's charges deferred to the end of the run.
 struct FirstPass {
-    rates: Vec<Vec<Option<f64>>>,
+    rates: Vec<Vec<Option<crate::rails::liquidity::PerDollar>>>,
     deferred: Vec<crate::rails::Deferred>,
 }
 
@@ -348,7 +348,7 @@ struct RunState<'a> {
     s: &'a Scenario,
     fault: Option<(crate::rails::Fault, u64)>,
     /// Carry per dollar of each rail's balances (the second pass).
-    rates: Option<&'a Vec<Vec<Option<f64>>>>,
+    rates: Option<&'a Vec<Vec<Option<crate::rails::liquidity::PerDollar>>>>,
     world: &'a World,
     ledger: &'a mut Ledger,
     rails: &'a mut Vec<Rail>,
@@ -664,6 +664,7 @@ impl RunState<'_> {
                 .is_some_and(|t| p.settled_at <= t);
         let same_day = settled
             && importer.calendar.local_date(p.settled_at) == importer.calendar.local_date(p.t0);
+        let (liquidity, funding_bought, funding_sold) = self.balance_charges(p);
         self.day_rows.push(PaymentRecord {
             replication: self.replication,
             payment_id: p.id,
@@ -687,12 +688,12 @@ impl RunState<'_> {
             fees_usd: p.fees_usd,
             spread_usd: p.spread_usd,
             drift_usd: p.drift_usd,
-            liquidity_usd: self.liquidity_charge(p),
+            liquidity_usd: liquidity,
             float_usd: crate::money::minor_from_f64(p.float_usd, 6),
             total_cost_usd,
             principal_at_risk_usd_h: p.principal_at_risk_usd_h(end).round_dp(2),
-            usd_bought: p.usd_bought,
-            usd_sold: p.usd_sold,
+            usd_bought: p.usd_bought + funding_bought,
+            usd_sold: p.usd_sold + funding_sold,
             status: p.status,
             cost_bps: Decimal::ZERO,
             cents: Default::default(),
@@ -701,24 +702,27 @@ impl RunState<'_> {
     }
 
     /// What payment `p` pays for the balances it drew on: each use × that balance's carry per
-    /// dollar over the run (zero in the first pass, which only learns the rates).
-    fn liquidity_charge(&self, p: &Payment) -> Decimal {
+    /// dollar over the run, and its share of the dollars bought and sold to fund them (zero in
+    /// the first pass, which only learns the rates): (liquidity, USD bought, USD sold).
+    fn balance_charges(&self, p: &Payment) -> (Decimal, Decimal, Decimal) {
         let Some(rates) = self.rates else {
-            return Decimal::ZERO;
+            return (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
         };
-        let usd: f64 = p
-            .uses
-            .iter()
-            .map(|&(rail, k, used_usd)| {
-                let rate = rates
-                    .get(rail as usize)
-                    .and_then(|r| r.get(k as usize))
-                    .copied()
-                    .flatten();
-                used_usd * rate.unwrap_or(0.0)
-            })
-            .sum();
-        crate::money::minor_from_f64(usd, 6)
+        let (mut carry, mut bought, mut sold) = (0.0, 0.0, 0.0);
+        for &(rail, k, used_usd) in &p.uses {
+            if let Some(r) = rates
+                .get(rail as usize)
+                .and_then(|r| r.get(k as usize))
+                .copied()
+                .flatten()
+            {
+                carry += used_usd * r.carry_usd;
+                bought += used_usd * r.usd_bought;
+                sold += used_usd * r.usd_sold;
+            }
+        }
+        let d = |x: f64| crate::money::minor_from_f64(x, 6);
+        (d(carry), d(bought), d(sold))
     }
 
     /// Closes a day: samples the rails' balances and the pairs' depth, then writes the day's

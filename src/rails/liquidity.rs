@@ -28,6 +28,19 @@ pub struct Prefunded {
     carry_usd: f64,
     /// Value paid out of it for payments so far, USD.
     used_usd: f64,
+    /// Dollars bought and sold to fund it at the market so far.
+    funding_usd_bought: f64,
+    funding_usd_sold: f64,
+}
+
+/// What one balance costs per dollar paid out of it over the run: its carry (with the spread of
+/// funding it), and the dollars bought and sold to fund it — a design's dollar needs, even when
+/// its payments convert no dollars themselves.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PerDollar {
+    pub carry_usd: f64,
+    pub usd_bought: f64,
+    pub usd_sold: f64,
 }
 
 pub use crate::record::Balance;
@@ -52,6 +65,8 @@ impl Pool {
             last_t: 0,
             carry_usd: 0.0,
             used_usd: 0.0,
+            funding_usd_bought: 0.0,
+            funding_usd_sold: 0.0,
         });
         self.accounts.len() - 1
     }
@@ -82,11 +97,14 @@ impl Pool {
         }
     }
 
-    /// What it cost to fund balance `k` at the market (a top-up bought, a sweep sold: the
-    /// spread, USD): added to the balance's carry, so the payments that use it pay it.
-    pub fn funding_cost(&mut self, k: usize, usd: f64) {
-        self.accounts[k].carry_usd += usd;
-        self.carry_total_usd += usd;
+    /// Balance `k` was funded at the market: the spread lost (USD) is added to its carry, so the
+    /// payments that use it pay it, and the dollars bought and sold count as theirs too.
+    pub fn funded(&mut self, k: usize, spread_usd: f64, usd_bought: f64, usd_sold: f64) {
+        let a = &mut self.accounts[k];
+        a.carry_usd += spread_usd;
+        a.funding_usd_bought += usd_bought;
+        a.funding_usd_sold += usd_sold;
+        self.carry_total_usd += spread_usd;
     }
 
     /// Payment `p` draws `amount` (of the balance's currency) from balance `k`: recorded on the
@@ -99,12 +117,18 @@ impl Pool {
         p.uses.push((p.rail as u16, k as u16, usd));
     }
 
-    /// Each balance's carry per dollar paid out of it over the run (None: never used), once
-    /// the run has ended.
-    pub fn rates(&self) -> Vec<Option<f64>> {
+    /// Each balance's carry and funding dollars per dollar paid out of it over the run (None:
+    /// never used), once the run has ended.
+    pub fn rates(&self) -> Vec<Option<PerDollar>> {
         self.accounts
             .iter()
-            .map(|a| (a.used_usd > 0.0).then(|| a.carry_usd / a.used_usd))
+            .map(|a| {
+                (a.used_usd > 0.0).then(|| PerDollar {
+                    carry_usd: a.carry_usd / a.used_usd,
+                    usd_bought: a.funding_usd_bought / a.used_usd,
+                    usd_sold: a.funding_usd_sold / a.used_usd,
+                })
+            })
             .collect()
     }
 

@@ -506,7 +506,7 @@ impl Rail {
     }
 
     /// Each balance's carry per dollar used over the run (see [`liquidity`]).
-    pub fn carry_rates(&self) -> Vec<Option<f64>> {
+    pub fn carry_rates(&self) -> Vec<Option<liquidity::PerDollar>> {
         self.kind_ref()
             .pool()
             .map_or_else(Vec::new, liquidity::Pool::rates)

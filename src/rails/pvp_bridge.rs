@@ -668,7 +668,9 @@ impl RailKind for PvpBridge {
                 let conv = ctx.convert_to(CurrencyId::USD, ccy, amount, ticket_usd);
                 ctx.post(rtgs, w.dealer[CurrencyId::USD.index()], conv.given)?;
                 ctx.post(w.dealer[ccy.index()], account, conv.received)?;
-                self.pool.funding_cost(pool, funding_spread_usd(w, &conv));
+                let sold = crate::money::to_f64(conv.given);
+                self.pool
+                    .funded(pool, funding_spread_usd(w, &conv), 0.0, sold);
             } else {
                 ctx.post(rtgs, account, want - have)?;
             }
@@ -680,7 +682,9 @@ impl RailKind for PvpBridge {
                 let conv = ctx.convert_from(ccy, CurrencyId::USD, amount, ticket_usd);
                 ctx.post(account, w.dealer[ccy.index()], conv.given)?;
                 ctx.post(w.dealer[CurrencyId::USD.index()], rtgs, conv.received)?;
-                self.pool.funding_cost(pool, funding_spread_usd(w, &conv));
+                let bought = crate::money::to_f64(conv.received);
+                self.pool
+                    .funded(pool, funding_spread_usd(w, &conv), bought, 0.0);
             } else {
                 ctx.post(account, rtgs, have - want)?;
             }
