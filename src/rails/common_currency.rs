@@ -8,6 +8,7 @@ use chrono::Weekday;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use super::liquidity::Pool;
 use super::{Ctx, Next, Payment, RailContext, RailKind, Setup, member_listed};
 use crate::calendar::{Calendar, CalendarSpec};
 use crate::engine::Time;
@@ -65,6 +66,18 @@ pub struct Section {
     pub processing_min: DelaySection,
     #[serde(default)]
     pub fee: FeeSection,
+    /// Basket unit: the settlement agent's working balance in each member currency, in days of
+    /// that currency's expected payouts (at least `desk_min_usd`). It is funded at the market:
+    /// refilled by buying the currency with dollars when a payment would take it below half,
+    /// and swept back to dollars above twice.
+    #[serde(default = "one_day")]
+    pub desk_days: f64,
+    #[serde(default)]
+    pub desk_min_usd: f64,
+}
+
+fn one_day() -> f64 {
+    1.0
 }
 
 fn every_member() -> Vec<String> {
@@ -84,6 +97,8 @@ pub struct Params {
     pub rtgs: CalendarSpec,
     pub processing_min: Delay,
     pub fee: FeeSchedule,
+    pub desk_days: f64,
+    pub desk_min_usd: f64,
 }
 
 /// No run-dependent warnings for this kind.
@@ -206,6 +221,8 @@ impl Params {
             rtgs,
             processing_min: v.delay(p("processing_min"), &s.processing_min)?,
             fee: v.fee(p("fee"), &s.fee)?,
+            desk_days: v.nonneg(p("desk_days"), s.desk_days)?,
+            desk_min_usd: v.nonneg(p("desk_min_usd"), s.desk_min_usd)?,
         })
     }
 
@@ -224,6 +241,12 @@ pub struct CommonCurrency {
     rtgs: Calendar,
     /// Per currency: the settlement agent's desk that converts into and out of the unit.
     desk: Vec<AccountId>,
+    /// Basket unit: per currency, the desk's place in the pool and its target (None in a
+    /// union, whose desks only change denominations of one currency).
+    desk_balance: Vec<Option<(usize, Decimal)>>,
+    /// The agent's dollar treasury, which buys and sells the desks' currencies.
+    treasury: AccountId,
+    pool: Pool,
     /// Each basket currency's amount in one unit: weight × its mid per USD at the start.
     amounts: Vec<(CurrencyId, Decimal)>,
 }
@@ -238,7 +261,7 @@ impl CommonCurrency {
         let (index, world) = (setup.index, setup.world);
         let rtgs = Calendar::new(&p.rtgs, world.epoch, world.span_days)
             .map_err(|e| Error::Invariant(format!("common RTGS calendar: {e}")))?;
-        let desk = world
+        let desk: Vec<AccountId> = world
             .currencies
             .ids()
             .map(|c| {
@@ -246,6 +269,40 @@ impl CommonCurrency {
                 ledger.open(&format!("rail{index}:unit-desk:{code}"), c, false)
             })
             .collect();
+        let treasury = ledger.open(&format!("rail{index}:unit-usd:USD"), CurrencyId::USD, false);
+        let mut pool = Pool::default();
+        let mut desk_balance = vec![None; desk.len()];
+        if !p.union {
+            // Expected annual payouts in each currency: the flows to exporters paid in it.
+            let n = world.members.len();
+            let on: Vec<bool> = world
+                .members
+                .iter()
+                .map(|m| member_listed(&p.members, &m.code))
+                .collect();
+            for (e, me) in world.members.iter().enumerate() {
+                let c = me.currency;
+                if !on[e] || desk_balance[c.index()].is_some() || c == CurrencyId::USD {
+                    continue;
+                }
+                let outflow: f64 = world
+                    .members
+                    .iter()
+                    .enumerate()
+                    .filter(|(x, m)| on[*x] && m.currency == c)
+                    .map(|(x, _)| (0..n).map(|i| setup.expected_flow_usd[i][x]).sum::<f64>())
+                    .sum();
+                let usd = (outflow / 365.0 * p.desk_days).max(p.desk_min_usd);
+                let target = world
+                    .currencies
+                    .round(c, crate::money::minor_from_f64(usd, 2) * world.fx.mid(c, 0));
+                let k = pool.add("desk".to_string(), c, desk[c.index()]);
+                if !target.is_zero() {
+                    ledger.issue(desk[c.index()], target);
+                }
+                desk_balance[c.index()] = Some((k, target));
+            }
+        }
         let amounts = p
             .basket
             .iter()
@@ -255,6 +312,9 @@ impl CommonCurrency {
             p,
             rtgs,
             desk,
+            desk_balance,
+            treasury,
+            pool,
             amounts,
         })
     }
@@ -348,6 +408,71 @@ impl CommonCurrency {
     }
 }
 
+impl CommonCurrency {
+    fn accrue_desk(&mut self, ctx: &mut Ctx, c: CurrencyId) {
+        if let Some((k, _)) = self.desk_balance[c.index()] {
+            self.pool.accrue(ctx.world, ctx.ledger, k, ctx.now);
+        }
+    }
+
+    /// Before paying `need` of `c` out of a basket desk: if that would take it below half its
+    /// target, the agent buys back to target (plus the need) with dollars at the market.
+    fn fund_desk(&mut self, ctx: &mut Ctx, c: CurrencyId, need: Decimal) -> Result<()> {
+        let Some((k, target)) = self.desk_balance[c.index()] else {
+            return Ok(());
+        };
+        self.pool.accrue(ctx.world, ctx.ledger, k, ctx.now);
+        let have = ctx.ledger.balance(self.desk[c.index()]);
+        if have - need >= target / Decimal::TWO {
+            return Ok(());
+        }
+        let w = ctx.world;
+        let amount = target + need - have;
+        let ticket_usd = crate::money::to_f64(w.fx.to_usd(c, amount, ctx.now));
+        let conv = ctx.convert_to(CurrencyId::USD, c, amount, ticket_usd);
+        ctx.post(self.treasury, w.dealer[CurrencyId::USD.index()], conv.given)?;
+        ctx.post(w.dealer[c.index()], self.desk[c.index()], conv.received)?;
+        let lost =
+            w.fx.to_usd(c, conv.received_at_mid - conv.received, ctx.now);
+        self.pool.funded(
+            k,
+            crate::money::to_f64(lost),
+            0.0,
+            crate::money::to_f64(conv.given),
+        );
+        Ok(())
+    }
+
+    /// After a basket desk took in `c`: above twice its target, the excess is sold for dollars.
+    fn sweep_desk(&mut self, ctx: &mut Ctx, c: CurrencyId) -> Result<()> {
+        let Some((k, target)) = self.desk_balance[c.index()] else {
+            return Ok(());
+        };
+        let have = ctx.ledger.balance(self.desk[c.index()]);
+        if have <= target * Decimal::TWO {
+            return Ok(());
+        }
+        let w = ctx.world;
+        let amount = have - target;
+        let ticket_usd = crate::money::to_f64(w.fx.to_usd(c, amount, ctx.now));
+        let conv = ctx.convert_from(c, CurrencyId::USD, amount, ticket_usd);
+        ctx.post(self.desk[c.index()], w.dealer[c.index()], conv.given)?;
+        ctx.post(
+            w.dealer[CurrencyId::USD.index()],
+            self.treasury,
+            conv.received,
+        )?;
+        let lost = conv.received_at_mid - conv.received;
+        self.pool.funded(
+            k,
+            crate::money::to_f64(lost),
+            crate::money::to_f64(conv.received),
+            0.0,
+        );
+        Ok(())
+    }
+}
+
 impl RailKind for CommonCurrency {
     fn step(&mut self, ctx: &mut Ctx, _slot: u32, p: &mut Payment) -> Result<Next> {
         let w = ctx.world;
@@ -373,9 +498,16 @@ impl RailKind for CommonCurrency {
                 let (conv, _unit) = self.conversion(w, p, ci, ce, ctx.now);
                 p.debit(ctx, importer.bank_home, conv.given)?;
                 // The settlement agent's desk takes the payer's currency into the unit and
-                // pays the payee's currency out of it.
+                // pays the payee's currency out of it; a basket desk that cannot pay buys
+                // what it needs at the market first.
+                self.fund_desk(ctx, ce, conv.received)?;
+                self.accrue_desk(ctx, ci);
                 ctx.post(importer.bank_home, self.desk[ci.index()], conv.given)?;
                 ctx.post(self.desk[ce.index()], exporter.bank_home, conv.received)?;
+                if let Some((k, _)) = self.desk_balance[ce.index()] {
+                    self.pool.used_by(w, p, k, conv.received);
+                }
+                self.sweep_desk(ctx, ci)?;
                 p.account_conversion(w, &conv);
                 let credit = p.bearer_fee(ctx, &self.p.fee, conv.received)?;
                 p.settle(ctx, credit)?;
@@ -385,5 +517,13 @@ impl RailKind for CommonCurrency {
                 "common_currency: unknown stage {other}"
             ))),
         }
+    }
+
+    fn pool(&self) -> Option<&Pool> {
+        Some(&self.pool)
+    }
+
+    fn pool_mut(&mut self) -> Option<&mut Pool> {
+        Some(&mut self.pool)
     }
 }

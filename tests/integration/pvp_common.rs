@@ -577,15 +577,31 @@ fn basket_worked_example_and_rtgs_hours() {
     assert_eq!(dec(p1, "spread_usd"), d("100.15"));
     assert_eq!(dec(p1, "drift_usd"), d("0.00"));
     assert_eq!(dec(p1, "total_cost_usd"), d("104.15"));
-    assert_eq!(p1["cost_bps"], "20.830032");
-    assert_eq!(dec(p1, "usd_bought"), d("0.00"));
+    // The settlement agent's desks are funded at the market (no expected trade here, so each
+    // desk's target is zero and every imbalance is squared at once through dollars):
+    //   desk TRY: buys TRY 2,000,000 for P1 at 39.96 (USD 50,050.05; lost at mid TRY 2,002 =
+    //   USD 50.05), then sells the TRY 1,000,000 P2 brings at 0.025 × 0.999 (USD 24,975.00;
+    //   lost 25.00). Its only user is P1 (USD 50,000 drawn): liquidity 75.05.
+    //   desk KZT: sells P1's KZT 25,050,075.08 at 0.002 × 0.998 (USD 49,999.95; lost
+    //   100.20016), then buys P2's KZT 12,475,012.50 at 499 (USD 25,000.03; lost KZT 25,002.50
+    //   = 50.005). Its only user is P2: liquidity 150.20516. The desks hold nothing overnight:
+    //   no carry.
+    // P1: 104.15016 + 75.05 = 179.20016 = 35.840032 bps; its dollars are the TRY desk's.
+    assert_eq!(dec(p1, "liquidity_usd"), d("75.05"));
+    assert_eq!(p1["cost_bps"], "35.840032");
+    assert_eq!(dec(p1, "usd_bought"), d("24975.00"));
+    assert_eq!(dec(p1, "usd_sold"), d("50050.05"));
     let p2 = &p["2"];
     // After the regional RTGS's cut-off: the next opening.
     assert_eq!(p2["settled_at"], "2025-01-07T06:00:00Z");
     assert_eq!(p2["latency_h"], "18.1667");
     assert_eq!(dec(p2, "spread_usd"), d("49.98"));
     assert_eq!(dec(p2, "total_cost_usd"), d("53.98"));
-    assert_eq!(p2["cost_bps"], "21.590000");
+    // P2: 53.975 + 150.20516 = 204.18016 = 81.672064 bps of USD 25,000.
+    assert_eq!(dec(p2, "liquidity_usd"), d("150.21"));
+    assert_eq!(p2["cost_bps"], "81.672064");
+    assert_eq!(dec(p2, "usd_bought"), d("49999.95"));
+    assert_eq!(dec(p2, "usd_sold"), d("25000.03"));
 
     let bal = final_balances(&dir.path().join("unit.toml"));
     // KZ clients paid 25,050,075.08 + 2,000 and received 12,473,012.50.
@@ -593,12 +609,17 @@ fn basket_worked_example_and_rtgs_hours() {
     // TR clients received 2,000,000 and paid 1,000,000.
     assert_eq!(bal["clients:TR"], d("1000000.00"));
     assert_eq!(bal["fees:KZ:KZT"], d("4000.00"));
-    // The settlement agent's desk took the payers' money and paid the payees'.
+    // The settlement agent's desks took the payers' money and paid the payees', squaring every
+    // imbalance at the dealers: they end empty, and the dealers and the agent's dollars hold
+    // the other side.
+    assert_eq!(bal["rail0:unit-desk:KZT"], d("0"));
+    assert_eq!(bal["rail0:unit-desk:TRY"], d("0"));
+    assert_eq!(bal["dealer:KZT"], d("25050075.08") - d("12475012.50"));
+    assert_eq!(bal["dealer:TRY"], d("1000000") - d("2000000"));
     assert_eq!(
-        bal["rail0:unit-desk:KZT"],
-        d("25050075.08") - d("12475012.50")
+        bal["rail0:unit-usd:USD"],
+        d("-50050.05") + d("24975.00") + d("49999.95") - d("25000.03")
     );
-    assert_eq!(bal["rail0:unit-desk:TRY"], d("1000000") - d("2000000"));
 }
 
 /// The same two payments in a full union: no spread, conversion at the start's mids. P1: KZT
