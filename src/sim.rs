@@ -417,6 +417,7 @@ impl RunState<'_> {
                     reports: &mut self.reports,
                     rail: &self.s.rails[rail as usize].name,
                     fault: self.fault,
+                    payment: 0,
                 };
                 self.rails[rail as usize].timer(&mut ctx, token)?;
                 // A rail's own clock books between its accounts, never a client's: a client's
@@ -509,6 +510,8 @@ impl RunState<'_> {
             float_usd: 0.0,
             ledger_debited_usd: Decimal::ZERO,
             ledger_credited_usd: Decimal::ZERO,
+            rounding_allowance_usd: Decimal::ZERO,
+            spread_quote_usd: Decimal::ZERO,
             uses: Vec::new(),
             rng: rng::stream(
                 self.s.seed,
@@ -568,7 +571,7 @@ impl RunState<'_> {
             // The payment stays in its slot while the rail works on it: moving a payment
             // (a few hundred bytes) out and back on every step showed up in profiles.
             let p = self.slots[slot as usize].as_mut().ok_or_else(missing)?;
-            let rail = p.rail;
+            let (rail, payment) = (p.rail, p.id);
             let mut ctx = Ctx {
                 now,
                 world: self.world,
@@ -579,6 +582,7 @@ impl RunState<'_> {
                 reports: &mut self.reports,
                 rail: &self.s.rails[rail].name,
                 fault: self.fault,
+                payment,
             };
             let next = self.rails[rail].step(&mut ctx, slot, p)?;
             // What this step moved out of and into the clients' accounts, from the ledger.
@@ -644,9 +648,12 @@ impl RunState<'_> {
         self.in_flight -= 1;
         let w = self.world;
         let total_cost_usd = p.total_cost_usd(w);
-        let residual = (total_cost_usd - (p.fees_usd + p.spread_usd + p.drift_usd)).abs();
-        // Decimal division keeps 28 significant digits: anything near a cent is a bug.
-        if residual > Decimal::new(1, 6) {
+        // What the books show against the parts from the fee path, each conversion's quote and
+        // mids: only each conversion's rounding to minor units may separate them (Decimal keeps
+        // 28 significant digits beyond that). A posting outside the paths, or a conversion
+        // booked at another rate than its quote, breaks it.
+        let residual = (total_cost_usd - (p.fees_usd + p.spread_quote_usd + p.drift_usd)).abs();
+        if residual > p.rounding_allowance_usd + Decimal::new(1, 6) {
             return Err(Error::Invariant(format!(
                 "payment {} (seed {}, replication {}): the value the ledger shows debited \
                  minus credited differs from fees + spread + drift by {residual} USD",

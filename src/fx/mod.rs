@@ -34,6 +34,18 @@ pub struct Conversion {
     /// Units of `to` per unit of `from` at the mid.
     pub mid: Decimal,
     pub half_spread_bps: f64,
+    /// The client rate applied: units of `to` per unit of `from` (the mid less the quote's
+    /// half-spread, or a rail's own rate). The spread is measured from it, so a booking at any
+    /// other rate shows in the cost identity.
+    pub rate: Decimal,
+    /// The most that rounding to minor units may move `received` away from `given × rate`
+    /// (in `to`): the cost identity's allowance for this conversion.
+    pub rounding_to: Decimal,
+}
+
+/// Half of one minor unit of `ccy`: the most rounding to it moves an amount.
+pub fn half_unit(currencies: &Currencies, ccy: CurrencyId) -> Decimal {
+    Decimal::new(5, currencies.minor_units(ccy) + 1)
 }
 
 impl Fx {
@@ -124,6 +136,8 @@ impl Fx {
             received_at_mid: given * mid,
             mid,
             half_spread_bps,
+            rate,
+            rounding_to: half_unit(currencies, to),
         }
     }
 
@@ -163,6 +177,8 @@ impl Fx {
             received_at_mid: given * mid,
             mid,
             half_spread_bps,
+            rate,
+            rounding_to: half_unit(currencies, from) * rate,
         }
     }
 }

@@ -403,6 +403,16 @@ impl CommonCurrency {
             } else {
                 2.0 * self.p.spread_bps
             },
+            rate: if from == to {
+                Decimal::ONE
+            } else {
+                to_unit * from_unit
+            },
+            // The unit amount is rounded to its cent on the way (half a cent of the unit, worth
+            // `from_unit` of `to`), and either end to its minor unit.
+            rounding_to: Decimal::new(5, UNIT_MINOR_UNITS + 1) * from_unit
+                + crate::fx::half_unit(c, to)
+                + crate::fx::half_unit(c, from) * to_unit * from_unit,
         };
         (conv, unit)
     }

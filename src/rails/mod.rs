@@ -355,6 +355,8 @@ pub struct Ctx<'a> {
     /// A fault to inject into one payment (by id), for the tests that show the run-time
     /// checks catch it; None in every real run.
     pub fault: Option<(Fault, u64)>,
+    /// The payment being stepped (0 in a rail's timer), for the injected faults.
+    pub payment: u64,
 }
 
 /// Faults the tests inject to show that the run-time checks stop a run that books wrongly.
@@ -364,8 +366,10 @@ pub struct Ctx<'a> {
 pub enum Fault {
     /// The payer's bank takes a fee by a plain posting, not through `Payment::fee`.
     FeeOutsideFeePath,
-    /// The payee is credited one unit more by a posting the payment's counters never see.
+    /// The payee is credited 1 % more by a posting the payment's counters never see.
     PostingBypassesCounters,
+    /// A dealer delivers 0.1 % less than the rate it quoted.
+    WrongRate,
 }
 
 impl Ctx<'_> {
@@ -391,7 +395,13 @@ impl Ctx<'_> {
         given: Decimal,
         ticket_usd: f64,
     ) -> Conversion {
-        let c = self.quote_from(from, to, given, ticket_usd);
+        let mut c = self.quote_from(from, to, given, ticket_usd);
+        if self.fault == Some((Fault::WrongRate, self.payment)) && self.payment != 0 {
+            c.received = self
+                .world
+                .currencies
+                .round(to, c.received * Decimal::new(999, 3));
+        }
         self.traded(&c, ticket_usd);
         c
     }

@@ -468,8 +468,9 @@ enum Outcome {
         /// Importer → exporter mid cross at the cycle, and the principal at that mid.
         mid: Decimal,
         at_mid: Decimal,
-        /// The item's own spread fraction f_k, in bps (for the conversion record).
+        /// The item's own spread fraction f_k, in bps (for the conversion record), and exactly.
         spread_bps: f64,
+        fraction: Decimal,
         /// The item's share (by value) of the settlement asset the house bought and sold.
         usd_bought: Decimal,
         usd_sold: Decimal,
@@ -911,6 +912,7 @@ impl Netting {
                     mid: chi[k],
                     at_mid: at_mid[k],
                     spread_bps: crate::money::to_f64(f[k] * Decimal::from(10_000)),
+                    fraction: f[k],
                     usd_bought: bought * share,
                     usd_sold: sold * share,
                 },
@@ -1178,6 +1180,7 @@ impl RailKind for Netting {
                         mid,
                         at_mid,
                         spread_bps,
+                        fraction,
                         usd_bought,
                         usd_sold,
                     } => {
@@ -1192,13 +1195,17 @@ impl RailKind for Netting {
                                 received_at_mid: at_mid,
                                 mid,
                                 half_spread_bps: spread_bps,
+                                rate: mid * (Decimal::ONE - fraction),
+                                rounding_to: crate::fx::half_unit(&w.currencies, ce),
                             },
                         );
                         // Same currency: nothing to convert (`account_conversion` books
                         // nothing), but the item still bears its members' share of the
                         // cycle's spread (its credit is below its amount).
                         if ci == ce {
-                            p.spread_usd += p.usd0(w, ce, at_mid - credit);
+                            let share = p.usd0(w, ce, at_mid - credit);
+                            p.spread_usd += share;
+                            p.spread_quote_usd += share;
                         }
                         p.usd_bought += usd_bought;
                         p.usd_sold += usd_sold;

@@ -71,6 +71,12 @@ pub struct Payment {
     /// cost identity checks the rails' counters against the books.
     pub ledger_debited_usd: Decimal,
     pub ledger_credited_usd: Decimal,
+    /// How far rounding to minor units may move its conversions from their quotes, USD at t0:
+    /// the cost identity's allowance.
+    pub rounding_allowance_usd: Decimal,
+    /// The spread measured from each conversion's quote (the rate applied) against the mid,
+    /// without rounding: what the run-time identity checks the books against.
+    pub spread_quote_usd: Decimal,
     /// Prefunded balances it drew from: (rail, balance in the rail's pool, USD at t0), charged
     /// each balance's carry per dollar once the run has ended.
     pub uses: Vec<(u16, u16, f64)>,
@@ -108,8 +114,13 @@ impl Payment {
         let importer = &ctx.world.members[self.importer];
         ctx.post(importer.clients, to, amount)?;
         if ctx.fault == Some((Fault::FeeOutsideFeePath, self.id)) {
-            // A fee the bank takes without going through `fee`: the counters never see it.
-            ctx.post(importer.clients, importer.fees_home, Decimal::ONE)?;
+            // A fee (1 % of the debit) the bank takes without going through `fee`: the
+            // counters never see it.
+            let fee = ctx
+                .world
+                .currencies
+                .round(importer.currency, amount / Decimal::ONE_HUNDRED);
+            ctx.post(importer.clients, importer.fees_home, fee)?;
         }
         self.debited += amount;
         if self.debited_at.is_none() {
@@ -197,11 +208,21 @@ impl Payment {
             return;
         }
         self.hold(world, c.to, c.at);
+        // Drift from the conversion's mid against the t0 mid; spread from its quote (the rate
+        // applied) against the mid of its moment. Neither is a remainder: what the client
+        // actually received differs from `given × rate` only by rounding to minor units, which
+        // the cost identity allows and nothing more.
         let given_usd0 = self.usd0(world, c.from, c.given);
         let at_mid_usd0 = self.usd0(world, c.to, c.received_at_mid);
+        let at_rate_usd0 = self.usd0(world, c.to, c.given * c.rate);
         let received_usd0 = self.usd0(world, c.to, c.received);
         self.drift_usd += given_usd0 - at_mid_usd0;
+        // The reported spread is everything the conversion lost against the mid, its rounding
+        // to minor units included, so the printed columns add up; the run-time identity uses
+        // the quote's part alone.
         self.spread_usd += at_mid_usd0 - received_usd0;
+        self.spread_quote_usd += at_mid_usd0 - at_rate_usd0;
+        self.rounding_allowance_usd += self.usd0(world, c.to, c.rounding_to);
         if c.to == CurrencyId::USD {
             self.usd_bought += c.received;
         }
@@ -268,8 +289,12 @@ impl Payment {
         let (m, now) = (&ctx.world.members[member], ctx.now);
         ctx.post(m.bank_home, m.clients, credit)?;
         if ctx.fault == Some((Fault::PostingBypassesCounters, self.id)) {
-            // A unit more credited than the payment's counters know of.
-            ctx.post(m.bank_home, m.clients, Decimal::ONE)?;
+            // 1 % more credited than the payment's counters know of.
+            let extra = ctx
+                .world
+                .currencies
+                .round(m.currency, credit / Decimal::ONE_HUNDRED);
+            ctx.post(m.bank_home, m.clients, extra)?;
         }
         self.stop_clock(ctx.world, now);
         self.credited = credit;

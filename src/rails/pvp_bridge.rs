@@ -333,8 +333,12 @@ pub fn platform_conversion(
         crate::fx::quote::capped_half_bps(half_spread_bps)
     };
     let rate = mid * (Decimal::ONE - bps_to_fraction(half_spread_bps));
-    let (given, received) = if invoice_ccy == from {
-        (invoice_amount, c.round(to, invoice_amount * rate))
+    let (given, received, rounding_to) = if invoice_ccy == from {
+        (
+            invoice_amount,
+            c.round(to, invoice_amount * rate),
+            crate::fx::half_unit(c, to),
+        )
     } else {
         let received = if invoice_ccy == to {
             invoice_amount
@@ -344,7 +348,11 @@ pub fn platform_conversion(
                 invoice_amount * world.fx.cross_mid(invoice_ccy, to, now),
             )
         };
-        (c.round(from, received / rate), received)
+        (
+            c.round(from, received / rate),
+            received,
+            crate::fx::half_unit(c, from) * rate,
+        )
     };
     Conversion {
         from,
@@ -355,6 +363,8 @@ pub fn platform_conversion(
         received_at_mid: given * mid,
         mid,
         half_spread_bps,
+        rate,
+        rounding_to,
     }
 }
 

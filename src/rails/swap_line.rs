@@ -519,6 +519,14 @@ impl RailKind for SwapLine {
                             received_at_mid: given * mid,
                             mid,
                             half_spread_bps: self.p.margin_bps,
+                            // The line's rate less the bank's margin (not the market's).
+                            rate: num * client / den,
+                            rounding_to: match target {
+                                None => crate::fx::half_unit(&w.currencies, ce),
+                                Some(_) => {
+                                    crate::fx::half_unit(&w.currencies, ci) * num * client / den
+                                }
+                            },
                         },
                     );
                     received
