@@ -185,6 +185,11 @@ pub trait Sink {
     fn day(&mut self, _t: Time) -> Result<()> {
         Ok(())
     }
+    /// Whether the user asked to stop (an error if so): checked at the end of every simulated
+    /// day of a first pass, which reports no progress.
+    fn interrupted(&mut self) -> Result<()> {
+        Ok(())
+    }
     /// A prefunded balance of rail `rail`, sampled at the end of each day.
     fn liquidity(&mut self, _t: Time, _rail: usize, _b: &Balance) -> Result<()> {
         Ok(())

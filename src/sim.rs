@@ -200,7 +200,8 @@ pub fn run_with_fault(
     let (world, mut ledger) = build_world(s, replication)?;
     let (rails, _) = rails_and_routing(s, &world, &mut ledger, None)?;
     let first = if rails.iter().any(Rail::needs_second_pass) {
-        Some(run_pass(s, replication, &mut Discard, fault, None)?.1)
+        let mut first_sink = Discard { outer: &mut *sink };
+        Some(run_pass(s, replication, &mut first_sink, fault, None)?.1)
     } else {
         None
     };
@@ -214,15 +215,21 @@ struct FirstPass {
     deferred: Vec<crate::rails::Deferred>,
 }
 
-/// A sink that keeps nothing: the first of two passes.
-struct Discard;
+/// The first of two passes keeps nothing, but still stops at the end of a day when the user
+/// asks the run's own sink to stop (Ctrl-C).
+struct Discard<'a> {
+    outer: &'a mut dyn Sink,
+}
 
-impl Sink for Discard {
+impl Sink for Discard<'_> {
     fn payment(&mut self, _: &PaymentRecord) -> Result<()> {
         Ok(())
     }
     fn fx(&mut self, _: Time, _: crate::money::CurrencyId, _: Decimal) -> Result<()> {
         Ok(())
+    }
+    fn day(&mut self, _: Time) -> Result<()> {
+        self.outer.interrupted()
     }
 }
 

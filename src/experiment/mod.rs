@@ -157,6 +157,9 @@ impl crate::record::Sink for Progressed<'_, '_> {
         if let Some(progress) = self.progress {
             progress(t);
         }
+        self.interrupted()
+    }
+    fn interrupted(&mut self) -> Result<()> {
         match self.cancelled {
             Some(cancelled) => cancelled(),
             None => Ok(()),

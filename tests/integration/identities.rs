@@ -270,3 +270,46 @@ fn the_run_time_identity_stops_postings_and_rates_the_counters_never_saw() {
         }
     }
 }
+
+#[test]
+fn an_interrupt_stops_the_first_of_two_passes_too() {
+    // A design with prefunded balances runs each replication twice; Ctrl-C must not wait for the
+    // first pass (which writes nothing) to finish. A sink that asks to stop at once stops the
+    // run at the end of the first simulated day, before any payment is written.
+    struct StopAtOnce {
+        payments: usize,
+        asked: usize,
+    }
+    impl kervan::record::Sink for StopAtOnce {
+        fn payment(&mut self, _: &kervan::record::PaymentRecord) -> kervan::Result<()> {
+            self.payments += 1;
+            Ok(())
+        }
+        fn fx(&mut self, _: i64, _: kervan::money::CurrencyId, _: Decimal) -> kervan::Result<()> {
+            Ok(())
+        }
+        fn interrupted(&mut self) -> kervan::Result<()> {
+            self.asked += 1;
+            Err(kervan::Error::Interrupted {
+                message: "interrupted".into(),
+                code: 130,
+            })
+        }
+    }
+    let s = kervan::scenario::load_with(
+        "ots-local-bilateral",
+        &kervan::scenario::Overrides {
+            days: Some(10),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let mut sink = StopAtOnce {
+        payments: 0,
+        asked: 0,
+    };
+    let err = kervan::sim::run(&s, 0, &mut sink).expect_err("the run stops");
+    assert!(matches!(err, kervan::Error::Interrupted { .. }), "{err}");
+    assert_eq!(sink.asked, 1);
+    assert_eq!(sink.payments, 0);
+}
