@@ -197,15 +197,26 @@ pub fn run_with_fault(
     // twice: once, writing nothing, to learn each balance's rate, and once more (the same
     // draws, the same bookings) to write every payment with its charge. Memory stays
     // proportional to the payments in flight.
-    let (world, mut ledger) = build_world(s, replication)?;
-    let (rails, _) = rails_and_routing(s, &world, &mut ledger, None)?;
+    // The world (calendars, the rate path) is the same in both passes: it is built once, and
+    // each pass starts from a copy of its opening ledger.
+    let (world, ledger) = build_world(s, replication)?;
+    let (rails, _) = rails_and_routing(s, &world, &mut ledger.clone(), None)?;
     let first = if rails.iter().any(Rail::needs_second_pass) {
         let mut first_sink = Discard { outer: &mut *sink };
-        Some(run_pass(s, replication, &mut first_sink, fault, None)?.1)
+        let pass = run_pass(
+            s,
+            replication,
+            &world,
+            ledger.clone(),
+            &mut first_sink,
+            fault,
+            None,
+        )?;
+        Some(pass.1)
     } else {
         None
     };
-    Ok(run_pass(s, replication, sink, fault, first.as_ref())?.0)
+    Ok(run_pass(s, replication, &world, ledger, sink, fault, first.as_ref())?.0)
 }
 
 /// What the first pass learns for the second: each rail's balances' carry per dollar used
@@ -235,25 +246,27 @@ impl Sink for Discard<'_> {
 
 /// One pass over replication `replication`: the event loop, with every payment's liquidity
 /// charged at `rates` (zero without), returning the run's report and the carry rates it saw.
+#[allow(clippy::too_many_arguments)]
 fn run_pass(
     s: &Scenario,
     replication: u32,
+    world: &World,
+    mut ledger: Ledger,
     sink: &mut dyn Sink,
     fault: Option<(crate::rails::Fault, u64)>,
     first: Option<&FirstPass>,
 ) -> Result<(RunReport, FirstPass)> {
-    let (world, mut ledger) = build_world(s, replication)?;
     let rates = first.map(|f| &f.rates);
     let (mut rails, routing) =
-        rails_and_routing(s, &world, &mut ledger, first.map(|f| &f.deferred))?;
+        rails_and_routing(s, world, &mut ledger, first.map(|f| &f.deferred))?;
 
     let end: Time = (s.days + s.drain_days) as Time * DAY_S;
-    sample_rates(s, &world, end, sink)?;
+    sample_rates(s, world, end, sink)?;
 
     let trade_streams = (0..s.trade.corridors.len())
         .map(|c| rng::stream(s.seed, replication, Purpose::Trade, c as u64, 0))
         .collect();
-    let mut trade = Generator::new(s.trade.clone(), &world, s.days, trade_streams);
+    let mut trade = Generator::new(s.trade.clone(), world, s.days, trade_streams);
     let mut sched: Scheduler<Event> = Scheduler::new(end, s.max_events);
     for c in 0..trade.corridors() {
         if let Some(t) = trade.next_arrival(c) {
@@ -269,7 +282,7 @@ fn run_pass(
         s,
         fault,
         rates,
-        world: &world,
+        world,
         ledger: &mut ledger,
         rails: &mut rails,
         routing: &routing,
@@ -315,7 +328,7 @@ fn run_pass(
             p.status = Status::Unsettled;
             // The principal of a payment still in transit at the horizon has been in transit
             // until then.
-            p.stop_clock(&world, stop_at);
+            p.stop_clock(world, stop_at);
             state.finish(&p, stop_at)?;
         }
     }
@@ -500,9 +513,6 @@ impl RunState<'_> {
             flag: false,
             amount: Decimal::ZERO,
             ccy: self.world.members[corridor.importer].currency,
-            debited: Decimal::ZERO,
-            credited: Decimal::ZERO,
-            credited_ccy: self.world.members[corridor.exporter].currency,
             fees_usd: Decimal::ZERO,
             spread_usd: Decimal::ZERO,
             drift_usd: Decimal::ZERO,

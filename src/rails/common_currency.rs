@@ -436,21 +436,7 @@ impl CommonCurrency {
         if have - need >= target / Decimal::TWO {
             return Ok(());
         }
-        let w = ctx.world;
-        let amount = target + need - have;
-        let ticket_usd = crate::money::to_f64(w.fx.to_usd(c, amount, ctx.now));
-        let conv = ctx.convert_to(CurrencyId::USD, c, amount, ticket_usd);
-        ctx.post(self.treasury, w.dealer[CurrencyId::USD.index()], conv.given)?;
-        ctx.post(w.dealer[c.index()], self.desk[c.index()], conv.received)?;
-        let lost =
-            w.fx.to_usd(c, conv.received_at_mid - conv.received, ctx.now);
-        self.pool.funded(
-            k,
-            crate::money::to_f64(lost),
-            0.0,
-            crate::money::to_f64(conv.given),
-        );
-        Ok(())
+        self.pool.buy(ctx, k, self.treasury, target + need - have)
     }
 
     /// After a basket desk took in `c`: above twice its target, the excess is sold for dollars.
@@ -462,24 +448,7 @@ impl CommonCurrency {
         if have <= target * Decimal::TWO {
             return Ok(());
         }
-        let w = ctx.world;
-        let amount = have - target;
-        let ticket_usd = crate::money::to_f64(w.fx.to_usd(c, amount, ctx.now));
-        let conv = ctx.convert_from(c, CurrencyId::USD, amount, ticket_usd);
-        ctx.post(self.desk[c.index()], w.dealer[c.index()], conv.given)?;
-        ctx.post(
-            w.dealer[CurrencyId::USD.index()],
-            self.treasury,
-            conv.received,
-        )?;
-        let lost = conv.received_at_mid - conv.received;
-        self.pool.funded(
-            k,
-            crate::money::to_f64(lost),
-            crate::money::to_f64(conv.received),
-            0.0,
-        );
-        Ok(())
+        self.pool.sell(ctx, k, self.treasury, have - target)
     }
 }
 

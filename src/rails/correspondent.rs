@@ -341,13 +341,8 @@ impl Correspondent {
                 p.charge_importer(ctx, importer.fees_home, fee)?;
             }
             Bearer::Ben => {
-                let fee = self
-                    .p
-                    .originator_fee
-                    .in_currency(&w.fx, &w.currencies, s, p.value_usd, ctx.now)
-                    .min(p.amount);
-                p.fee(ctx, settle, self.fees_settle[p.importer], fee)?;
-                p.amount -= fee;
+                let to = self.fees_settle[p.importer];
+                self.deduct(ctx, p, &self.p.originator_fee, settle, to)?;
             }
         }
         if p.hops > 1 {
@@ -363,16 +358,14 @@ impl Correspondent {
 
     /// One intermediary passes the payment on, taking its fee unless the payer pays all (OUR).
     fn hop(&mut self, ctx: &mut Ctx, p: &mut Payment) -> Result<Next> {
-        let w = ctx.world;
-        let s = self.p.settlement_ccy;
         if p.bearer != Bearer::Our {
-            let fee = self
-                .p
-                .intermediary_fee
-                .in_currency(&w.fx, &w.currencies, s, p.value_usd, ctx.now)
-                .min(p.amount);
-            p.fee(ctx, self.chain, self.chain_fees, fee)?;
-            p.amount -= fee;
+            self.deduct(
+                ctx,
+                p,
+                &self.p.intermediary_fee,
+                self.chain,
+                self.chain_fees,
+            )?;
         }
         p.hop += 1;
         if p.hop + 1 < p.hops {
@@ -389,7 +382,6 @@ impl Correspondent {
     fn beneficiary(&mut self, ctx: &mut Ctx, p: &mut Payment) -> Result<Next> {
         let w = ctx.world;
         let importer = &w.members[p.importer];
-        let s = self.p.settlement_ccy;
         let settle = self.bank_settle[p.exporter];
         if p.flag {
             // Rejected: the principal goes back down the chain to the payer's bank.
@@ -403,13 +395,8 @@ impl Correspondent {
             ));
         }
         if p.bearer != Bearer::Our {
-            let fee = self
-                .p
-                .beneficiary_fee
-                .in_currency(&w.fx, &w.currencies, s, p.value_usd, ctx.now)
-                .min(p.amount);
-            p.fee(ctx, settle, self.fees_settle[p.exporter], fee)?;
-            p.amount -= fee;
+            let to = self.fees_settle[p.exporter];
+            self.deduct(ctx, p, &self.p.beneficiary_fee, settle, to)?;
         }
         self.credit(ctx, p, p.exporter, Status::Settled)
     }
@@ -435,6 +422,31 @@ impl Correspondent {
         p.convert(ctx, &conv, settle, m.bank_home)?;
         p.credit_client(ctx, member, conv.received, status)?;
         Ok(Next::Done)
+    }
+
+    /// A bank on the way takes its fee (in the settlement currency, at most what is left) out
+    /// of the principal: booked from `from` to its fee account `to`.
+    fn deduct(
+        &self,
+        ctx: &mut Ctx,
+        p: &mut Payment,
+        schedule: &FeeSchedule,
+        from: AccountId,
+        to: AccountId,
+    ) -> Result<()> {
+        let w = ctx.world;
+        let fee = schedule
+            .in_currency(
+                &w.fx,
+                &w.currencies,
+                self.p.settlement_ccy,
+                p.value_usd,
+                ctx.now,
+            )
+            .min(p.amount);
+        p.fee(ctx, from, to, fee)?;
+        p.amount -= fee;
+        Ok(())
     }
 
     fn work(&self, p: &mut Payment) -> Time {

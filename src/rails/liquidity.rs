@@ -10,8 +10,10 @@
 
 use rust_decimal::Decimal;
 
-use super::{LiquidityStats, Payment};
+use super::{Ctx, LiquidityStats, Payment};
+use crate::Result;
 use crate::engine::{Time, YEAR_S};
+use crate::fx::Conversion;
 use crate::ledger::{AccountId, Ledger};
 use crate::money::CurrencyId;
 use crate::world::World;
@@ -44,6 +46,12 @@ pub struct PerDollar {
 }
 
 pub use crate::record::Balance;
+
+/// What a funding trade lost to the quote against the mid, USD at the mid of its moment.
+fn spread_lost_usd(c: &Conversion, ctx: &Ctx) -> f64 {
+    let lost = c.received_at_mid - c.received;
+    crate::money::to_f64(ctx.world.fx.to_usd(c.to, lost, c.at))
+}
 
 /// The prefunded balances of one rail.
 #[derive(Debug, Clone, Default)]
@@ -105,6 +113,45 @@ impl Pool {
         a.funding_usd_bought += usd_bought;
         a.funding_usd_sold += usd_sold;
         self.carry_total_usd += spread_usd;
+    }
+
+    /// Tops balance `k` up by `amount` of its currency, bought with dollars from `treasury` at
+    /// the dealers' market quote (the trade counts towards market depth); the spread and the
+    /// dollars count against the balance ([`Pool::funded`]).
+    pub fn buy(
+        &mut self,
+        ctx: &mut Ctx,
+        k: usize,
+        treasury: AccountId,
+        amount: Decimal,
+    ) -> Result<()> {
+        let (w, account, ccy) = (ctx.world, self.accounts[k].account, self.accounts[k].ccy);
+        let ticket_usd = crate::money::to_f64(w.fx.to_usd(ccy, amount, ctx.now));
+        let conv = ctx.convert_to(CurrencyId::USD, ccy, amount, ticket_usd);
+        ctx.post(treasury, w.dealer[CurrencyId::USD.index()], conv.given)?;
+        ctx.post(w.dealer[ccy.index()], account, conv.received)?;
+        let sold = crate::money::to_f64(conv.given);
+        self.funded(k, spread_lost_usd(&conv, ctx), 0.0, sold);
+        Ok(())
+    }
+
+    /// Sweeps `amount` of balance `k`'s currency back to dollars in `treasury` at the dealers'
+    /// market quote; the spread and the dollars count against the balance.
+    pub fn sell(
+        &mut self,
+        ctx: &mut Ctx,
+        k: usize,
+        treasury: AccountId,
+        amount: Decimal,
+    ) -> Result<()> {
+        let (w, account, ccy) = (ctx.world, self.accounts[k].account, self.accounts[k].ccy);
+        let ticket_usd = crate::money::to_f64(w.fx.to_usd(ccy, amount, ctx.now));
+        let conv = ctx.convert_from(ccy, CurrencyId::USD, amount, ticket_usd);
+        ctx.post(account, w.dealer[ccy.index()], conv.given)?;
+        ctx.post(w.dealer[CurrencyId::USD.index()], treasury, conv.received)?;
+        let bought = crate::money::to_f64(conv.received);
+        self.funded(k, spread_lost_usd(&conv, ctx), bought, 0.0);
+        Ok(())
     }
 
     /// Payment `p` draws `amount` (of the balance's currency) from balance `k`: recorded on the

@@ -1199,14 +1199,6 @@ impl RailKind for Netting {
                                 rounding_to: crate::fx::half_unit(&w.currencies, ce),
                             },
                         );
-                        // Same currency: nothing to convert (`account_conversion` books
-                        // nothing), but the item still bears its members' share of the
-                        // cycle's spread (its credit is below its amount).
-                        if ci == ce {
-                            let share = p.usd0(w, ce, at_mid - credit);
-                            p.spread_usd += share;
-                            p.spread_quote_usd += share;
-                        }
                         p.usd_bought += usd_bought;
                         p.usd_sold += usd_sold;
                         let house = self.house(p.exporter)?;

@@ -44,11 +44,6 @@ pub struct Payment {
     /// Principal in flight: amount, currency and the account that holds it.
     pub amount: Decimal,
     pub ccy: CurrencyId,
-    /// Total debited from the importer (importer's currency).
-    pub debited: Decimal,
-    /// Total credited at the end: to the exporter, or back to the importer if returned.
-    pub credited: Decimal,
-    pub credited_ccy: CurrencyId,
     pub fees_usd: Decimal,
     pub spread_usd: Decimal,
     pub drift_usd: Decimal,
@@ -122,7 +117,6 @@ impl Payment {
                 .round(importer.currency, amount / Decimal::ONE_HUNDRED);
             ctx.post(importer.clients, importer.fees_home, fee)?;
         }
-        self.debited += amount;
         if self.debited_at.is_none() {
             self.debited_at = Some(ctx.now);
             self.hold_ccy = importer.currency;
@@ -177,7 +171,6 @@ impl Payment {
     pub fn charge_importer(&mut self, ctx: &mut Ctx, to: AccountId, amount: Decimal) -> Result<()> {
         let from = ctx.world.members[self.importer].clients;
         self.fee(ctx, from, to, amount)?;
-        self.debited += amount;
         Ok(())
     }
 
@@ -204,10 +197,13 @@ impl Payment {
 
     /// The cost side of a conversion, without bookings (for conversions the rail books itself).
     pub fn account_conversion(&mut self, world: &World, c: &Conversion) {
-        if c.from == c.to {
-            return;
+        // A same-currency "conversion" moves nothing between currencies (no hold changes, no
+        // dollars change hands) but may still cost a spread: a netting item whose two members
+        // share a currency bears their share of the cycle's conversions.
+        let converts = c.from != c.to;
+        if converts {
+            self.hold(world, c.to, c.at);
         }
-        self.hold(world, c.to, c.at);
         // Drift from the conversion's mid against the t0 mid; spread from its quote (the rate
         // applied) against the mid of its moment. Neither is a remainder: what the client
         // actually received differs from `given × rate` only by rounding to minor units, which
@@ -223,10 +219,10 @@ impl Payment {
         self.spread_usd += at_mid_usd0 - received_usd0;
         self.spread_quote_usd += at_mid_usd0 - at_rate_usd0;
         self.rounding_allowance_usd += self.usd0(world, c.to, c.rounding_to);
-        if c.to == CurrencyId::USD {
+        if converts && c.to == CurrencyId::USD {
             self.usd_bought += c.received;
         }
-        if c.from == CurrencyId::USD {
+        if converts && c.from == CurrencyId::USD {
             self.usd_sold += c.given;
         }
     }
@@ -297,8 +293,6 @@ impl Payment {
             ctx.post(m.bank_home, m.clients, extra)?;
         }
         self.stop_clock(ctx.world, now);
-        self.credited = credit;
-        self.credited_ccy = m.currency;
         self.amount = Decimal::ZERO;
         self.status = status;
         self.settled_at = now;

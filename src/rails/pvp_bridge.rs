@@ -562,13 +562,6 @@ impl PvpBridge {
 
 const STAGE_SETTLE: u8 = 1;
 
-/// What a funding conversion lost to the quote against the mid, USD at the mid of its moment:
-/// the liquidity provider's cost of keeping its balance, added to that balance's carry.
-fn funding_spread_usd(w: &World, c: &Conversion) -> f64 {
-    let lost = c.received_at_mid - c.received;
-    crate::money::to_f64(w.fx.to_usd(c.to, lost, c.at))
-}
-
 impl RailKind for PvpBridge {
     fn step(&mut self, ctx: &mut Ctx, slot: u32, p: &mut Payment) -> Result<Next> {
         let w = ctx.world;
@@ -666,35 +659,20 @@ impl RailKind for PvpBridge {
         let waiting: Decimal = b.waiting.iter().map(|(_, need)| *need).sum();
         let want = b.target + waiting;
         let have = ctx.ledger.balance(b.account);
-        let (account, rtgs) = (b.account, b.rtgs_account);
+        let (account, rtgs, pool) = (b.account, b.rtgs_account, b.pool);
         let ccy = ctx.ledger.currency(account);
+        // The provider funds its balances through dollars at the market; a member bank's
+        // balance moves from and to its own RTGS account in the same currency.
         let convert = b.funded_in_usd && ccy != CurrencyId::USD;
-        let (pool, w) = (b.pool, ctx.world);
         if want > have {
             if convert {
-                // The provider buys what it needs with dollars at the market quote.
-                let amount = want - have;
-                let ticket_usd = crate::money::to_f64(w.fx.to_usd(ccy, amount, ctx.now));
-                let conv = ctx.convert_to(CurrencyId::USD, ccy, amount, ticket_usd);
-                ctx.post(rtgs, w.dealer[CurrencyId::USD.index()], conv.given)?;
-                ctx.post(w.dealer[ccy.index()], account, conv.received)?;
-                let sold = crate::money::to_f64(conv.given);
-                self.pool
-                    .funded(pool, funding_spread_usd(w, &conv), 0.0, sold);
+                self.pool.buy(ctx, pool, rtgs, want - have)?;
             } else {
                 ctx.post(rtgs, account, want - have)?;
             }
         } else if have > want && self.sweep_above.is_some() {
             if convert {
-                // The excess is sold back for dollars at the market quote.
-                let amount = have - want;
-                let ticket_usd = crate::money::to_f64(w.fx.to_usd(ccy, amount, ctx.now));
-                let conv = ctx.convert_from(ccy, CurrencyId::USD, amount, ticket_usd);
-                ctx.post(account, w.dealer[ccy.index()], conv.given)?;
-                ctx.post(w.dealer[CurrencyId::USD.index()], rtgs, conv.received)?;
-                let bought = crate::money::to_f64(conv.received);
-                self.pool
-                    .funded(pool, funding_spread_usd(w, &conv), bought, 0.0);
+                self.pool.sell(ctx, pool, rtgs, have - want)?;
             } else {
                 ctx.post(account, rtgs, have - want)?;
             }

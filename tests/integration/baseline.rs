@@ -8,62 +8,44 @@ use rust_decimal::Decimal;
 use super::common::{dec, kervan, read_csv, scratch, stderr};
 
 /// The bundled baseline's dollar chain, with exactly two intermediaries and no returns or holds,
-/// paying five explicit invoices in USD from a Turkish importer to a Kazakh exporter.
-const CHAIN: &str = r#"
-extends = "bundled:ots-baseline"
+/// paying five explicit invoices in USD from a Turkish importer to a Kazakh exporter: $100k
+/// under each bearer, $5k under SHA and OUR.
+fn chain() -> String {
+    let mut text = String::from(
+        r#"extends = "bundled:ots-baseline"
 
 [scenario]
 name = "chain"
 days = 3
-
-[trade]
-scale = 0.0
-[[trade.payment]]
-at = 2025-01-02T06:00:00Z
-exporter = "KZ"
-importer = "TR"
-amount = "100000"
-currency = "USD"
-charge_bearer = "SHA"
-[[trade.payment]]
-at = 2025-01-02T06:00:00Z
-exporter = "KZ"
-importer = "TR"
-amount = "100000"
-currency = "USD"
-charge_bearer = "OUR"
-[[trade.payment]]
-at = 2025-01-02T06:00:00Z
-exporter = "KZ"
-importer = "TR"
-amount = "100000"
-currency = "USD"
-charge_bearer = "BEN"
-[[trade.payment]]
-at = 2025-01-02T06:00:00Z
-exporter = "KZ"
-importer = "TR"
-amount = "5000"
-currency = "USD"
-charge_bearer = "SHA"
-[[trade.payment]]
-at = 2025-01-02T06:00:00Z
-exporter = "KZ"
-importer = "TR"
-amount = "5000"
-currency = "USD"
-charge_bearer = "OUR"
 
 [[rail]]
 name = "swift-usd"
 intermediaries = { values = [2], weights = [1] }
 hold_probability = 0.0
 return_probability = 0.0
-"#;
+
+[trade]
+scale = 0.0
+"#,
+    );
+    for (amount, bearer) in [
+        ("100000", "SHA"),
+        ("100000", "OUR"),
+        ("100000", "BEN"),
+        ("5000", "SHA"),
+        ("5000", "OUR"),
+    ] {
+        text.push_str(&format!(
+            "[[trade.payment]]\nat = 2025-01-02T06:00:00Z\nexporter = \"KZ\"\nimporter = \"TR\"\n\
+             amount = \"{amount}\"\ncurrency = \"USD\"\ncharge_bearer = \"{bearer}\"\n"
+        ));
+    }
+    text
+}
 
 #[test]
 fn fees_per_bearer_sit_in_the_published_range_and_our_costs_at_least_sha() {
-    let dir = scratch(&[("chain.toml", CHAIN)]);
+    let dir = scratch(&[("chain.toml", &chain())]);
     let out = kervan(
         dir.path(),
         &["run", "chain.toml", "--out", "out", "--quiet"],
