@@ -86,7 +86,13 @@ pub fn build_world(s: &Scenario, replication: u32) -> Result<(World, Ledger)> {
     }
     let tick_s = s.fx.tick_s;
     let n_ticks = (span_days as Time * DAY_S / tick_s) as usize + 1;
-    let mut rng = rng::stream(s.seed, replication, Purpose::Fx, 0, 0);
+    // One stream per currency, keyed by its code.
+    let mut fx_streams: Vec<rng::Stream> = (1..=s.fx.processes.len())
+        .map(|i| {
+            let code = s.currencies.code(CurrencyId(i as u16));
+            rng::stream(s.seed, replication, Purpose::Fx, rng::key(code), 0)
+        })
+        .collect();
     let path = FxPath::simulate(
         &s.fx.processes,
         &s.fx.correlation,
@@ -94,7 +100,7 @@ pub fn build_world(s: &Scenario, replication: u32) -> Result<(World, Ledger)> {
         tick_s,
         n_ticks,
         &s.fx.spreads.vol,
-        &mut rng,
+        &mut fx_streams,
     )
     .map_err(|e| Error::Invariant(format!("fx: {e}")))?;
     let world = World {
@@ -244,6 +250,32 @@ impl Sink for Discard<'_> {
     }
 }
 
+/// The invoice generator: one stream per corridor, keyed by its code, and arrival rates spread
+/// over each importer's reference year.
+fn trade_generator(s: &Scenario, world: &World, replication: u32) -> Result<Generator> {
+    let trade_streams = s
+        .trade
+        .corridors
+        .iter()
+        .map(|c| rng::stream(s.seed, replication, Purpose::Trade, rng::key(&c.code), 0))
+        .collect();
+    // Each importer's calendar over a reference year, whatever the run's length: the arrival
+    // rates are spread over it, so they do not depend on the horizon.
+    let reference = s
+        .members
+        .iter()
+        .map(|m| Calendar::new(&m.calendar, s.epoch, crate::trade::REFERENCE_DAYS))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| Error::Invariant(format!("reference calendar: {e}")))?;
+    Ok(Generator::new(
+        s.trade.clone(),
+        world,
+        s.days,
+        trade_streams,
+        &reference,
+    ))
+}
+
 /// One pass over replication `replication`: the event loop, with every payment's liquidity
 /// charged at `rates` (zero without), returning the run's report and the carry rates it saw.
 #[allow(clippy::too_many_arguments)]
@@ -263,10 +295,7 @@ fn run_pass(
     let end: Time = (s.days + s.drain_days) as Time * DAY_S;
     sample_rates(s, world, end, sink)?;
 
-    let trade_streams = (0..s.trade.corridors.len())
-        .map(|c| rng::stream(s.seed, replication, Purpose::Trade, c as u64, 0))
-        .collect();
-    let mut trade = Generator::new(s.trade.clone(), world, s.days, trade_streams);
+    let mut trade = trade_generator(s, world, replication)?;
     let mut sched: Scheduler<Event> = Scheduler::new(end, s.max_events);
     for c in 0..trade.corridors() {
         if let Some(t) = trade.next_arrival(c) {
@@ -286,6 +315,7 @@ fn run_pass(
         ledger: &mut ledger,
         rails: &mut rails,
         routing: &routing,
+        rail_keys: s.rails.iter().map(|r| rng::key(&r.name)).collect(),
         replication,
         slots: Vec::new(),
         free: Vec::new(),
@@ -373,6 +403,8 @@ struct RunState<'a> {
     ledger: &'a mut Ledger,
     rails: &'a mut Vec<Rail>,
     routing: &'a Routing,
+    /// Each rail's stream key: its name's.
+    rail_keys: Vec<u64>,
     replication: u32,
     slots: Vec<Option<Payment>>,
     free: Vec<u32>,
@@ -422,6 +454,7 @@ impl RunState<'_> {
                     amount: e.amount,
                     ticket_usd: e.amount.to_f64().unwrap_or(0.0) / mid,
                     bearer: e.bearer,
+                    key: rng::key2(rng::key("explicit"), i as u64),
                 };
                 self.start(sched, invoice)?;
             }
@@ -484,7 +517,9 @@ impl RunState<'_> {
         let id = self.next_id;
         self.next_id += 1;
         let corridor = &self.s.trade.corridors[inv.corridor];
-        let mut route_rng = rng::stream(self.s.seed, self.replication, Purpose::Route, id, 0);
+        // The payment's own streams are keyed by (corridor, its number in the corridor), so the
+        // same invoice routes and travels alike in every variant that shares it.
+        let mut route_rng = rng::stream(self.s.seed, self.replication, Purpose::Route, inv.key, 0);
         let u: f64 = rand::RngExt::random(&mut route_rng);
         let shares = &self.routing.shares[inv.corridor];
         let rail = shares
@@ -530,12 +565,13 @@ impl RunState<'_> {
             rounding_allowance_usd: Decimal::ZERO,
             spread_quote_usd: Decimal::ZERO,
             uses: Vec::new(),
+            key: inv.key,
             rng: rng::stream(
                 self.s.seed,
                 self.replication,
                 Purpose::Rail,
-                id,
-                rail as u64,
+                inv.key,
+                self.rail_keys[rail],
             ),
         };
         let slot = match self.free.pop() {
@@ -634,8 +670,8 @@ impl RunState<'_> {
                                 self.s.seed,
                                 self.replication,
                                 Purpose::Rail,
-                                p.id,
-                                r as u64,
+                                p.key,
+                                self.rail_keys[r],
                             );
                             continue;
                         }

@@ -137,6 +137,8 @@ pub struct Invoice {
     pub amount: Decimal,
     pub ticket_usd: f64,
     pub bearer: Bearer,
+    /// The payment's stream key: its corridor's code and its number in the corridor.
+    pub key: u64,
 }
 
 /// Initiation windows (start, end) in sim time, shared by the corridors of one importer.
@@ -146,12 +148,14 @@ type Windows = std::sync::Arc<Vec<(Time, Time)>>;
 #[derive(Debug)]
 struct Lane {
     rng: Stream,
+    /// The corridor's stream key (its code's), and how many invoices it has issued.
+    key: u64,
+    seq: u64,
     /// Importer's initiation windows in sim time, ascending.
     windows: Windows,
     window: usize,
     cursor: Time,
-    /// Peak arrival rate per business second (thinning bound), and the rate at t = 0.
-    rate_max: f64,
+    /// Arrival rate per initiation second at t = 0.
     rate0: f64,
 }
 
@@ -161,6 +165,12 @@ pub struct Generator {
     params: TradeParams,
     lanes: Vec<Lane>,
 }
+
+/// Days of the reference year over which a corridor's yearly value is spread: its importer's
+/// initiation seconds in the 365 days from the epoch, whatever the run's length. So a
+/// corridor's arrival rate — and with it every invoice of the days two runs share — does not
+/// depend on the horizon.
+pub const REFERENCE_DAYS: u32 = 365;
 
 /// The importer's initiation windows: `hours` local time (or, without `hours`, its RTGS
 /// window) on its business days in [start, start + days).
@@ -189,41 +199,55 @@ pub fn initiation_windows(
 }
 
 impl Generator {
-    /// One lane per corridor; `streams[c]` is corridor c's trade stream.
-    pub fn new(params: TradeParams, world: &World, days: u32, streams: Vec<Stream>) -> Self {
-        let mut by_member: Vec<Option<Windows>> = vec![None; world.members.len()];
+    /// One lane per corridor; `streams[c]` is corridor c's trade stream (keyed by its code),
+    /// `reference[m]` member m's calendar over at least [`REFERENCE_DAYS`] days (the rate's
+    /// denominator), `world`'s calendars over the run (the windows invoices arrive in).
+    pub fn new(
+        params: TradeParams,
+        world: &World,
+        days: u32,
+        streams: Vec<Stream>,
+        reference: &[Calendar],
+    ) -> Self {
+        let mut by_member: Vec<Option<(Windows, Time)>> = vec![None; world.members.len()];
         let mean = params.size.mean_capped(params.max_usd);
-        let growth_end = (1.0 + params.growth_pa).powf(days as f64 / 365.0);
         let lanes = params
             .corridors
             .iter()
             .zip(streams)
             .map(|(c, rng)| {
-                let windows = by_member[c.importer]
+                let (windows, year_open_s) = by_member[c.importer]
                     .get_or_insert_with(|| {
-                        std::sync::Arc::new(initiation_windows(
+                        let run = initiation_windows(
                             &world.members[c.importer].calendar,
                             world.epoch,
                             days,
                             params.hours_min,
-                        ))
+                        );
+                        let year = initiation_windows(
+                            &reference[c.importer],
+                            world.epoch,
+                            REFERENCE_DAYS,
+                            params.hours_min,
+                        );
+                        let open_s = year.iter().map(|(a, b)| b - a).sum();
+                        (std::sync::Arc::new(run), open_s)
                     })
                     .clone();
-                let open_s: Time = windows.iter().map(|(a, b)| b - a).sum();
-                let expected = c.annual_usd * days as f64 / 365.0 / mean;
-                // Growth raises the rate over the run; the expected count at rate0 is scaled so
-                // the run's total (with growth) averages the matrix value at the start.
-                let rate0 = if open_s > 0 {
-                    expected / open_s as f64
+                // The yearly value at the start's rate, spread over a reference year's
+                // initiation seconds; growth scales it over time (see `next_arrival`).
+                let rate0 = if year_open_s > 0 && mean > 0.0 {
+                    c.annual_usd / mean / year_open_s as f64
                 } else {
                     0.0
                 };
                 Lane {
                     rng,
+                    key: crate::rng::key(&c.code),
+                    seq: 0,
                     windows,
                     window: 0,
                     cursor: 0,
-                    rate_max: rate0 * growth_end.max(1.0),
                     rate0,
                 }
             })
@@ -240,32 +264,56 @@ impl Generator {
     }
 
     /// The next arrival of corridor `c` after its cursor, or None when its windows run out.
+    ///
+    /// A Poisson process on the importer's initiation windows at rate0·(1 + g)^(t/year),
+    /// drawn by thinning against a bound that is constant over each year from the epoch:
+    /// a candidate past the year's end is dropped and the draw restarts there (the process is
+    /// memoryless). The bound depends only on the year, never on the run's length, so runs of
+    /// different horizons draw the same arrivals on the days they share.
     pub fn next_arrival(&mut self, c: usize) -> Option<Time> {
         let growth = self.params.growth_pa;
         let lane = &mut self.lanes[c];
-        if lane.rate_max <= 0.0 {
+        if lane.rate0 <= 0.0 {
             return None;
         }
+        let factor = |year: Time| (1.0 + growth).powf(year as f64);
         loop {
+            let year = lane.cursor.max(0) / YEAR_S;
+            let year_end = (year + 1) * YEAR_S;
+            let bound = lane.rate0 * factor(year).max(factor(year + 1));
             let u: f64 = lane.rng.random();
-            let mut gap = -(1.0 - u).ln() / lane.rate_max;
+            let mut gap = -(1.0 - u).ln() / bound;
+            let mut crossed = false;
             loop {
                 let (a, b) = *lane.windows.get(lane.window)?;
                 let from = lane.cursor.max(a);
-                let room = (b - from) as f64;
+                if from >= year_end {
+                    lane.cursor = year_end;
+                    crossed = true;
+                    break;
+                }
+                let room = (b.min(year_end) - from) as f64;
                 if gap < room {
                     lane.cursor = from + gap.floor() as Time;
                     break;
                 }
                 gap -= room;
+                if b > year_end {
+                    lane.cursor = year_end;
+                    crossed = true;
+                    break;
+                }
                 lane.window += 1;
                 lane.cursor = 0;
+            }
+            if crossed {
+                continue;
             }
             let t = lane.cursor;
             // Thinning: accept with the ratio of the rate at t to the bound.
             let rate_t = lane.rate0 * (1.0 + growth).powf(t as f64 / YEAR_S as f64);
             let v: f64 = lane.rng.random();
-            if v * lane.rate_max <= rate_t {
+            if v * bound <= rate_t {
                 return Some(t);
             }
         }
@@ -275,6 +323,8 @@ impl Generator {
     pub fn invoice(&mut self, c: usize, t0: Time, world: &World) -> Invoice {
         let p = &self.params;
         let corridor = &p.corridors[c];
+        self.lanes[c].seq += 1;
+        let seq = self.lanes[c].seq;
         let rng = &mut self.lanes[c].rng;
         let size_usd = p.size.draw(rng, p.max_usd);
         let which = pick(&corridor.invoice_cumulative, rng.random());
@@ -301,6 +351,7 @@ impl Generator {
             amount,
             ticket_usd: size_usd,
             bearer,
+            key: crate::rng::key2(self.lanes[c].key, seq),
         }
     }
 }

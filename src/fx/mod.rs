@@ -219,7 +219,9 @@ mod tests {
             3600,
             200,
             &vol,
-            &mut rand_pcg::Pcg64Mcg::seed_from_u64(1),
+            &mut (0..2)
+                .map(|i| crate::rng::stream(1, 0, crate::rng::Purpose::Fx, i, 0))
+                .collect::<Vec<_>>(),
         )
         .unwrap();
         let fx = Fx {

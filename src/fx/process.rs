@@ -12,6 +12,7 @@ use rust_decimal::Decimal;
 use super::quote::VolWidening;
 use crate::engine::{Time, YEAR_S};
 use crate::money::CurrencyId;
+use crate::rng::Stream;
 
 /// How a currency's rate per USD behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +80,8 @@ pub struct ScheduledJump {
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum FxError {
+    #[error("{streams} random streams for {currencies} currencies; one per currency is needed")]
+    Streams { streams: usize, currencies: usize },
     #[error(
         "the correlation matrix is {rows}×{cols}; it must be {n}×{n} (one row per non-USD currency)"
     )]
@@ -252,16 +255,22 @@ impl FxPath {
     /// Float and crawl: the log rate moves by (μ − σ²/2 − c)·dt + σ·√dt·z + J per tick, where a
     /// jump J = ln(1 + size) happens with probability p = λ·dt and c = ln(1 + p·κ)/dt
     /// compensates it exactly per tick, so E[mid(t)] = mid(0)·e^(μt) (μ = `drift_pa`).
-    pub fn simulate<R: rand::Rng + ?Sized>(
+    pub fn simulate(
         processes: &[CurrencyProcess],
         corr: &[Vec<f64>],
         jumps: &[ScheduledJump],
         tick_s: Time,
         n_ticks: usize,
         widening: &VolWidening,
-        rng: &mut R,
+        streams: &mut [Stream],
     ) -> Result<FxPath, FxError> {
         let k = processes.len();
+        if streams.len() < k {
+            return Err(FxError::Streams {
+                streams: streams.len(),
+                currencies: k,
+            });
+        }
         let l = cholesky(corr)?;
         let n_ccy = k + 1;
         let n_ticks = n_ticks.max(1);
@@ -291,13 +300,15 @@ impl FxPath {
         let mut last_log_mid: Vec<f64> = log_level.clone();
         for tick in 0..n_ticks {
             if tick > 0 {
-                for e in eps.iter_mut() {
+                // Each currency draws from its own stream (keyed by its code), so adding a
+                // currency or changing another's parameters leaves its draws alone.
+                for (e, rng) in eps.iter_mut().zip(streams.iter_mut()) {
                     *e = rng.sample(StandardNormal);
                 }
                 for i in 0..k {
                     z[i] = (0..=i).map(|j| l[i][j] * eps[j]).sum();
                 }
-                for (i, p) in processes.iter().enumerate() {
+                for (i, (p, rng)) in processes.iter().zip(streams.iter_mut()).enumerate() {
                     // A jump per tick with probability rate·dt: ticks are short (an hour), so
                     // the chance of two in one tick is negligible.
                     let jump = if p.jump_rate_pa > 0.0 && rng.random::<f64>() < p.jump_rate_pa * dt
@@ -426,9 +437,14 @@ fn to_decimal_rate(x: f64) -> Decimal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::SeedableRng;
-    use rand_pcg::Pcg64Mcg;
     use rust_decimal::prelude::FromPrimitive;
+
+    /// One stream per currency for the tests (at most eight currencies).
+    fn streams(seed: u64) -> Vec<Stream> {
+        (0..8)
+            .map(|i| crate::rng::stream(seed, 0, crate::rng::Purpose::Fx, i, 0))
+            .collect()
+    }
 
     fn float(mid0: f64, drift: f64, vol: f64) -> CurrencyProcess {
         CurrencyProcess {
@@ -473,7 +489,7 @@ mod tests {
     fn zero_volatility_drift_compounds_exactly() {
         // drift 0.1 per year, no vol, hourly ticks: after 8760 ticks the rate is mid0·e^0.1.
         let p = float(100.0, 0.1, 0.0);
-        let mut rng = Pcg64Mcg::seed_from_u64(1);
+        let mut rng = streams(1);
         let path = FxPath::simulate(
             &[p],
             &[vec![1.0]],
@@ -496,7 +512,7 @@ mod tests {
     fn correlated_shocks_have_the_requested_correlation() {
         let ps = [float(10.0, 0.0, 0.2), float(20.0, 0.0, 0.2)];
         let corr = vec![vec![1.0, 0.7], vec![0.7, 1.0]];
-        let mut rng = Pcg64Mcg::seed_from_u64(7);
+        let mut rng = streams(7);
         let n = 20_001;
         let path = FxPath::simulate(&ps, &corr, &[], 3600, n, &VolWidening::OFF, &mut rng).unwrap();
         let r = |c: u16, i: usize| -> f64 {
@@ -532,7 +548,7 @@ mod tests {
             at: 100 * 3600,
             size: 0.5,
         };
-        let mut rng = Pcg64Mcg::seed_from_u64(3);
+        let mut rng = streams(3);
         let path = FxPath::simulate(
             &[p],
             &[vec![1.0]],
@@ -565,7 +581,7 @@ mod tests {
             3600,
             500,
             &VolWidening::OFF,
-            &mut Pcg64Mcg::seed_from_u64(9),
+            &mut streams(9),
         )
         .unwrap();
         let b = FxPath::simulate(
@@ -575,7 +591,7 @@ mod tests {
             3600,
             500,
             &VolWidening::OFF,
-            &mut Pcg64Mcg::seed_from_u64(9),
+            &mut streams(9),
         )
         .unwrap();
         assert_eq!(a.mids, b.mids);
@@ -585,7 +601,7 @@ mod tests {
     fn extreme_paths_stay_within_the_rate_range() {
         // Volatility 50 (5,000 %) drives the log rate far out within hours.
         let p = float(1.0, 0.0, 50.0);
-        let mut rng = Pcg64Mcg::seed_from_u64(5);
+        let mut rng = streams(5);
         let path = FxPath::simulate(
             &[p],
             &[vec![1.0]],
@@ -640,7 +656,7 @@ mod tests {
         let paths = 4_000;
         let mut x = Vec::with_capacity(paths);
         for seed in 0..paths as u64 {
-            let mut rng = Pcg64Mcg::seed_from_u64(seed);
+            let mut rng = streams(seed);
             let path = FxPath::simulate(
                 std::slice::from_ref(&p),
                 &[vec![1.0]],
@@ -719,7 +735,7 @@ mod tests {
             halflife_s: 24 * 3600,
             max_multiplier: 5.0,
         };
-        let mut rng = Pcg64Mcg::seed_from_u64(1);
+        let mut rng = streams(1);
         let path = FxPath::simulate(
             &[p],
             &[vec![1.0]],
@@ -762,7 +778,7 @@ mod tests {
             3600,
             1000,
             &VolWidening::OFF,
-            &mut Pcg64Mcg::seed_from_u64(1),
+            &mut streams(1),
         )
         .unwrap();
         assert_eq!(

@@ -51,6 +51,8 @@ pub struct Payment {
     pub usd_sold: Decimal,
     pub status: Status,
     pub settled_at: Time,
+    /// Its stream key: (corridor code, number in the corridor), or (explicit, index).
+    pub key: u64,
     pub rng: Stream,
     /// The principal in transit: when the payer was first debited (None: not yet), the
     /// currency it sits in since `hold_since`, and when it was credited (the clock stops).

@@ -75,71 +75,146 @@ fn another_seed_gives_another_run() {
     assert!(m.contains("seed = 7"), "{m}");
 }
 
+/// Turkmenistan joins the baseline as a sixth member (its trade rows are in the bundled matrix;
+/// the manat on its de facto peg). Its currency comes last, so the others' correlations are
+/// those of the base.
+const WITH_TM: &str = r#"extends = "bundled:ots-baseline"
+[scenario]
+name = "with-tm"
+[[member]]
+code = "TM"
+name = "Turkmenistan"
+currency = "TMT"
+time_zone = "Asia/Ashgabat"
+rtgs_open = "09:00"
+rtgs_cutoff = "17:00"
+holidays = "none"
+[[currency]]
+code = "TMT"
+minor_units = 2
+mid_per_usd = "3.50"
+regime = "peg"
+band_pct = 0.001
+vol_pa = 0.001
+liquidity_cost_pa = 0.05
+usd_half_spread_bps = 50
+"#;
+
+type Invoice = (String, String, String, String, String);
+
+/// The invoices of a run's payments.csv initiated in the first 40 days (before 2025-02-10),
+/// sorted: (corridor, initiated_at, invoice currency, amount, bearer).
+fn invoices(dir: &Path) -> Vec<Invoice> {
+    let mut v: Vec<Invoice> = read_csv(&dir.join("payments.csv"))
+        .into_iter()
+        .filter(|r| r["initiated_at"].as_str() < "2025-02-10")
+        .map(|r| {
+            (
+                r["corridor"].clone(),
+                r["initiated_at"].clone(),
+                r["invoice_currency"].clone(),
+                r["invoice_amount"].clone(),
+                r["charge_bearer"].clone(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// fx.csv's mids before day 40, by (time, currency).
+fn mids(dir: &Path) -> BTreeMap<(String, String), String> {
+    read_csv(&dir.join("fx.csv"))
+        .into_iter()
+        .filter(|r| r["time"].as_str() < "2025-02-10")
+        .map(|r| {
+            (
+                (r["time"].clone(), r["currency"].clone()),
+                r["mid_per_usd"].clone(),
+            )
+        })
+        .collect()
+}
+
 #[test]
-fn designs_see_the_same_invoices_and_rates() {
-    // Common random numbers: the baseline and the bilateral design draw the same payments
-    // (id, corridor, time, invoice currency and amount) and the same rate path.
-    let dir = tempfile::tempdir().unwrap();
-    run(
-        dir.path(),
-        &[
-            "run",
-            "ots-baseline",
-            "--days",
-            "30",
-            "--out",
-            "base",
-            "--quiet",
-        ],
-    );
-    run(
-        dir.path(),
-        &[
-            "run",
-            "ots-local-bilateral",
-            "--days",
-            "30",
-            "--out",
-            "bil",
-            "--quiet",
-        ],
-    );
-    let key = |r: &BTreeMap<String, String>| {
+fn common_random_numbers_survive_any_change_of_design() {
+    // Streams are keyed by names: a variant that differs in its rails, in one rail parameter,
+    // by an extra member or in its horizon draws the same invoices on every corridor and day
+    // it shares with the base, and the same rates for the currencies they share.
+    let dir = tempfile::TempDir::new().unwrap();
+    std::fs::write(dir.path().join("tm.toml"), WITH_TM).unwrap();
+    let days = ["--days", "40", "--quiet"];
+    let variants: [(&str, Vec<&str>); 5] = [
+        ("base", vec!["run", "ots-baseline"]),
+        ("longer", vec!["run", "ots-baseline", "--days", "120"]),
+        ("rails", vec!["run", "ots-local-bilateral"]),
         (
-            r["payment_id"].clone(),
-            r["corridor"].clone(),
-            r["initiated_at"].clone(),
-            r["invoice_currency"].clone(),
-            r["invoice_amount"].clone(),
-            r["charge_bearer"].clone(),
-        )
-    };
-    let mut base: Vec<_> = read_csv(&dir.path().join("base/payments.csv"))
-        .iter()
-        .map(key)
+            "param",
+            vec![
+                "run",
+                "ots-baseline",
+                "--set",
+                "rail.swift-usd.hold_probability=0.5",
+            ],
+        ),
+        ("tm", vec!["run", "tm.toml"]),
+    ];
+    for (name, args) in &variants {
+        let mut a = args.clone();
+        if *name != "longer" {
+            a.extend_from_slice(&days[..2]);
+        }
+        a.extend_from_slice(&["--out", name, days[2]]);
+        run(dir.path(), &a);
+    }
+    let at = |n: &str| dir.path().join(n);
+    let base = invoices(&at("base"));
+    assert!(base.len() > 10_000, "{} invoices", base.len());
+    for other in ["longer", "rails", "param"] {
+        let theirs = invoices(&at(other));
+        assert!(
+            theirs == base,
+            "{other}: its invoices differ from the base's"
+        );
+        assert_eq!(mids(&at(other)), mids(&at("base")), "{other}: rates differ");
+    }
+    // With Turkmenistan: its own corridors come in, everyone else's are untouched.
+    let tm = invoices(&at("tm"));
+    let (with_tm, without): (Vec<_>, Vec<_>) = tm.into_iter().partition(|i| i.0.contains("TM"));
+    assert!(with_tm.len() > 100, "{} TM invoices", with_tm.len());
+    assert!(
+        without == base,
+        "an extra member changed the other corridors' invoices"
+    );
+    let tm_mids = mids(&at("tm"));
+    let base_mids = mids(&at("base"));
+    assert!(tm_mids.keys().any(|(_, c)| c == "TMT"));
+    let shared: BTreeMap<_, _> = tm_mids
+        .into_iter()
+        .filter(|((_, c), _)| c != "TMT")
         .collect();
-    let mut bil: Vec<_> = read_csv(&dir.path().join("bil/payments.csv"))
-        .iter()
-        .map(key)
-        .collect();
-    base.sort();
-    bil.sort();
-    assert!(base.len() > 1000);
-    assert_eq!(base, bil);
-    let fx_base = read_csv(&dir.path().join("base/fx.csv"));
-    let fx_bil = read_csv(&dir.path().join("bil/fx.csv"));
-    let mids = |rows: &[BTreeMap<String, String>]| {
-        rows.iter()
+    assert_eq!(
+        shared, base_mids,
+        "an extra currency changed the others' rates"
+    );
+    // A rail parameter does not disturb the other draws of a payment's path on that rail: the
+    // number of banks is drawn before the hold, from the payment's own stream.
+    let hops = |n: &str| {
+        let mut v: Vec<_> = read_csv(&at(n).join("payments.csv"))
+            .into_iter()
             .map(|r| {
                 (
-                    r["time"].clone(),
-                    r["currency"].clone(),
-                    r["mid_per_usd"].clone(),
+                    r["corridor"].clone(),
+                    r["initiated_at"].clone(),
+                    r["invoice_amount"].clone(),
+                    r["hops"].clone(),
                 )
             })
-            .collect::<Vec<_>>()
+            .collect();
+        v.sort();
+        v
     };
-    assert_eq!(mids(&fx_base), mids(&fx_bil));
+    assert_eq!(hops("base"), hops("param"));
 }
 
 #[test]
