@@ -187,7 +187,6 @@ impl Fx {
 mod tests {
     use super::*;
     use crate::fx::process::ScheduledJump;
-    use rand::SeedableRng;
 
     #[test]
     fn a_quote_widens_by_the_pair_factor_of_its_moment() {
