@@ -112,6 +112,9 @@ fn full_run(bencher: Bencher, name: &str, write_payments: bool) {
         progress: None,
         force: false,
         cancelled: None,
+        // One thread: the figure is per core (docs/performance.md).
+        threads: 1,
+        shard: None,
     };
     bencher
         .counter(ItemsCount::new(payments(&s)))

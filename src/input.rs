@@ -91,34 +91,10 @@ impl<'a> Checker<'a> {
     /// path — letters, digits, `.`, `_` and `-`, not starting with `.` or `-`, at most
     /// [`MAX_NAME_CHARS`] characters.
     pub fn scenario_name(&self, path: Vec<Seg>, name: &str) -> Result<()> {
-        if name.trim().is_empty() {
-            return Err(self.err(path, "must not be empty"));
+        match name_problem(name) {
+            Some(m) => Err(self.err(path, m)),
+            None => Ok(()),
         }
-        if name.chars().count() > MAX_NAME_CHARS {
-            return Err(self.err(
-                path,
-                format!(
-                    "is {} characters long; a name has at most {MAX_NAME_CHARS}",
-                    name.chars().count()
-                ),
-            ));
-        }
-        let bad = name
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')));
-        if let Some(c) = bad {
-            return Err(self.err(
-                path,
-                format!(
-                    "{c:?} is not allowed: a name (it names the output folder \
-                     kervan-out/NAME) uses letters, digits, `.`, `_` and `-` only"
-                ),
-            ));
-        }
-        if name.starts_with(['.', '-']) {
-            return Err(self.err(path, "must not start with `.` or `-`"));
-        }
-        Ok(())
     }
 
     /// Free text with a length limit and no control characters (except newlines and tabs
@@ -457,4 +433,32 @@ pub struct FeeSection {
 pub struct CrossSpread {
     pub pair: String,
     pub half_spread_bps: f64,
+}
+
+/// What is wrong with `name` as a scenario or variant name (it names a folder under
+/// `kervan-out/`), if anything: letters, digits, `.`, `_` and `-`, not starting with `.` or
+/// `-`, at most [`MAX_NAME_CHARS`] characters.
+pub fn name_problem(name: &str) -> Option<String> {
+    if name.trim().is_empty() {
+        return Some("must not be empty".into());
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Some(format!(
+            "is {} characters long; a name has at most {MAX_NAME_CHARS}",
+            name.chars().count()
+        ));
+    }
+    let bad = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')));
+    if let Some(c) = bad {
+        return Some(format!(
+            "{c:?} is not allowed: a name (it names the output folder kervan-out/NAME) uses \
+             letters, digits, `.`, `_` and `-` only"
+        ));
+    }
+    if name.starts_with(['.', '-']) {
+        return Some("must not start with `.` or `-`".into());
+    }
+    None
 }

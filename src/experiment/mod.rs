@@ -1,148 +1,361 @@
-//! Experiments: replications of a scenario on separated random streams, run one after another
-//! with their rows written in replication order, into one output folder with its manifest.
+//! Experiments: every replication of every variant is a work unit; units run in parallel
+//! (rayon, `threads`) on their own named random streams, each writing its rows into part
+//! files, and the output folder is joined from the parts in unit order — variant by variant,
+//! replication by replication — with the summaries across replications, the G20 scorecard and
+//! the manifest. So the folder is the same, byte for byte, whatever the number of threads, and
+//! a shard of the units run on another machine joins into exactly the same folder
+//! (`shard`).
 
+pub mod shard;
+
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use rust_decimal::Decimal;
 
 use crate::engine::Time;
-use crate::output::{Manifest, OutputDir, RunWriter, summary_table};
+use crate::output::assemble::{self, METRICS_PART, PartSource, Series, UnitFacts};
+pub use crate::output::manifest::{Info, VariantInfo};
+use crate::output::{Manifest, OutputDir, RunWriter};
 use crate::scenario::Scenario;
-use crate::sim::{self, RunReport};
+use crate::sim;
 use crate::{Error, Result};
 
 /// How to run.
 pub struct RunOptions<'a> {
-    /// The command line, for the manifest.
+    /// The command that reproduces the run, for the manifest (no output folder, threads or
+    /// shard: they do not change what is written).
     pub command: String,
     /// Write payments.csv (the scenario's `[output] payments` unless overridden).
     pub write_payments: bool,
-    /// Called with (replication, sim time) at the end of every simulated day.
-    pub progress: Option<&'a dyn Fn(u32, Time)>,
+    /// Called at the end of every simulated day of every unit, from the unit's thread.
+    pub progress: Option<&'a (dyn Fn() + Sync)>,
     /// Write into a folder that holds files kervan did not write (they are left alone).
     pub force: bool,
     /// Polled at the end of every simulated day: when it returns an error (an interrupt), the
     /// run stops and nothing is written.
     pub cancelled: Option<&'a (dyn Fn() -> Result<()> + Sync)>,
+    /// Worker threads; 0: one per core.
+    pub threads: usize,
+    /// Run only shard K of N (1-based) and write a shard folder for `kervan merge`.
+    pub shard: Option<(u32, u32)>,
+}
+
+impl Default for RunOptions<'_> {
+    fn default() -> Self {
+        Self {
+            command: String::new(),
+            write_payments: true,
+            progress: None,
+            force: false,
+            cancelled: None,
+            threads: 0,
+            shard: None,
+        }
+    }
 }
 
 /// What a finished run left behind.
 #[derive(Debug)]
 pub struct RunOutcome {
     pub dir: PathBuf,
+    /// The terminal summary (means and 95 % intervals over replications), and the G20
+    /// scorecard.
     pub summary: String,
-    pub reports: Vec<RunReport>,
+    pub g20: String,
+    /// Payments over every unit this process ran.
     pub payments: u64,
+    /// Per variant, its metrics over replications (empty for a shard).
+    pub series: Vec<Series>,
 }
 
-/// Runs every replication of `s` and writes the output folder `out`: only when every
-/// replication succeeded do its files move into place (see [`OutputDir`]).
+/// An experiment: variants on the same seed and number of replications.
+pub struct Experiment<'a> {
+    pub variants: Vec<&'a Scenario>,
+    pub replications: u32,
+}
+
+impl Experiment<'_> {
+    pub fn units(&self) -> usize {
+        self.variants.len() * self.replications as usize
+    }
+
+    /// (variant, replication) of unit `u`: variant by variant, replication by replication.
+    pub fn unit(&self, u: usize) -> (usize, u32) {
+        let r = self.replications as usize;
+        (u / r, (u % r) as u32)
+    }
+}
+
+/// The units of shard `k` of `n` (1-based): every n-th unit from the (k − 1)-th, so each shard
+/// gets a share of every variant.
+pub fn shard_units(units: usize, shard: Option<(u32, u32)>) -> Vec<usize> {
+    match shard {
+        None => (0..units).collect(),
+        Some((k, n)) => (0..units)
+            .filter(|u| u % n as usize == (k - 1) as usize)
+            .collect(),
+    }
+}
+
+/// Runs every replication of `s` and writes the output folder `out`.
 pub fn run(s: &Scenario, out: &Path, opts: &RunOptions) -> Result<RunOutcome> {
+    run_experiment(
+        &Experiment {
+            variants: vec![s],
+            replications: s.replications,
+        },
+        out,
+        opts,
+    )
+}
+
+/// Runs an experiment (or one shard of it) and writes its folder: only when every unit
+/// succeeded do the files move into place (see [`OutputDir`]).
+pub fn run_experiment(e: &Experiment, out: &Path, opts: &RunOptions) -> Result<RunOutcome> {
     let mut dir = OutputDir::create(out, opts.force)?;
     let created = dir.created();
-    run_into(s, &mut dir, opts)
-        .and_then(|(summary, reports, payments)| {
-            let dir = dir.commit()?;
-            Ok(RunOutcome {
-                dir,
-                summary,
-                reports,
-                payments,
-            })
+    run_into(e, &mut dir, opts)
+        .and_then(|mut outcome| {
+            outcome.dir = dir.commit()?;
+            Ok(outcome)
         })
-        .map_err(|e| match e {
-            e @ Error::NotWritten { .. } => e,
-            e => Error::NotWritten {
+        .map_err(|err| match err {
+            err @ Error::NotWritten { .. } => err,
+            err => Error::NotWritten {
                 out: out.to_path_buf(),
                 created,
-                source: Box::new(e),
+                source: Box::new(err),
             },
         })
 }
 
-fn run_into(
-    s: &Scenario,
-    dir: &mut OutputDir,
-    opts: &RunOptions,
-) -> Result<(String, Vec<RunReport>, u64)> {
-    let mut writer = RunWriter::new(dir, s, opts.write_payments)?;
-    let mut reports = Vec::with_capacity(s.replications as usize);
-    for r in 0..s.replications {
-        writer.set_replication(r);
-        let progress = opts.progress.map(|f| move |t: Time| f(r, t));
-        let mut w = Progressed {
-            inner: &mut writer,
-            progress: progress.as_ref().map(|f| f as &dyn Fn(Time)),
-            cancelled: opts.cancelled,
-        };
-        reports.push(sim::run(s, r, &mut w)?);
+/// A unit's part file name.
+pub fn part_name(unit: usize, file: &str) -> String {
+    format!("u{unit:06}.{file}")
+}
+
+/// Parts in a folder of this process.
+struct LocalParts {
+    dir: PathBuf,
+}
+
+impl PartSource for LocalParts {
+    fn copy(&self, unit: usize, file: &str, out: &mut dyn std::io::Write) -> Result<()> {
+        let path = self.dir.join(part_name(unit, file));
+        let mut f = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
+        std::io::copy(&mut f, out).map_err(|e| Error::io(&path, e))?;
+        Ok(())
     }
-    writer.flush()?;
-    let liquidity: Vec<_> = reports.iter().map(|r| r.liquidity.clone()).collect();
-    let (n_corridors, n_rails) = writer.write_aggregates(dir, &liquidity)?;
-    let payments: u64 = reports.iter().map(|r| r.payments).sum();
-    let max_residual = reports
-        .iter()
-        .map(|r| r.max_residual_usd)
-        .max()
-        .unwrap_or(Decimal::ZERO);
-    let manifest = Manifest {
-        tool: "kervan".into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        scenario: s.name.clone(),
-        scenario_file: s.source.clone(),
-        scenario_sha256: s.sha256.clone(),
-        seed: s.seed,
-        replications: s.replications,
-        command: opts.command.clone(),
-        // payments, corridors, rails, fx, liquidity, each rail kind's tables, depth: the
-        // order the files were first listed in.
-        rows: crate::output::Rows(
-            [
-                ("payments", writer.rows_payments),
-                ("corridors", n_corridors),
-                ("rails", n_rails),
-                ("fx", writer.rows_fx),
-                ("liquidity", writer.rows_liquidity),
-            ]
-            .into_iter()
-            .chain(writer.report_rows())
-            .chain([("depth", writer.rows_depth)])
-            .collect(),
-        ),
-        checks: crate::output::manifest_checks(
-            max_residual,
-            reports
-                .iter()
-                .map(|r| r.max_printed_residual_cents)
-                .max()
-                .unwrap_or(0),
-            reports.iter().map(|r| r.events).sum(),
-            reports.iter().map(|r| r.postings).sum(),
-        ),
-        data_file: s
-            .files
-            .iter()
-            .map(|f| crate::output::manifest::DataFileEntry {
-                role: f.role.clone(),
-                path: f.path.clone(),
-                sha256: f.sha256.clone(),
-            })
-            .collect(),
-        resolved_scenario: s.resolved.clone(),
-    };
+    fn text(&self, unit: usize, file: &str) -> Result<String> {
+        let path = self.dir.join(part_name(unit, file));
+        std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))
+    }
+}
+
+fn run_into(e: &Experiment, dir: &mut OutputDir, opts: &RunOptions) -> Result<RunOutcome> {
+    let parts = dir.parts_dir()?;
+    let shown = dir.shown().to_path_buf();
+    let units = shard_units(e.units(), opts.shard);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads)
+        .build()
+        .map_err(|err| Error::Usage(format!("--threads: {err}")))?;
+    // Each unit writes its parts and returns its payment count; the first error (in unit
+    // order) is the run's.
+    let results: Vec<Result<u64>> = pool.install(|| {
+        use rayon::prelude::*;
+        units
+            .par_iter()
+            .map(|&u| run_unit(e, u, (&parts, &shown), opts))
+            .collect()
+    });
+    let mut payments = 0;
+    for r in results {
+        payments += r?;
+    }
     if let Some(cancelled) = opts.cancelled {
         cancelled()?;
     }
-    manifest.write(dir)?;
-    let summary = summary_table(s, &writer.metrics, &liquidity);
-    Ok((summary, reports, payments))
+    let source = LocalParts { dir: parts };
+    let outcome = match opts.shard {
+        Some((k, n)) => {
+            shard::write_shard(e, dir, &source, &units, (k, n), opts)?;
+            RunOutcome {
+                dir: PathBuf::new(),
+                summary: String::new(),
+                g20: String::new(),
+                payments,
+                series: Vec::new(),
+            }
+        }
+        None => {
+            let info = Info::of(
+                &e.variants,
+                e.replications,
+                opts.write_payments,
+                &opts.command,
+            );
+            let mut o = assemble_folder(&info, dir, &source)?;
+            o.payments = payments;
+            o
+        }
+    };
+    dir.remove_parts();
+    Ok(outcome)
 }
 
-/// A sink that forwards to the writer and reports each day.
+/// Runs unit `u` into its parts.
+fn run_unit(
+    e: &Experiment,
+    u: usize,
+    (parts, shown): (&Path, &Path),
+    opts: &RunOptions,
+) -> Result<u64> {
+    let (v, r) = e.unit(u);
+    let s = e.variants[v];
+    let prefix = format!("u{u:06}.");
+    let mut writer = RunWriter::new(parts, &prefix, shown, s, r, opts.write_payments)?;
+    let report = {
+        let mut w = Progressed {
+            inner: &mut writer,
+            progress: opts.progress,
+            cancelled: opts.cancelled,
+        };
+        sim::run(s, r, &mut w)?
+    };
+    let done = writer.finish(&report.liquidity)?;
+    let text = assemble::unit_metrics(s, &done.metrics, &report, &done.rows);
+    let path = parts.join(part_name(u, METRICS_PART));
+    std::fs::write(&path, text).map_err(|err| Error::io(shown.join(".kervan-partial"), err))?;
+    Ok(report.payments)
+}
+
+/// Joins the parts of every unit into `dir`: each file's header then its parts in unit order,
+/// summary.csv, g20.csv and the manifest.
+pub fn assemble_folder(
+    info: &Info,
+    dir: &mut OutputDir,
+    parts: &dyn PartSource,
+) -> Result<RunOutcome> {
+    let write_payments = info.write_payments;
+    let facts: Vec<UnitFacts> = (0..info.units())
+        .map(|u| assemble::parse_unit(&parts.text(u, METRICS_PART)?))
+        .collect::<Result<_>>()?;
+    let mut files: Vec<(&str, Vec<&str>)> = crate::output::streamed_files(write_payments);
+    files.push(("corridors.csv", crate::output::corridors_header()));
+    files.push(("rails.csv", crate::output::rails_header()));
+    for (name, header) in &files {
+        let f = dir.create_file(name)?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+        w.write_all(header.join(",").as_bytes())
+            .and_then(|()| w.write_all(b"\n"))
+            .map_err(|err| dir.fault_at(name, err))?;
+        for u in 0..info.units() {
+            parts.copy(u, name, &mut w)?;
+        }
+        w.flush().map_err(|err| dir.fault_at(name, err))?;
+    }
+    let r = info.replications as usize;
+    let series: Vec<Series> = (0..info.variant.len())
+        .map(|v| assemble::series(facts[v * r..(v + 1) * r].iter()))
+        .collect();
+    let mut summary = Vec::new();
+    let mut g20 = Vec::new();
+    for (s, ser) in info.variant.iter().zip(&series) {
+        summary.extend(assemble::summary_rows(&s.variant, ser));
+        g20.extend(assemble::g20_rows(&s.variant, ser));
+    }
+    write_table(dir, "summary.csv", assemble::SUMMARY_HEADER, &summary)?;
+    write_table(dir, "g20.csv", assemble::G20_HEADER, &g20)?;
+    manifest(info, &facts, summary.len(), g20.len()).write(dir)?;
+    let names: Vec<&str> = info.variant.iter().map(|v| v.variant.as_str()).collect();
+    let terminal = crate::output::summary_table(&names, &series);
+    let g20_text = crate::output::g20_table(&names, &series);
+    Ok(RunOutcome {
+        dir: PathBuf::new(),
+        summary: terminal,
+        g20: g20_text,
+        payments: facts.iter().map(|f| f.payments).sum(),
+        series,
+    })
+}
+
+fn write_table(
+    dir: &mut OutputDir,
+    name: &str,
+    header: &[&str],
+    rows: &[Vec<String>],
+) -> Result<()> {
+    let f = dir.create_file(name)?;
+    let mut w = csv::Writer::from_writer(std::io::BufWriter::new(f));
+    w.write_record(header)
+        .map_err(|err| Error::csv(dir.shown_file(name), err))?;
+    for row in rows {
+        w.write_record(row)
+            .map_err(|err| Error::csv(dir.shown_file(name), err))?;
+    }
+    w.flush().map_err(|err| dir.fault_at(name, err))
+}
+
+/// The manifest of a whole experiment, from its units' facts.
+fn manifest(info: &Info, facts: &[UnitFacts], summary_rows: usize, g20_rows: usize) -> Manifest {
+    let s = &info.variant[0];
+    // Rows per file over every unit, in the order the files are listed.
+    let mut rows: Vec<(&'static str, u64)> = Vec::new();
+    let stems: Vec<&'static str> = crate::output::streamed_files(true)
+        .iter()
+        .map(|(f, _)| f.trim_end_matches(".csv"))
+        .chain(["corridors", "rails"])
+        .collect();
+    for f in facts {
+        for (file, n) in &f.rows {
+            let Some(stem) = stems.iter().find(|s| **s == file.as_str()) else {
+                continue;
+            };
+            match rows.iter_mut().find(|(x, _)| x == stem) {
+                Some((_, total)) => *total += n,
+                None => rows.push((stem, *n)),
+            }
+        }
+    }
+    rows.push(("summary", summary_rows as u64));
+    rows.push(("g20", g20_rows as u64));
+    Manifest {
+        tool: "kervan".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        scenario: s.scenario.clone(),
+        variant: s.variant.clone(),
+        scenario_file: s.scenario_file.clone(),
+        scenario_sha256: s.scenario_sha256.clone(),
+        seed: info.seed,
+        replications: info.replications,
+        command: info.command.clone(),
+        rows: crate::output::Rows(rows),
+        checks: crate::output::manifest_checks(
+            facts
+                .iter()
+                .map(|f| f.max_residual_usd)
+                .max()
+                .unwrap_or(Decimal::ZERO),
+            facts
+                .iter()
+                .map(|f| f.max_printed_residual_cents)
+                .max()
+                .unwrap_or(0),
+            facts.iter().map(|f| f.events).sum(),
+            facts.iter().map(|f| f.postings).sum(),
+        ),
+        data_file: s.data_file.clone(),
+        resolved_scenario: s.resolved_scenario.clone(),
+        other_variant: info.variant[1..].to_vec(),
+    }
+}
+
+/// A sink that forwards to the unit's writer and reports each day.
 struct Progressed<'a, 'b> {
     inner: &'a mut RunWriter<'b>,
-    progress: Option<&'a dyn Fn(Time)>,
+    progress: Option<&'a (dyn Fn() + Sync)>,
     cancelled: Option<&'a (dyn Fn() -> Result<()> + Sync)>,
 }
 
@@ -153,9 +366,9 @@ impl crate::record::Sink for Progressed<'_, '_> {
     fn fx(&mut self, t: Time, ccy: crate::money::CurrencyId, mid: Decimal) -> Result<()> {
         self.inner.fx(t, ccy, mid)
     }
-    fn day(&mut self, t: Time) -> Result<()> {
+    fn day(&mut self, _t: Time) -> Result<()> {
         if let Some(progress) = self.progress {
-            progress(t);
+            progress();
         }
         self.interrupted()
     }

@@ -1,16 +1,17 @@
-//! CSV files of a run: `payments.csv` and `fx.csv` stream as the run goes; `corridors.csv` and
-//! `rails.csv` are written from the aggregates at the end. Everything goes into a temporary
-//! folder that is renamed into place only when the whole run succeeded.
+//! The rows of one work unit (one replication of one variant): `payments.csv`, `fx.csv` and
+//! the other streamed files as the run goes, `corridors.csv` and `rails.csv` from its
+//! aggregates at the end, and its metrics for the summaries. Each goes into a part file without
+//! a header; the experiment joins the parts of every unit, in unit order, under one header
+//! (see `output::assemble`), so the output is the same whichever thread or machine ran a unit.
 
 use std::fs::File;
 use std::io::{BufWriter, Write as _};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rust_decimal::Decimal;
 
 use super::fmt::{csv_field, push_cents, push_decimal, push_hours_4dp, push_u64};
-use super::folder::OutputDir;
-use super::metrics::{Agg, Metrics, mean, quantiles};
+use super::metrics::{Agg, Metrics};
 use crate::engine::Time;
 use crate::engine::{iso_time, push_iso_time};
 use crate::money::{Cents, CurrencyId};
@@ -22,12 +23,18 @@ use crate::{Error, Result};
 
 type Csv = csv::Writer<BufWriter<File>>;
 
-fn csv_file(dir: &mut OutputDir, name: &str, header: &[&str]) -> Result<Csv> {
-    let file = dir.create_file(name)?;
-    let mut w = csv::WriterBuilder::new().from_writer(BufWriter::with_capacity(1 << 20, file));
-    w.write_record(header)
-        .map_err(|e| Error::csv(dir.shown_file(name), e))?;
-    Ok(w)
+/// Creates a unit's part of `name`; an error names the output file as the user knows it
+/// (`shown`/`name`).
+fn part_file(parts: &Path, prefix: &str, shown: &Path, name: &str) -> Result<BufWriter<File>> {
+    let path = parts.join(format!("{prefix}{name}"));
+    let file = File::create(&path).map_err(|e| Error::io(shown.join(name), e))?;
+    Ok(BufWriter::with_capacity(1 << 20, file))
+}
+
+fn csv_part(parts: &Path, prefix: &str, shown: &Path, name: &str) -> Result<Csv> {
+    Ok(csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(part_file(parts, prefix, shown, name)?))
 }
 
 pub const PAYMENT_COLUMNS: &[&str] = &[
@@ -95,12 +102,84 @@ const GROUP_COLUMNS: &[&str] = &[
     "usd_sold",
 ];
 
-/// Writes one run (all replications of one scenario) into an [`OutputDir`].
+/// The files a unit streams while it runs, in the order the manifest lists them, each with its
+/// header: payments (unless left out), fx, liquidity, each rail kind's report tables, depth.
+pub fn streamed_files(write_payments: bool) -> Vec<(&'static str, Vec<&'static str>)> {
+    let with_variant = |cols: &[&'static str]| -> Vec<&'static str> {
+        ["replication", "variant"]
+            .into_iter()
+            .chain(cols.iter().copied())
+            .collect()
+    };
+    let mut files = Vec::new();
+    if write_payments {
+        files.push(("payments.csv", PAYMENT_COLUMNS.to_vec()));
+    }
+    files.push(("fx.csv", with_variant(&["time", "currency", "mid_per_usd"])));
+    files.push((
+        "liquidity.csv",
+        with_variant(&[
+            "time",
+            "rail",
+            "holder",
+            "currency",
+            "balance",
+            "balance_usd",
+        ]),
+    ));
+    for &table in crate::rails::REPORT_TABLES {
+        let cols: Vec<&'static str> = ["rail"]
+            .into_iter()
+            .chain(table.columns.iter().copied())
+            .collect();
+        files.push((table.file, with_variant(&cols)));
+    }
+    files.push((
+        "depth.csv",
+        with_variant(&["time", "pair", "volume_usd_per_day", "half_spread_bps"]),
+    ));
+    files
+}
+
+/// corridors.csv's header.
+pub fn corridors_header() -> Vec<&'static str> {
+    let mut head: Vec<&str> = vec![
+        "replication",
+        "variant",
+        "corridor",
+        "exporter",
+        "importer",
+        "rail",
+        "kind",
+        "expected_value_usd",
+    ];
+    head.extend_from_slice(GROUP_COLUMNS);
+    head
+}
+
+/// rails.csv's header.
+pub fn rails_header() -> Vec<&'static str> {
+    let mut head: Vec<&str> = vec!["replication", "variant", "rail", "kind"];
+    head.extend_from_slice(GROUP_COLUMNS);
+    head.extend_from_slice(&[
+        "liquidity_peak_usd",
+        "liquidity_mean_usd",
+        "carry_usd",
+        "carry_unallocated_usd",
+        "line_interest_usd",
+        "central_bank_cost_usd",
+    ]);
+    head
+}
+
+/// Writes the rows of one unit (one replication of one variant) into part files named
+/// `{prefix}{file}` in a parts folder.
 pub struct RunWriter<'a> {
     s: &'a Scenario,
-    /// The output folder as the user named it, for messages.
-    out: PathBuf,
-    variant: String,
+    /// Where the parts go, and the output folder as the user named it (for messages).
+    parts: PathBuf,
+    prefix: String,
+    shown: PathBuf,
     epoch_unix: i64,
     /// payments.csv rows are assembled in `row` and written with one call.
     payments: Option<BufWriter<File>>,
@@ -130,59 +209,37 @@ struct Names {
     currencies: Vec<String>,
 }
 
+/// What a unit wrote: rows per file (manifest order), and its aggregates for the summaries.
+#[derive(Debug, Clone, Default)]
+pub struct UnitRows {
+    pub rows: Vec<(&'static str, u64)>,
+    pub metrics: Metrics,
+}
+
 impl<'a> RunWriter<'a> {
-    pub fn new(dir: &mut OutputDir, s: &'a Scenario, write_payments: bool) -> Result<Self> {
+    /// A writer for replication `replication` of `s` (its variant named in every row).
+    pub fn new(
+        parts: &Path,
+        prefix: &str,
+        shown: &Path,
+        s: &'a Scenario,
+        replication: u32,
+        write_payments: bool,
+    ) -> Result<Self> {
         let payments = if write_payments {
-            let file = dir.create_file("payments.csv")?;
-            let mut w = BufWriter::with_capacity(1 << 20, file);
-            w.write_all(PAYMENT_COLUMNS.join(",").as_bytes())
-                .and_then(|()| w.write_all(b"\n"))
-                .map_err(|e| dir.fault_at("payments.csv", e))?;
-            Some(w)
+            Some(part_file(parts, prefix, shown, "payments.csv")?)
         } else {
             None
         };
-        let fx = csv_file(
-            dir,
-            "fx.csv",
-            &["replication", "variant", "time", "currency", "mid_per_usd"],
-        )?;
-        let liquidity = csv_file(
-            dir,
-            "liquidity.csv",
-            &[
-                "replication",
-                "variant",
-                "time",
-                "rail",
-                "holder",
-                "currency",
-                "balance",
-                "balance_usd",
-            ],
-        )?;
+        let fx = csv_part(parts, prefix, shown, "fx.csv")?;
+        let liquidity = csv_part(parts, prefix, shown, "liquidity.csv")?;
         let mut reports = Vec::with_capacity(crate::rails::REPORT_TABLES.len());
         for &table in crate::rails::REPORT_TABLES {
-            let header: Vec<&str> = ["replication", "variant", "rail"]
-                .into_iter()
-                .chain(table.columns.iter().copied())
-                .collect();
-            reports.push((table, csv_file(dir, table.file, &header)?, 0));
+            reports.push((table, csv_part(parts, prefix, shown, table.file)?, 0));
         }
-        let depth = csv_file(
-            dir,
-            "depth.csv",
-            &[
-                "replication",
-                "variant",
-                "time",
-                "pair",
-                "volume_usd_per_day",
-                "half_spread_bps",
-            ],
-        )?;
+        let depth = csv_part(parts, prefix, shown, "depth.csv")?;
         let names = Names {
-            variant: csv_field(&s.name),
+            variant: csv_field(&s.variant),
             corridors: s
                 .trade
                 .corridors
@@ -199,15 +256,16 @@ impl<'a> RunWriter<'a> {
         };
         Ok(Self {
             s,
-            out: dir.shown().to_path_buf(),
-            variant: s.name.clone(),
+            parts: parts.to_path_buf(),
+            prefix: prefix.to_string(),
+            shown: shown.to_path_buf(),
             epoch_unix: s.epoch.timestamp(),
             payments,
             fx,
             liquidity,
             reports,
             depth,
-            replication: 0,
+            replication,
             metrics: Metrics::default(),
             rows_payments: 0,
             rows_fx: 0,
@@ -218,63 +276,61 @@ impl<'a> RunWriter<'a> {
         })
     }
 
-    /// Rows written so far into each rail kind's report tables, by table key (`netting`).
-    pub fn report_rows(&self) -> Vec<(&'static str, u64)> {
-        self.reports.iter().map(|(t, _, n)| (t.key(), *n)).collect()
+    /// An output file as the user knows it, for messages.
+    fn path(&self, name: &str) -> PathBuf {
+        self.shown.join(name)
     }
 
-    /// The replication whose rows follow.
-    pub fn set_replication(&mut self, r: u32) {
-        self.replication = r;
-    }
-
-    /// Flushes the streamed files.
-    pub fn flush(&mut self) -> Result<()> {
+    /// Flushes the streamed parts, writes the unit's corridors and rails rows, and returns the
+    /// rows written per file in manifest order.
+    pub fn finish(mut self, liquidity: &[LiquidityStats]) -> Result<UnitRows> {
         if let Some(p) = &mut self.payments {
             p.flush()
-                .map_err(|e| Error::io(self.out.join("payments.csv"), e))?;
+                .map_err(|e| Error::io(self.path("payments.csv"), e))?;
         }
         self.fx
             .flush()
-            .map_err(|e| Error::io(self.out.join("fx.csv"), e))?;
+            .map_err(|e| Error::io(self.path("fx.csv"), e))?;
         self.liquidity
             .flush()
-            .map_err(|e| Error::io(self.out.join("liquidity.csv"), e))?;
+            .map_err(|e| Error::io(self.path("liquidity.csv"), e))?;
         for (table, w, _) in &mut self.reports {
             w.flush()
-                .map_err(|e| Error::io(self.out.join(table.file), e))?;
+                .map_err(|e| Error::io(self.shown.join(table.file), e))?;
         }
         self.depth
             .flush()
-            .map_err(|e| Error::io(self.out.join("depth.csv"), e))
+            .map_err(|e| Error::io(self.path("depth.csv"), e))?;
+        let (n_corr, n_rails) = self.write_aggregates(liquidity)?;
+        let mut rows = Vec::new();
+        if self.payments.is_some() {
+            rows.push(("payments", self.rows_payments));
+        }
+        rows.extend([
+            ("corridors", n_corr),
+            ("rails", n_rails),
+            ("fx", self.rows_fx),
+            ("liquidity", self.rows_liquidity),
+        ]);
+        rows.extend(self.reports.iter().map(|(t, _, n)| (t.key(), *n)));
+        rows.push(("depth", self.rows_depth));
+        Ok(UnitRows {
+            rows,
+            metrics: self.metrics,
+        })
     }
 
-    /// Writes the aggregate files into `dir`; returns their row counts.
-    pub fn write_aggregates(
-        &self,
-        dir: &mut OutputDir,
-        liquidity: &[Vec<LiquidityStats>],
-    ) -> Result<(u64, u64)> {
+    /// Writes the unit's corridors.csv and rails.csv rows; returns their row counts.
+    fn write_aggregates(&self, liquidity: &[LiquidityStats]) -> Result<(u64, u64)> {
         let s = self.s;
-        let mut head: Vec<&str> = vec![
-            "replication",
-            "variant",
-            "corridor",
-            "exporter",
-            "importer",
-            "rail",
-            "kind",
-            "expected_value_usd",
-        ];
-        head.extend_from_slice(GROUP_COLUMNS);
-        let mut corridors = csv_file(dir, "corridors.csv", &head)?;
+        let mut corridors = csv_part(&self.parts, &self.prefix, &self.shown, "corridors.csv")?;
         let mut n_corr = 0;
         for ((rep, corridor, rail), agg) in &self.metrics.groups {
             let spec = &s.rails[*rail as usize];
             let c = &s.trade.corridors[*corridor as usize];
             let mut row: Vec<String> = vec![
                 rep.to_string(),
-                self.variant.clone(),
+                s.variant.clone(),
                 c.code.clone(),
                 s.members[c.exporter].code.clone(),
                 s.members[c.importer].code.clone(),
@@ -285,39 +341,25 @@ impl<'a> RunWriter<'a> {
             row.extend(group_fields(agg));
             corridors
                 .write_record(&row)
-                .map_err(|e| Error::csv(self.out.join("corridors.csv"), e))?;
+                .map_err(|e| Error::csv(self.path("corridors.csv"), e))?;
             n_corr += 1;
         }
         corridors
             .flush()
-            .map_err(|e| Error::io(self.out.join("corridors.csv"), e))?;
+            .map_err(|e| Error::io(self.path("corridors.csv"), e))?;
 
-        let mut head: Vec<&str> = vec!["replication", "variant", "rail", "kind"];
-        head.extend_from_slice(GROUP_COLUMNS);
-        head.extend_from_slice(&[
-            "liquidity_peak_usd",
-            "liquidity_mean_usd",
-            "carry_usd",
-            "carry_unallocated_usd",
-            "line_interest_usd",
-            "central_bank_cost_usd",
-        ]);
-        let mut rails = csv_file(dir, "rails.csv", &head)?;
+        let mut rails = csv_part(&self.parts, &self.prefix, &self.shown, "rails.csv")?;
         let mut n_rails = 0;
         for ((rep, rail), agg) in &self.metrics.by_rail() {
             let spec = &s.rails[*rail as usize];
             let mut row: Vec<String> = vec![
                 rep.to_string(),
-                self.variant.clone(),
+                s.variant.clone(),
                 spec.name.clone(),
                 spec.kind().to_string(),
             ];
             row.extend(group_fields(agg));
-            let l = liquidity
-                .get(*rep as usize)
-                .and_then(|v| v.get(*rail as usize))
-                .cloned()
-                .unwrap_or_default();
+            let l = liquidity.get(*rail as usize).cloned().unwrap_or_default();
             row.extend([
                 format!("{:.2}", l.peak_usd),
                 format!("{:.2}", l.mean_usd),
@@ -328,19 +370,17 @@ impl<'a> RunWriter<'a> {
             ]);
             rails
                 .write_record(&row)
-                .map_err(|e| Error::csv(self.out.join("rails.csv"), e))?;
+                .map_err(|e| Error::csv(self.path("rails.csv"), e))?;
             n_rails += 1;
         }
         rails
             .flush()
-            .map_err(|e| Error::io(self.out.join("rails.csv"), e))?;
+            .map_err(|e| Error::io(self.path("rails.csv"), e))?;
         Ok((n_corr, n_rails))
     }
 }
 
 fn group_fields(a: &Agg) -> Vec<String> {
-    let bps = quantiles(&a.cost_bps, &[0.5, 0.95]);
-    let lat = quantiles(&a.latency_h, &[0.5, 0.95]);
     let f = |x: f64| {
         if x.is_finite() {
             format!("{x:.6}")
@@ -365,11 +405,11 @@ fn group_fields(a: &Agg) -> Vec<String> {
         a.cost_usd.to_string(),
         a.settled_value_usd.to_string(),
         f(a.cost_bps_weighted()),
-        f(mean(&a.cost_bps)),
-        f(bps[0]),
-        f(bps[1]),
-        f(lat[0]),
-        f(lat[1]),
+        f(a.cost_bps_mean()),
+        f(a.cost_bps.quantile(0.5)),
+        f(a.cost_bps.quantile(0.95)),
+        f(a.latency_h.quantile(0.5)),
+        f(a.latency_h.quantile(0.95)),
         f(a.share(a.within_1h)),
         f(a.share(a.same_day)),
         f(a.share(a.within_1bd)),
@@ -450,7 +490,7 @@ impl Sink for RunWriter<'_> {
         b.extend_from_slice(r.status.as_str().as_bytes());
         b.push(b'\n');
         w.write_all(b)
-            .map_err(|e| Error::io(self.out.join("payments.csv"), e))
+            .map_err(|e| Error::io(self.path("payments.csv"), e))
     }
 
     fn fx(&mut self, t: Time, ccy: CurrencyId, mid_per_usd: Decimal) -> Result<()> {
@@ -459,12 +499,12 @@ impl Sink for RunWriter<'_> {
         self.fx
             .write_record([
                 self.replication.to_string().as_str(),
-                &self.variant,
+                &self.s.variant,
                 &time,
                 self.s.currencies.code(ccy),
                 &mid_per_usd.normalize().to_string(),
             ])
-            .map_err(|e| Error::csv(self.out.join("fx.csv"), e))?;
+            .map_err(|e| Error::csv(self.path("fx.csv"), e))?;
         Ok(())
     }
 
@@ -474,7 +514,7 @@ impl Sink for RunWriter<'_> {
         self.liquidity
             .write_record([
                 self.replication.to_string().as_str(),
-                &self.variant,
+                &self.s.variant,
                 &iso_time(s.epoch, t),
                 &s.rails[rail].name,
                 &b.holder,
@@ -482,7 +522,7 @@ impl Sink for RunWriter<'_> {
                 &b.balance.to_string(),
                 &Cents::of(b.balance_usd).to_string(),
             ])
-            .map_err(|e| Error::csv(self.out.join("liquidity.csv"), e))?;
+            .map_err(|e| Error::csv(self.path("liquidity.csv"), e))?;
         Ok(())
     }
 
@@ -505,7 +545,7 @@ impl Sink for RunWriter<'_> {
         *rows += 1;
         let mut fields = Vec::with_capacity(3 + r.cells.len());
         fields.push(self.replication.to_string());
-        fields.push(self.variant.clone());
+        fields.push(self.s.variant.clone());
         fields.push(s.rails[r.rail].name.clone());
         fields.extend(r.cells.iter().map(|c| match c {
             Cell::Count(n) => n.to_string(),
@@ -521,7 +561,7 @@ impl Sink for RunWriter<'_> {
             Cell::Round2(x) => x.round_dp(2).to_string(),
         }));
         w.write_record(&fields)
-            .map_err(|e| Error::csv(self.out.join(table.file), e))
+            .map_err(|e| Error::csv(self.shown.join(table.file), e))
     }
 
     fn depth(
@@ -536,7 +576,7 @@ impl Sink for RunWriter<'_> {
         self.depth
             .write_record([
                 self.replication.to_string().as_str(),
-                &self.variant,
+                &self.s.variant,
                 &iso_time(s.epoch, t),
                 &format!(
                     "{}/{}",
@@ -546,7 +586,7 @@ impl Sink for RunWriter<'_> {
                 &format!("{volume_usd_per_day:.2}"),
                 &format!("{half_spread_bps:.6}"),
             ])
-            .map_err(|e| Error::csv(self.out.join("depth.csv"), e))?;
+            .map_err(|e| Error::csv(self.path("depth.csv"), e))?;
         Ok(())
     }
 }

@@ -40,8 +40,31 @@ const CORE_FILES: &[&str] = &[
     "depth.csv",
     "corridors.csv",
     "rails.csv",
+    "summary.csv",
+    "g20.csv",
     "manifest.toml",
 ];
+
+/// A shard's folder: its manifest, and one `.part` file per output file (plus `metrics.part`)
+/// holding its units' parts back to back.
+pub const SHARD_MANIFEST: &str = "shard.toml";
+
+/// Subfolder of the partial folder where each unit's parts wait to be joined.
+const PARTS: &str = "parts";
+
+/// Whether `name` is a unit's part: `u` + six or more digits + `.` + an output file or
+/// `metrics`.
+fn is_unit_part(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix('u') else {
+        return false;
+    };
+    let Some((digits, file)) = rest.split_once('.') else {
+        return false;
+    };
+    digits.len() >= 6
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (file == super::assemble::METRICS_PART || output_files().any(|f| f == file))
+}
 
 /// Every file name a run may write: the core files and each rail kind's report tables
 /// (netting.csv). A stale partial folder is cleared of these names only.
@@ -54,6 +77,10 @@ pub fn output_files() -> impl Iterator<Item = &'static str> {
 
 fn is_output_file(name: &str) -> bool {
     output_files().any(|f| f == name)
+        || name == SHARD_MANIFEST
+        || name
+            .strip_suffix(".part")
+            .is_some_and(|f| f == super::assemble::METRICS_PART || output_files().any(|o| o == f))
 }
 
 /// One file of a run, as the marker lists it.
@@ -90,6 +117,8 @@ pub struct OutputDir {
     created: bool,
     lock: Option<Lock>,
     committed: bool,
+    /// Whether the parts folder exists (made by [`OutputDir::parts_dir`]).
+    parts: bool,
 }
 
 impl OutputDir {
@@ -140,6 +169,7 @@ impl OutputDir {
             created,
             lock: None,
             committed: false,
+            parts: false,
         };
         dir.lock = Some(Lock::take(out, &shown)?);
         dir.previous = dir.inspect(force)?;
@@ -171,6 +201,30 @@ impl OutputDir {
             self.written.push(name.to_string());
         }
         Ok(file)
+    }
+
+    /// The folder units write their parts into (inside the partial folder), created on first
+    /// use; its parts are removed with [`OutputDir::remove_parts`] or when the run fails.
+    pub fn parts_dir(&mut self) -> Result<PathBuf> {
+        let dir = self.partial.join(PARTS);
+        if !self.parts {
+            std::fs::create_dir(&dir).map_err(|e| self.fault_at(PARTS, e))?;
+            self.parts = true;
+        }
+        Ok(dir)
+    }
+
+    /// Removes the parts folder and the unit parts in it (nothing else is there).
+    pub fn remove_parts(&mut self) {
+        if self.parts {
+            clear_parts(&self.partial.join(PARTS));
+            self.parts = false;
+        }
+    }
+
+    /// Whether a name may be written by a run (an output file, a shard's file).
+    pub fn is_ours(name: &str) -> bool {
+        is_output_file(name)
     }
 
     /// An I/O error while writing `name`, naming the file as the user will know it.
@@ -317,6 +371,9 @@ impl Drop for OutputDir {
             return;
         }
         // Only this run's files, by name: the partial folder holds nothing else of ours.
+        if self.parts {
+            clear_parts(&self.partial.join(PARTS));
+        }
         for name in &self.written {
             let _ = std::fs::remove_file(self.partial.join(name));
         }
@@ -359,8 +416,14 @@ fn clear_partial(partial: &Path, shown: &Path) -> Result<()> {
     if !partial.exists() {
         return Ok(());
     }
-    for name in output_files().chain([MARKER]) {
-        let _ = std::fs::remove_file(partial.join(name));
+    clear_parts(&partial.join(PARTS));
+    if let Ok(entries) = std::fs::read_dir(partial) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if is_output_file(&name) || name == MARKER {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
     }
     std::fs::remove_dir(partial).map_err(|_| {
         Error::Usage(format!(
@@ -369,6 +432,18 @@ fn clear_partial(partial: &Path, shown: &Path) -> Result<()> {
             shown.join(PARTIAL).display()
         ))
     })
+}
+
+/// Removes a parts folder's unit parts (by name: nothing else) and the folder if then empty.
+fn clear_parts(parts: &Path) {
+    if let Ok(entries) = std::fs::read_dir(parts) {
+        for e in entries.flatten() {
+            if is_unit_part(&e.file_name().to_string_lossy()) {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+    let _ = std::fs::remove_dir(parts);
 }
 
 /// Refuses `/`, the home folder, the current folder and its ancestors, wherever `out` leads

@@ -12,6 +12,8 @@ pub struct Manifest {
     pub tool: String,
     pub version: String,
     pub scenario: String,
+    /// What its rows call it (the first variant's, with others under `other_variant`).
+    pub variant: String,
     pub scenario_file: String,
     /// SHA-256 of `resolved_scenario`.
     pub scenario_sha256: String,
@@ -24,10 +26,13 @@ pub struct Manifest {
     pub data_file: Vec<DataFileEntry>,
     /// The scenario after `extends` and command-line overrides, as the run used it.
     pub resolved_scenario: String,
+    /// The other variants of a comparison or sweep, each described the same way.
+    pub other_variant: Vec<VariantInfo>,
 }
 
 /// One file the run read.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DataFileEntry {
     pub role: String,
     pub path: String,
@@ -61,6 +66,69 @@ pub struct Checks {
     pub max_printed_residual_cents: u64,
     pub events: u64,
     pub ledger_postings: u64,
+}
+
+/// What joining units into a folder needs to know of the experiment: written into every
+/// shard's manifest, so a merge on another machine joins exactly what one machine would have.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Info {
+    pub seed: u64,
+    pub replications: u32,
+    pub write_payments: bool,
+    pub command: String,
+    pub variant: Vec<VariantInfo>,
+}
+
+/// One variant, as the manifest describes it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VariantInfo {
+    pub variant: String,
+    pub scenario: String,
+    pub scenario_file: String,
+    pub scenario_sha256: String,
+    pub resolved_scenario: String,
+    pub data_file: Vec<DataFileEntry>,
+}
+
+impl Info {
+    pub fn of(
+        variants: &[&crate::scenario::Scenario],
+        replications: u32,
+        write_payments: bool,
+        command: &str,
+    ) -> Info {
+        Info {
+            seed: variants.first().map_or(0, |s| s.seed),
+            replications,
+            write_payments,
+            command: command.to_string(),
+            variant: variants
+                .iter()
+                .map(|s| VariantInfo {
+                    variant: s.variant.clone(),
+                    scenario: s.name.clone(),
+                    scenario_file: s.source.clone(),
+                    scenario_sha256: s.sha256.clone(),
+                    resolved_scenario: s.resolved.clone(),
+                    data_file: s
+                        .files
+                        .iter()
+                        .map(|f| DataFileEntry {
+                            role: f.role.clone(),
+                            path: f.path.clone(),
+                            sha256: f.sha256.clone(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+
+    pub fn units(&self) -> usize {
+        self.variant.len() * self.replications as usize
+    }
 }
 
 impl Manifest {

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use rust_decimal::prelude::ToPrimitive;
 
+use super::sketch::Sketch;
 use crate::money::Cents;
 use crate::record::PaymentRecord;
 use crate::terms::Status;
@@ -35,9 +36,11 @@ pub struct Agg {
     pub within_1h: u64,
     pub same_day: u64,
     pub within_1bd: u64,
-    /// Per settled payment.
-    pub cost_bps: Vec<f64>,
-    pub latency_h: Vec<f64>,
+    /// Per settled payment: the cost in bps (its sum, for the mean, and its distribution)
+    /// and the latency in hours, as sketches (bounded memory; docs/performance.md).
+    pub cost_bps_sum: f64,
+    pub cost_bps: Sketch,
+    pub latency_h: Sketch,
 }
 
 impl Agg {
@@ -67,9 +70,11 @@ impl Agg {
         self.within_1bd += u64::from(r.within_1bd);
         if r.status == Status::Settled {
             self.settled_value_usd += c.value;
-            self.cost_bps.push(r.cost_bps.to_f64().unwrap_or(f64::NAN));
+            let bps = r.cost_bps.to_f64().unwrap_or(f64::NAN);
+            self.cost_bps_sum += bps;
+            self.cost_bps.add(bps);
             if let Some(l) = r.latency_s {
-                self.latency_h.push(l as f64 / 3_600.0);
+                self.latency_h.add(l as f64 / 3_600.0);
             }
         }
     }
@@ -97,8 +102,9 @@ impl Agg {
         self.within_1h += o.within_1h;
         self.same_day += o.same_day;
         self.within_1bd += o.within_1bd;
-        self.cost_bps.extend_from_slice(&o.cost_bps);
-        self.latency_h.extend_from_slice(&o.latency_h);
+        self.cost_bps_sum += o.cost_bps_sum;
+        self.cost_bps.merge(&o.cost_bps);
+        self.latency_h.merge(&o.latency_h);
     }
 
     /// Value-weighted cost: the whole cost of every payment of the group (settled, returned,
@@ -118,6 +124,15 @@ impl Agg {
             return f64::NAN;
         }
         part.0 as f64 / self.settled_value_usd.0 as f64 * 1e4
+    }
+
+    /// Mean cost of a settled payment, bps (NaN without one).
+    pub fn cost_bps_mean(&self) -> f64 {
+        if self.cost_bps.count() == 0 {
+            f64::NAN
+        } else {
+            self.cost_bps_sum / self.cost_bps.count() as f64
+        }
     }
 
     pub fn share(&self, count: u64) -> f64 {

@@ -2,20 +2,22 @@
 //! written to a temporary folder and renamed into place only on success), the manifest and the
 //! terminal summary.
 
+pub mod assemble;
 mod csvout;
 pub mod fmt;
 pub mod folder;
 pub mod manifest;
 pub mod metrics;
+pub mod sketch;
 mod summary;
 
 use rust_decimal::Decimal;
 
-pub use csvout::RunWriter;
+pub use csvout::{RunWriter, corridors_header, rails_header, streamed_files};
 pub use folder::OutputDir;
 pub use manifest::{Checks, Manifest, Rows};
 pub use metrics::{Agg, Metrics};
-pub use summary::summary_table;
+pub use summary::{g20_table, summary_table};
 
 /// Checks for the manifest; a run only gets this far when conservation held.
 pub fn manifest_checks(

@@ -1,13 +1,7 @@
-//! The terminal summary: one line per rail over all replications, led by the value-weighted
-//! cost and its parts.
+//! The terminal summary: one line per variant and rail, the means over replications led by the
+//! value-weighted cost with its 95 % interval, and the G20 scorecard.
 
-use super::metrics::{Metrics, quantiles};
-use crate::rails::LiquidityStats;
-use crate::scenario::Scenario;
-
-fn usd_m(c: crate::money::Cents) -> f64 {
-    c.to_f64() / 1e6
-}
+use super::assemble::{Series, g20_rows, interval};
 
 fn num(x: f64, decimals: usize) -> String {
     if x.is_finite() {
@@ -25,15 +19,18 @@ fn pct(x: f64) -> String {
     }
 }
 
-/// The summary table, as printed after a run: per rail, the value-weighted cost (cost of
-/// every payment per dollar delivered) and its parts in bps, then the per-payment median and
-/// p95, latency, the shares credited within 1 hour, on the importer's same day and within 1
-/// business day, the USD bought and the peak prefunding (the largest over replications).
-pub fn summary_table(s: &Scenario, m: &Metrics, liquidity: &[Vec<LiquidityStats>]) -> String {
+/// The summary table, as printed after a run: per variant and rail (and all rails together,
+/// when there are several), the mean over replications of the value-weighted cost (cost of
+/// every payment per dollar delivered) with its 95 % interval half-width, its parts in bps,
+/// the per-payment median and p95, latency, the shares credited within 1 hour, on the
+/// importer's same day and within 1 business day, the USD bought and the peak prefunding.
+pub fn summary_table(variants: &[&str], series: &[Series]) -> String {
     let header = [
+        "variant",
         "rail",
         "payments",
         "bps",
+        "±95%",
         "fees",
         "spread",
         "drift",
@@ -50,34 +47,101 @@ pub fn summary_table(s: &Scenario, m: &Metrics, liquidity: &[Vec<LiquidityStats>
         "peak prefund $m",
     ];
     let mut rows: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
-    for (rail, a) in &m.pooled() {
-        let bps = quantiles(&a.cost_bps, &[0.5, 0.95]);
-        let lat = quantiles(&a.latency_h, &[0.5, 0.95]);
-        let peak_usd = liquidity
-            .iter()
-            .filter_map(|rep| rep.get(*rail as usize))
-            .map(|l| l.peak_usd)
-            .fold(0.0, f64::max);
-        rows.push(vec![
-            s.rails[*rail as usize].name.clone(),
-            a.payments.to_string(),
-            num(a.cost_bps_weighted(), 1),
-            num(a.part_bps(a.fees_usd), 1),
-            num(a.part_bps(a.spread_usd), 1),
-            num(a.part_bps(a.drift_usd), 1),
-            num(a.part_bps(a.liquidity_usd), 1),
-            num(a.part_bps(a.float_usd), 1),
-            num(bps[0], 1),
-            num(bps[1], 1),
-            num(lat[0], 2),
-            num(lat[1], 2),
-            pct(a.share(a.within_1h)),
-            pct(a.share(a.same_day)),
-            pct(a.share(a.within_1bd)),
-            num(usd_m(a.usd_bought), 1),
-            num(peak_usd / 1e6, 1),
-        ]);
+    for (variant, ser) in variants.iter().zip(series) {
+        let mut rails: Vec<&str> = ser
+            .keys()
+            .filter(|(c, r, _)| c == "*" && r != "*")
+            .map(|(_, r, _)| r.as_str())
+            .collect();
+        rails.dedup();
+        if rails.len() > 1 {
+            rails.push("*");
+        }
+        for rail in rails {
+            let m = |metric: &str| {
+                ser.get(&("*".to_string(), rail.to_string(), metric.to_string()))
+                    .map_or_else(|| interval(&[]), |v| interval(v))
+            };
+            let cost = m("cost_bps");
+            rows.push(vec![
+                variant.to_string(),
+                if rail == "*" { "all rails" } else { rail }.to_string(),
+                num(m("payments").mean, 0),
+                num(cost.mean, 1),
+                num(cost.half_width, 1),
+                num(m("fees_bps").mean, 1),
+                num(m("spread_bps").mean, 1),
+                num(m("drift_bps").mean, 1),
+                num(m("liquidity_bps").mean, 1),
+                num(m("float_bps").mean, 1),
+                num(m("cost_bps_median").mean, 1),
+                num(m("cost_bps_p95").mean, 1),
+                num(m("latency_h_median").mean, 2),
+                num(m("latency_h_p95").mean, 2),
+                pct(m("within_1h_share").mean),
+                pct(m("same_day_share").mean),
+                pct(m("within_1bd_share").mean),
+                num(m("usd_bought_usd").mean / 1e6, 1),
+                num(m("peak_prefunding_usd").mean / 1e6, 1),
+            ]);
+        }
     }
+    table(&rows)
+}
+
+/// The G20 scorecard after a run: per variant and rail, the average cost of a payment against
+/// the 1 % and 3 % targets and the share credited within 1 hour against 75 %, and how many of
+/// the corridors meet each (g20.csv has every corridor).
+pub fn g20_table(variants: &[&str], series: &[Series]) -> String {
+    let header = [
+        "variant",
+        "rail",
+        "cost %",
+        "<=1%",
+        "<=3%",
+        "<=1h",
+        ">=75%",
+        "corridors <=1%",
+        "corridors <=3%",
+        "corridors >=75% <=1h",
+    ];
+    let mut rows: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
+    let yes = |b: bool| if b { "yes" } else { "no" }.to_string();
+    for (variant, ser) in variants.iter().zip(series) {
+        let g = g20_rows(variant, ser);
+        for row in g.iter().filter(|r| r[1] == "*") {
+            let rail = &row[2];
+            let corridors: Vec<&Vec<String>> =
+                g.iter().filter(|r| r[1] != "*" && &r[2] == rail).collect();
+            let count = |col: usize| {
+                format!(
+                    "{}/{}",
+                    corridors.iter().filter(|r| r[col] == "true").count(),
+                    corridors.len()
+                )
+            };
+            let cost: f64 = row[4].parse().unwrap_or(f64::NAN);
+            let h1: f64 = row[8].parse().unwrap_or(f64::NAN);
+            rows.push(vec![
+                variant.to_string(),
+                rail.clone(),
+                num(cost, 2),
+                yes(row[6] == "true"),
+                yes(row[7] == "true"),
+                pct(h1),
+                yes(row[9] == "true"),
+                count(6),
+                count(7),
+                count(9),
+            ]);
+        }
+    }
+    table(&rows)
+}
+
+/// Lays out rows as a table: the first two columns left-aligned, the rest right-aligned.
+fn table(rows: &[Vec<String>]) -> String {
+    let header = &rows[0];
     let widths: Vec<usize> = (0..header.len())
         .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
         .collect();
@@ -87,7 +151,7 @@ pub fn summary_table(s: &Scenario, m: &Metrics, liquidity: &[Vec<LiquidityStats>
             .iter()
             .enumerate()
             .map(|(i, cell)| {
-                if i == 0 {
+                if i < 2 {
                     format!("{cell:<w$}", w = widths[i])
                 } else {
                     format!("{cell:>w$}", w = widths[i])

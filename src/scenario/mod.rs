@@ -47,6 +47,10 @@ pub struct Route {
 #[derive(Debug, Clone)]
 pub struct Scenario {
     pub name: String,
+    /// What its rows and output folder are called: the name, or — for a scenario changed by
+    /// `--set`, `--days` or an `extends` that leaves the name as it was — the name plus a
+    /// short hash of what was changed, unless `--variant` names it.
+    pub variant: String,
     pub description: String,
     /// Sim time 0: midnight UTC of the start date.
     pub epoch: DateTime<Utc>,
@@ -85,6 +89,8 @@ pub struct Overrides {
     pub days: Option<u32>,
     /// `key.path=value` assignments (`rail.swift-usd.our_fee.flat_usd=30`).
     pub set: Vec<String>,
+    /// `--variant NAME`: what to call the variant (default: see [`Scenario::variant`]).
+    pub variant: Option<String>,
 }
 
 /// Reads and validates a scenario (a path, or the name of a bundled scenario).
@@ -132,7 +138,39 @@ pub fn load_with(arg: &str, overrides: &Overrides) -> Result<Scenario> {
             .map_err(|m| Error::Usage(format!("--set {key}: {m}")))?;
         loaded.overridden.push(key);
     }
-    validate::validate(&loaded)
+    let mut s = validate::validate(&loaded)?;
+    s.variant = variant_name(&loaded, &s, overrides)?;
+    Ok(s)
+}
+
+/// The variant's name: `--variant`, else the scenario's name when the file asked for names it
+/// and nothing on the command line changed what it simulates (`--seed` and `--replications`
+/// change how it is sampled, not what), else the name plus the first 8 hex digits of the
+/// SHA-256 of the resolved scenario without its seed and replications.
+fn variant_name(loaded: &load::Loaded, s: &Scenario, o: &Overrides) -> Result<String> {
+    if let Some(v) = &o.variant {
+        if let Some(m) = crate::input::name_problem(v) {
+            return Err(Error::Usage(format!("--variant {v:?}: {m}")));
+        }
+        return Ok(v.clone());
+    }
+    let names_itself = loaded
+        .chain
+        .first()
+        .and_then(|f| f.text.parse::<toml::Table>().ok())
+        .is_some_and(|t| t.get("scenario").and_then(|sc| sc.get("name")).is_some());
+    if names_itself && o.set.is_empty() && o.days.is_none() {
+        return Ok(s.name.clone());
+    }
+    let mut what = loaded.merged.clone();
+    if let Some(toml::Value::Table(sc)) = what.get_mut("scenario") {
+        sc.remove("seed");
+        sc.remove("replications");
+    }
+    let text = toml::to_string(&what)
+        .map_err(|e| Error::Invariant(format!("re-serialising the scenario: {e}")))?;
+    let hash = load::sha256_hex(text.as_bytes());
+    Ok(format!("{}-{}", s.name, &hash[..8]))
 }
 
 /// A `--set` value: exactly one TOML value (`30`, `0.5`, `true`, `"text"`, `[1, 2]`), or a bare

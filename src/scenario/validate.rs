@@ -155,6 +155,7 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
     ));
     Ok(Scenario {
         name: sc.name.clone(),
+        variant: sc.name.clone(),
         description: sc.description.clone(),
         epoch,
         days: sc.days,
