@@ -358,7 +358,7 @@ fn run_pass(
             p.status = Status::Unsettled;
             // The principal of a payment still in transit at the horizon has been in transit
             // until then.
-            p.stop_clock(world, stop_at);
+            p.stop_clock(stop_at);
             state.finish(&p, stop_at)?;
         }
     }
@@ -548,6 +548,8 @@ impl RunState<'_> {
             flag: false,
             amount: Decimal::ZERO,
             ccy: self.world.members[corridor.importer].currency,
+            unit_amount: Decimal::ZERO,
+            unit_usd0: Decimal::ZERO,
             fees_usd: Decimal::ZERO,
             spread_usd: Decimal::ZERO,
             drift_usd: Decimal::ZERO,
@@ -556,7 +558,8 @@ impl RunState<'_> {
             status: Status::Pending,
             settled_at: 0,
             debited_at: None,
-            hold_ccy: self.world.members[corridor.importer].currency,
+            hold_carry_pa: self.world.liquidity_cost_pa
+                [self.world.members[corridor.importer].currency.index()],
             hold_since: inv.t0,
             credited_at: None,
             float_usd: 0.0,

@@ -1,18 +1,19 @@
 //! Rail kind `common_currency`: a shared unit among the members. Either a basket unit of
-//! account — the payer's currency is converted into the unit and the unit into the payee's
-//! currency, each conversion at the unit's spread — or a full monetary union, where the
-//! members' monies are denominations of one currency and a payment converts nothing. Either
-//! way a payment settles gross through ONE regional RTGS with its own hours.
+//! account — the payer's currency is converted into the unit at the payer's debit and the unit
+//! into the payee's currency when the RTGS settles, each conversion at the unit's spread, so a
+//! payment waiting for the RTGS is worth what the basket's weights make of it — or a full
+//! monetary union, where the members' monies are denominations of one currency and a payment
+//! converts nothing. Either way a payment settles gross through ONE regional RTGS with its own
+//! hours.
 
 use chrono::Weekday;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::liquidity::Pool;
-use super::{Ctx, Next, Payment, RailContext, RailKind, Setup, member_listed};
+use super::{Ctx, LegUsd0, Next, Payment, RailContext, RailKind, Setup, member_listed};
 use crate::calendar::{Calendar, CalendarSpec};
 use crate::engine::Time;
-use crate::fx::Conversion;
 use crate::fx::quote::bps_to_fraction;
 use crate::input::{DelaySection, FeeSection};
 use crate::ledger::{AccountId, Ledger};
@@ -53,7 +54,9 @@ pub struct Section {
     /// Members that share the unit, or ["*"] (the default) for every member.
     #[serde(default = "every_member")]
     pub members: Vec<String>,
-    /// The unit: currencies and weights summing to 1.
+    /// The unit: currencies and weights summing to 1 (fixed amounts of each, worth USD 1 at the
+    /// start). They set what a payment's units are worth in the payee's currency when the RTGS
+    /// settles it, and the unit's carry while it waits.
     pub basket: Vec<BasketEntry>,
     /// Each conversion's margin against the mid, bps (to the unit, and from it).
     #[serde(default)]
@@ -254,7 +257,8 @@ pub struct CommonCurrency {
 /// The unit's minor units: amounts in the unit are held to the cent.
 pub const UNIT_MINOR_UNITS: u32 = 2;
 
-const STAGE_RTGS: u8 = 1;
+const STAGE_SUBMIT: u8 = 1;
+const STAGE_RTGS: u8 = 2;
 
 impl CommonCurrency {
     pub fn new(p: Params, setup: &Setup, ledger: &mut Ledger) -> Result<Self> {
@@ -334,51 +338,70 @@ impl CommonCurrency {
             .sum()
     }
 
-    /// The payment's conversion through the unit, and the unit amount it passes through.
-    /// Basket: at the mids of `now`, each leg (to the unit, from the unit) at the mid less
-    /// `spread_bps`; the unit amount is rounded to its cent. Union: at the mids of the
-    /// payment's start and no spread — the members' monies are one currency, so nothing moves
-    /// between them while the payment is in flight.
-    pub fn conversion(
+    /// The unit's carry rate a year at `t`: its currencies' rates (`liquidity_cost_pa`, the
+    /// dollar's included) weighted by their shares of the unit's value at `t` — the time value
+    /// of holding fixed amounts of each.
+    pub fn unit_carry_pa(&self, world: &World, t: Time) -> f64 {
+        let value = crate::money::to_f64(self.unit_usd(world, t));
+        if value <= 0.0 {
+            return 0.0;
+        }
+        let carried: f64 = self
+            .amounts
+            .iter()
+            .map(|&(c, a)| {
+                let usd = if c == CurrencyId::USD {
+                    a
+                } else {
+                    a / world.fx.mid(c, t)
+                };
+                crate::money::to_f64(usd) * world.liquidity_cost_pa[c.index()]
+            })
+            .sum();
+        carried / value
+    }
+
+    /// The instant whose mids price a conversion made at `now`: `now` in a basket; the
+    /// payment's start in a union, whose members' monies are one currency, so nothing moves
+    /// between them while a payment is in flight.
+    fn priced_at(&self, p: &Payment, now: Time) -> Time {
+        if self.p.union { p.t0 } else { now }
+    }
+
+    /// Units of `ccy` per USD at `t` (1 for the dollar).
+    fn per_usd(world: &World, ccy: CurrencyId, t: Time) -> Decimal {
+        if ccy == CurrencyId::USD {
+            Decimal::ONE
+        } else {
+            world.fx.mid(ccy, t)
+        }
+    }
+
+    /// The payer's conversion into the unit at `now` (priced at [`Self::priced_at`]), at the
+    /// mid less `spread_bps`: what the payer gives of `from`, the unit amount (to its cent),
+    /// and the leg's values at the t0 mids, the unit valued at its t0 value. Invoiced in
+    /// `from`, the invoice amount is converted; otherwise the payer buys the units that pay the
+    /// invoice's value in `to` at this instant's rates (what they pay when the payment settles
+    /// depends on how the unit moves meanwhile).
+    pub fn into_unit(
         &self,
         world: &World,
         p: &Payment,
         from: CurrencyId,
         to: CurrencyId,
         now: Time,
-    ) -> (Conversion, Decimal) {
+    ) -> (Decimal, Decimal, LegUsd0) {
         let c = &world.currencies;
-        let t = if self.p.union { p.t0 } else { now };
-        let unit_usd = self.unit_usd(world, t);
-        // Units of the unit per unit of `from`, and units of `to` per unit, at the mids.
-        let per_usd = |ccy: CurrencyId| {
-            if ccy == CurrencyId::USD {
-                Decimal::ONE
-            } else {
-                world.fx.mid(ccy, t)
-            }
-        };
-        let (m_from, m_to) = (per_usd(from), per_usd(to));
+        let t = self.priced_at(p, now);
+        let (unit_usd, unit_usd0) = (self.unit_usd(world, t), self.unit_usd(world, p.t0));
         let keep = Decimal::ONE - bps_to_fraction(self.p.spread_bps);
+        let m_from = Self::per_usd(world, from, t);
         let to_unit = keep / (m_from * unit_usd);
-        let from_unit = m_to * unit_usd * keep;
-        let mid = world.fx.cross_mid(from, to, t);
         let round_unit = |u: Decimal| crate::money::round_minor(u, UNIT_MINOR_UNITS);
-        let (given, unit, received) = if from == to {
-            let amount = if p.invoice_ccy == from {
-                p.invoice_amount
-            } else {
-                c.round(
-                    to,
-                    p.invoice_amount * world.fx.cross_mid(p.invoice_ccy, to, t),
-                )
-            };
-            (amount, round_unit(amount / (m_from * unit_usd)), amount)
-        } else if p.invoice_ccy == from {
-            let unit = round_unit(p.invoice_amount * to_unit);
-            (p.invoice_amount, unit, c.round(to, unit * from_unit))
+        let (given, unit) = if p.invoice_ccy == from {
+            (p.invoice_amount, round_unit(p.invoice_amount * to_unit))
         } else {
-            let received = if p.invoice_ccy == to {
+            let target = if p.invoice_ccy == to {
                 p.invoice_amount
             } else {
                 c.round(
@@ -386,35 +409,135 @@ impl CommonCurrency {
                     p.invoice_amount * world.fx.cross_mid(p.invoice_ccy, to, t),
                 )
             };
-            let unit = round_unit(received / from_unit);
-            (c.round(from, unit / to_unit), unit, received)
+            let from_unit = Self::per_usd(world, to, t) * unit_usd * keep;
+            let unit = round_unit(target / from_unit);
+            (c.round(from, unit / to_unit), unit)
         };
-        let conv = Conversion {
-            from,
-            to,
-            at: t,
-            given,
-            received,
-            received_at_mid: given * mid,
-            mid,
-            // Two margins, one into the unit and one out of it.
-            half_spread_bps: if from == to {
-                0.0
-            } else {
-                2.0 * self.p.spread_bps
-            },
-            rate: if from == to {
-                Decimal::ONE
-            } else {
-                to_unit * from_unit
-            },
-            // The unit amount is rounded to its cent on the way (half a cent of the unit, worth
-            // `from_unit` of `to`), and either end to its minor unit.
-            rounding_to: Decimal::new(5, UNIT_MINOR_UNITS + 1) * from_unit
-                + crate::fx::half_unit(c, to)
-                + crate::fx::half_unit(c, from) * to_unit * from_unit,
+        let leg = LegUsd0 {
+            given: p.usd0(world, from, given),
+            at_mid: given / (m_from * unit_usd) * unit_usd0,
+            at_rate: given * to_unit * unit_usd0,
+            received: unit * unit_usd0,
+            // The unit amount is rounded to its cent, or the payer's amount to its minor unit.
+            rounding: (Decimal::new(5, UNIT_MINOR_UNITS + 1)
+                + crate::fx::half_unit(c, from) * to_unit)
+                * unit_usd0,
         };
-        (conv, unit)
+        (given, unit, leg)
+    }
+
+    /// The conversion of `unit` units into the payee's `to` at `now` (priced at
+    /// [`Self::priced_at`]), at the mid less `spread_bps`: what the payee's bank receives, and
+    /// the leg's values at the t0 mids. The unit's value in `to` at that instant is its basket
+    /// at that instant's mids, so what a unit bought earlier pays out depends on the weights.
+    pub fn out_of_unit(
+        &self,
+        world: &World,
+        p: &Payment,
+        unit: Decimal,
+        to: CurrencyId,
+        now: Time,
+    ) -> (Decimal, LegUsd0) {
+        let t = self.priced_at(p, now);
+        let (unit_usd, unit_usd0) = (self.unit_usd(world, t), self.unit_usd(world, p.t0));
+        let keep = Decimal::ONE - bps_to_fraction(self.p.spread_bps);
+        let at_mid = unit * Self::per_usd(world, to, t) * unit_usd;
+        let at_rate = at_mid * keep;
+        let received = world.currencies.round(to, at_rate);
+        let leg = LegUsd0 {
+            given: unit * unit_usd0,
+            at_mid: p.usd0(world, to, at_mid),
+            at_rate: p.usd0(world, to, at_rate),
+            received: p.usd0(world, to, received),
+            rounding: p.usd0(world, to, crate::fx::half_unit(&world.currencies, to)),
+        };
+        (received, leg)
+    }
+
+    /// A payment between two members that share a currency converts nothing: the invoice's
+    /// value in that currency at the mids of `now`.
+    fn same_currency_amount(world: &World, p: &Payment, ccy: CurrencyId, now: Time) -> Decimal {
+        if p.invoice_ccy == ccy {
+            p.invoice_amount
+        } else {
+            world.currencies.round(
+                ccy,
+                p.invoice_amount * world.fx.cross_mid(p.invoice_ccy, ccy, now),
+            )
+        }
+    }
+
+    /// The payer's bank has worked the payment and executes it: it debits the payer and
+    /// converts the payer's currency into the unit at this instant's rates (the settlement
+    /// agent's desk takes the payer's currency). The payment, now an amount of the unit, goes
+    /// to the regional RTGS and waits there for its window. Members sharing a currency convert
+    /// nothing: the amount waits at the payer's bank.
+    fn submit(&mut self, ctx: &mut Ctx, p: &mut Payment) -> Result<Next> {
+        let w = ctx.world;
+        let importer = &w.members[p.importer];
+        let (ci, ce) = (importer.currency, w.members[p.exporter].currency);
+        if ci == ce {
+            let amount = Self::same_currency_amount(w, p, ci, ctx.now);
+            p.debit(ctx, importer.bank_home, amount)?;
+            p.amount = amount;
+            p.ccy = ci;
+        } else {
+            let (given, unit, leg) = self.into_unit(w, p, ci, ce, ctx.now);
+            p.debit(ctx, importer.bank_home, given)?;
+            self.accrue_desk(ctx, ci);
+            ctx.post(importer.bank_home, self.desk[ci.index()], given)?;
+            self.sweep_desk(ctx, ci)?;
+            p.account_leg(&leg);
+            if ci == CurrencyId::USD {
+                p.usd_sold += given;
+            }
+            // The principal is now an amount of the unit: no ledger account holds it (the
+            // agent owes it to the payment), and it earns the unit's carry.
+            p.unit_amount = unit;
+            p.unit_usd0 = leg.received;
+            let carry = self.unit_carry_pa(w, self.priced_at(p, ctx.now));
+            p.hold_at_carry(carry, ctx.now);
+        }
+        p.stage = STAGE_RTGS;
+        self.settle_in_rtgs(ctx, p)
+    }
+
+    /// The regional RTGS settles the payment inside its window (after its cut-off it waits for
+    /// the next opening): the unit is converted into the payee's currency at this instant's
+    /// rates, out of the agent's desk (which buys what it lacks at the market first), and the
+    /// payee is credited less any fee it bears.
+    fn settle_in_rtgs(&mut self, ctx: &mut Ctx, p: &mut Payment) -> Result<Next> {
+        match self.rtgs.next_open(ctx.now) {
+            Some(t) if t == ctx.now => {}
+            Some(t) => return Ok(Next::At(t)),
+            None => return Ok(Next::At(Time::MAX)),
+        }
+        let w = ctx.world;
+        let (importer, exporter) = (&w.members[p.importer], &w.members[p.exporter]);
+        let ce = exporter.currency;
+        let received = if importer.currency == ce {
+            ctx.post(importer.bank_home, exporter.bank_home, p.amount)?;
+            p.amount
+        } else {
+            let (received, leg) = self.out_of_unit(w, p, p.unit_amount, ce, ctx.now);
+            self.fund_desk(ctx, ce, received)?;
+            ctx.post(self.desk[ce.index()], exporter.bank_home, received)?;
+            if let Some((k, _)) = self.desk_balance[ce.index()] {
+                self.pool.used_by(w, p, k, received);
+            }
+            p.hold(w, ce, ctx.now);
+            p.account_leg(&leg);
+            if ce == CurrencyId::USD {
+                p.usd_bought += received;
+            }
+            p.unit_amount = Decimal::ZERO;
+            p.unit_usd0 = Decimal::ZERO;
+            received
+        };
+        p.amount = Decimal::ZERO;
+        let credit = p.bearer_fee(ctx, &self.p.fee, received)?;
+        p.settle(ctx, credit)?;
+        Ok(Next::Done)
     }
 }
 
@@ -456,42 +579,16 @@ impl RailKind for CommonCurrency {
     fn step(&mut self, ctx: &mut Ctx, _slot: u32, p: &mut Payment) -> Result<Next> {
         let w = ctx.world;
         let importer = &w.members[p.importer];
-        let exporter = &w.members[p.exporter];
         match p.stage {
             0 => {
                 let work = self.p.processing_min.draw_min_s(&mut p.rng);
                 p.hops = 1;
-                p.stage = STAGE_RTGS;
+                p.stage = STAGE_SUBMIT;
                 let ready = importer.calendar.process(ctx.now, work);
                 Ok(Next::At(ready.unwrap_or(Time::MAX)))
             }
-            STAGE_RTGS => {
-                // The regional RTGS settles only inside its own window: after its cut-off,
-                // the payment waits for the next opening.
-                match self.rtgs.next_open(ctx.now) {
-                    Some(t) if t == ctx.now => {}
-                    Some(t) => return Ok(Next::At(t)),
-                    None => return Ok(Next::At(Time::MAX)),
-                }
-                let (ci, ce) = (importer.currency, exporter.currency);
-                let (conv, _unit) = self.conversion(w, p, ci, ce, ctx.now);
-                p.debit(ctx, importer.bank_home, conv.given)?;
-                // The settlement agent's desk takes the payer's currency into the unit and
-                // pays the payee's currency out of it; a basket desk that cannot pay buys
-                // what it needs at the market first.
-                self.fund_desk(ctx, ce, conv.received)?;
-                self.accrue_desk(ctx, ci);
-                ctx.post(importer.bank_home, self.desk[ci.index()], conv.given)?;
-                ctx.post(self.desk[ce.index()], exporter.bank_home, conv.received)?;
-                if let Some((k, _)) = self.desk_balance[ce.index()] {
-                    self.pool.used_by(w, p, k, conv.received);
-                }
-                self.sweep_desk(ctx, ci)?;
-                p.account_conversion(w, &conv);
-                let credit = p.bearer_fee(ctx, &self.p.fee, conv.received)?;
-                p.settle(ctx, credit)?;
-                Ok(Next::Done)
-            }
+            STAGE_SUBMIT => self.submit(ctx, p),
+            STAGE_RTGS => self.settle_in_rtgs(ctx, p),
             other => Err(Error::Invariant(format!(
                 "common_currency: unknown stage {other}"
             ))),

@@ -15,7 +15,7 @@ pub mod swap_line;
 
 use rust_decimal::Decimal;
 
-pub use payment::Payment;
+pub use payment::{LegUsd0, Payment};
 
 use crate::Result;
 use crate::engine::Time;

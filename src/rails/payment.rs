@@ -17,6 +17,18 @@ use crate::rng::Stream;
 use crate::terms::{Bearer, FeeSchedule, Status};
 use crate::world::World;
 
+/// One conversion's amounts valued at the payment's t0 mids (USD): what was given, what it would
+/// have bought at the mid of its moment, at the rate applied (unrounded), what was received, and
+/// how far rounding may move the received amount.
+#[derive(Debug, Clone, Copy)]
+pub struct LegUsd0 {
+    pub given: Decimal,
+    pub at_mid: Decimal,
+    pub at_rate: Decimal,
+    pub received: Decimal,
+    pub rounding: Decimal,
+}
+
 /// A payment from an importer (paying its own currency) to an exporter (receiving its own).
 #[derive(Debug, Clone)]
 pub struct Payment {
@@ -44,6 +56,11 @@ pub struct Payment {
     /// Principal in flight: amount, currency and the account that holds it.
     pub amount: Decimal,
     pub ccy: CurrencyId,
+    /// Principal in flight in a rail's own unit of account, which is no ledger currency (the
+    /// common unit): the amount of the unit, and what it was worth at t0 (USD). Zero when the
+    /// principal is not in such a unit.
+    pub unit_amount: Decimal,
+    pub unit_usd0: Decimal,
     pub fees_usd: Decimal,
     pub spread_usd: Decimal,
     pub drift_usd: Decimal,
@@ -54,10 +71,11 @@ pub struct Payment {
     /// Its stream key: (corridor code, number in the corridor), or (explicit, index).
     pub key: u64,
     pub rng: Stream,
-    /// The principal in transit: when the payer was first debited (None: not yet), the
-    /// currency it sits in since `hold_since`, and when it was credited (the clock stops).
+    /// The principal in transit: when the payer was first debited (None: not yet), the carry
+    /// rate (a year) of the currency or unit it sits in since `hold_since`, and when it was
+    /// credited (the clock stops).
     pub debited_at: Option<Time>,
-    pub hold_ccy: CurrencyId,
+    pub hold_carry_pa: f64,
     pub hold_since: Time,
     pub credited_at: Option<Time>,
     /// Time value of the principal in transit so far: value × the carry rate of the currency
@@ -121,7 +139,7 @@ impl Payment {
         }
         if self.debited_at.is_none() {
             self.debited_at = Some(ctx.now);
-            self.hold_ccy = importer.currency;
+            self.hold_carry_pa = ctx.world.liquidity_cost_pa[importer.currency.index()];
             self.hold_since = ctx.now;
         }
         Ok(())
@@ -130,29 +148,34 @@ impl Payment {
     /// The principal now sits in `ccy` (from `now`): the float of the interval it sat in the
     /// previous currency is added at that currency's carry rate.
     pub fn hold(&mut self, world: &World, ccy: CurrencyId, now: Time) {
+        self.hold_at_carry(world.liquidity_cost_pa[ccy.index()], now);
+    }
+
+    /// The principal now sits in something whose carry is `carry_pa` a year (a unit of
+    /// account that is no ledger currency, say), from `now`.
+    pub fn hold_at_carry(&mut self, carry_pa: f64, now: Time) {
         if self.debited_at.is_none() || self.credited_at.is_some() {
             return;
         }
-        self.accrue_float(world, now);
-        self.hold_ccy = ccy;
+        self.accrue_float(now);
+        self.hold_carry_pa = carry_pa;
     }
 
-    fn accrue_float(&mut self, world: &World, now: Time) {
+    fn accrue_float(&mut self, now: Time) {
         if now > self.hold_since {
-            let rate = world.liquidity_cost_pa[self.hold_ccy.index()];
             let years = (now - self.hold_since) as f64 / YEAR_S as f64;
-            self.float_usd += crate::money::to_f64(self.value_usd) * rate * years;
+            self.float_usd += crate::money::to_f64(self.value_usd) * self.hold_carry_pa * years;
             self.hold_since = now;
         }
     }
 
     /// The payee (or, for a returned payment, the payer) is credited at `now`: the principal's
     /// clock stops. A payment never debited has no clock to stop.
-    pub fn stop_clock(&mut self, world: &World, now: Time) {
+    pub fn stop_clock(&mut self, now: Time) {
         if self.debited_at.is_none() || self.credited_at.is_some() {
             return;
         }
-        self.accrue_float(world, now);
+        self.accrue_float(now);
         self.credited_at = Some(now);
     }
 
@@ -210,23 +233,31 @@ impl Payment {
         // applied) against the mid of its moment. Neither is a remainder: what the client
         // actually received differs from `given × rate` only by rounding to minor units, which
         // the cost identity allows and nothing more.
-        let given_usd0 = self.usd0(world, c.from, c.given);
-        let at_mid_usd0 = self.usd0(world, c.to, c.received_at_mid);
-        let at_rate_usd0 = self.usd0(world, c.to, c.given * c.rate);
-        let received_usd0 = self.usd0(world, c.to, c.received);
-        self.drift_usd += given_usd0 - at_mid_usd0;
-        // The reported spread is everything the conversion lost against the mid, its rounding
-        // to minor units included, so the printed columns add up; the run-time identity uses
-        // the quote's part alone.
-        self.spread_usd += at_mid_usd0 - received_usd0;
-        self.spread_quote_usd += at_mid_usd0 - at_rate_usd0;
-        self.rounding_allowance_usd += self.usd0(world, c.to, c.rounding_to);
+        self.account_leg(&LegUsd0 {
+            given: self.usd0(world, c.from, c.given),
+            at_mid: self.usd0(world, c.to, c.received_at_mid),
+            at_rate: self.usd0(world, c.to, c.given * c.rate),
+            received: self.usd0(world, c.to, c.received),
+            rounding: self.usd0(world, c.to, c.rounding_to),
+        });
         if converts && c.to == CurrencyId::USD {
             self.usd_bought += c.received;
         }
         if converts && c.from == CurrencyId::USD {
             self.usd_sold += c.given;
         }
+    }
+
+    /// The cost side of one conversion from its values at the t0 mids (USD), for a conversion
+    /// one of whose sides is no ledger currency (a unit of account valued by its rail).
+    pub fn account_leg(&mut self, v: &LegUsd0) {
+        self.drift_usd += v.given - v.at_mid;
+        // The reported spread is everything the conversion lost against the mid, its rounding
+        // to minor units included, so the printed columns add up; the run-time identity uses
+        // the quote's part alone.
+        self.spread_usd += v.at_mid - v.received;
+        self.spread_quote_usd += v.at_mid - v.at_rate;
+        self.rounding_allowance_usd += v.rounding;
     }
 
     /// Charges a rail's fee by charge bearer: OUR and SHA pay it in the importer's currency to
@@ -294,7 +325,7 @@ impl Payment {
                 .round(m.currency, credit / Decimal::ONE_HUNDRED);
             ctx.post(m.bank_home, m.clients, extra)?;
         }
-        self.stop_clock(ctx.world, now);
+        self.stop_clock(now);
         self.amount = Decimal::ZERO;
         self.status = status;
         self.settled_at = now;
@@ -307,7 +338,7 @@ impl Payment {
     pub fn total_cost_usd(&self, world: &World) -> Decimal {
         let mut total = self.ledger_debited_usd - self.ledger_credited_usd;
         if matches!(self.status, Status::Unsettled | Status::Pending) {
-            total -= self.usd0(world, self.ccy, self.amount);
+            total -= self.usd0(world, self.ccy, self.amount) + self.unit_usd0;
         }
         total
     }

@@ -554,15 +554,20 @@ currency = "TRY"
 charge_bearer = "BEN"
 "#;
 
-/// P1: the KZ bank works 05:00-05:20; the RTGS opens at 06:00 and settles then. TRY 2,000,000
-///   out of the unit at 40 × 0.999 = 39.96 needs 50,050.05005… → 50,050.05 units; into the
-///   unit at 0.999 / 500 = 0.001998 unit per KZT that takes KZT 25,050,075.075… → 25,050,075.08.
-///   At mid that KZT is USD 50,100.15016: spread 100.15016 (two conversions), fee USD 4 =
-///   KZT 2,000 from the importer, total 104.15016 = 20.830032 bps; latency 1 h.
-/// P2: the TR bank works 11:50-12:10, after the RTGS's 12:00 cut-off: it settles at Tuesday's
-///   opening, 06:00. TRY 1,000,000 × 0.999 / 40 = 24,975.00 units × 500 × 0.999 =
-///   KZT 12,475,012.50; mid value USD 25,000, received 24,950.025: spread 49.975. BEN: KZT 2,000
-///   deducted; total 53.975 = 21.59 bps; latency 18 h 10 min.
+/// P1: the KZ bank works 05:00-05:20, debits the payer and buys the units then; the RTGS opens
+///   at 06:00 and settles then. TRY 2,000,000 out of the unit at 40 × 0.999 = 39.96 needs
+///   50,050.05005… → 50,050.05 units; into the unit at 0.999 / 500 = 0.001998 unit per KZT that
+///   takes KZT 25,050,075.075… → 25,050,075.08. The units pay TRY 50,050.05 × 39.96 =
+///   1,999,999.998 → 2,000,000.00 at 06:00. At mid that KZT is USD 50,100.15016: spread
+///   100.15016 (two conversions), fee USD 4 = KZT 2,000 from the importer, total 104.15016 =
+///   20.830032 bps; latency 1 h. From the debit to the credit (40 min) the principal is in the
+///   unit, whose carry is half the lira's and half the tenge's (0.5 × 0.365 + 0.5 × 0.0365 =
+///   0.20075): float 50,000 × 0.20075 × 2,400 / 31,536,000 = 0.763889.
+/// P2: the TR bank works 11:50-12:10 and converts then, after the RTGS's 12:00 cut-off: it
+///   settles at Tuesday's opening, 06:00. TRY 1,000,000 × 0.999 / 40 = 24,975.00 units × 500 ×
+///   0.999 = KZT 12,475,012.50; mid value USD 25,000, received 24,950.025: spread 49.975. BEN:
+///   KZT 2,000 deducted; total 53.975 = 21.59 bps; latency 18 h 10 min. In the unit for 17 h
+///   50 min: float 25,000 × 0.20075 × 64,200 / 31,536,000 = 10.217014.
 #[test]
 fn basket_worked_example_and_rtgs_hours() {
     let text = two_members(UNIT_TRADE, UNIT);
@@ -586,9 +591,12 @@ fn basket_worked_example_and_rtgs_hours() {
     //   100.20016), then buys P2's KZT 12,475,012.50 at 499 (USD 25,000.03; lost KZT 25,002.50
     //   = 50.005). Its only user is P2: liquidity 150.20516. The desks hold nothing overnight:
     //   no carry.
-    // P1: 104.15016 + 75.05 = 179.20016 = 35.840032 bps; its dollars are the TRY desk's.
+    // P1: 104.15016 + 75.05 + 0.763889 = 179.964049 = 35.992810 bps; its dollars are the TRY
+    // desk's.
     assert_eq!(dec(p1, "liquidity_usd"), d("75.05"));
-    assert_eq!(p1["cost_bps"], "35.840032");
+    assert_eq!(dec(p1, "float_usd"), d("0.76"));
+    assert_eq!(dec(p1, "principal_at_risk_usd_h"), d("33333.33"));
+    assert_eq!(p1["cost_bps"], "35.992810");
     assert_eq!(dec(p1, "usd_bought"), d("24975.00"));
     assert_eq!(dec(p1, "usd_sold"), d("50050.05"));
     let p2 = &p["2"];
@@ -597,9 +605,11 @@ fn basket_worked_example_and_rtgs_hours() {
     assert_eq!(p2["latency_h"], "18.1667");
     assert_eq!(dec(p2, "spread_usd"), d("49.98"));
     assert_eq!(dec(p2, "total_cost_usd"), d("53.98"));
-    // P2: 53.975 + 150.20516 = 204.18016 = 81.672064 bps of USD 25,000.
+    // P2: 53.975 + 150.20516 + 10.217014 = 214.397174 = 85.758870 bps of USD 25,000.
     assert_eq!(dec(p2, "liquidity_usd"), d("150.21"));
-    assert_eq!(p2["cost_bps"], "81.672064");
+    assert_eq!(dec(p2, "float_usd"), d("10.22"));
+    assert_eq!(dec(p2, "principal_at_risk_usd_h"), d("445833.33"));
+    assert_eq!(p2["cost_bps"], "85.758870");
     assert_eq!(dec(p2, "usd_bought"), d("49999.95"));
     assert_eq!(dec(p2, "usd_sold"), d("25000.03"));
 
@@ -671,6 +681,196 @@ fn union_carries_no_rate_risk_in_flight() {
         assert!(dec(&u[id], "spread_usd").abs() <= d("0.01"), "{id}");
         assert_eq!(dec(&u[id], "fees_usd"), d("4.00"), "{id}");
     }
+}
+
+/// One payment that waits in the unit overnight: on Monday at 11:50 UTC a TR importer pays
+/// TRY 1,000,000 (USD 25,000, fees shared) to a KZ exporter. Its bank works until 12:10, after
+/// the regional RTGS's 12:00 cut-off: the payer is debited and the lira converted into the unit
+/// at 12:10, and the unit is converted into tenge at Tuesday's 06:00 opening.
+const OVERNIGHT_TRADE: &str = r#"
+[[trade.payment]]
+at = 2025-01-06T11:50:00Z
+exporter = "KZ"
+importer = "TR"
+amount = "1000000"
+currency = "TRY"
+charge_bearer = "SHA"
+"#;
+
+/// What the overnight payment becomes through a basket of weights (TRY, KZT, USD), by hand.
+/// The rates hold until Monday 18:00 UTC, then the lira goes from 40 to 32 per USD and the
+/// tenge from 500 to 625 (scheduled jumps, no noise).
+struct Overnight {
+    /// KZT credited to the exporter.
+    credited: Decimal,
+    drift: Decimal,
+    spread: Decimal,
+    fees: Decimal,
+    total: Decimal,
+    float: Decimal,
+}
+
+/// At 12:10 (the opening rates; the unit is worth USD 1): TRY 1,000,000 × 0.999 / 40 =
+/// 24,975.00 units; at the mid it would have been 25,000.00, so the first conversion's spread
+/// is USD 25 and its drift 0. At Tuesday 06:00 one unit is worth
+/// V = w_TRY × 40/32 + w_KZT × 500/625 + w_USD dollars and KZT 625 × V at the mid: the exporter
+/// gets round(24,975 × 625 V × 0.999). The units' value at the start (USD 24,975) against the
+/// tenge's at the start (625 V / 500 per unit) is the drift, 24,975 × (1 − 1.25 V); the
+/// 0.1 % margin and the rounding are the second conversion's spread. The fee (USD 4, shared) is
+/// charged in lira at settlement: TRY 4 × 32 = 128 = USD 3.20 at the start. From the debit
+/// to the credit (17 h 50 min = 64,200 s) the principal sits in the unit, whose carry is its
+/// currencies' carry by value weight at 12:10 (the weights themselves): float = 25,000 ×
+/// (0.365 w_TRY + 0.0365 w_KZT + 0 w_USD) × 64,200 / 31,536,000.
+fn overnight_by_hand(w_try: &str, w_kzt: &str, w_usd: &str) -> Overnight {
+    let (w_try, w_kzt, w_usd) = (d(w_try), d(w_kzt), d(w_usd));
+    let units = d("24975.00");
+    assert_eq!(
+        (d("1000000") * d("0.999") / d("40")).round_dp(2),
+        units,
+        "the unit amount"
+    );
+    let v = w_try * d("1.25") + w_kzt * d("0.8") + w_usd;
+    let at_mid_kzt = units * d("625") * v;
+    let credited = (at_mid_kzt * d("0.999"))
+        .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointNearestEven);
+    // Into the unit: no drift (nothing moved by 12:10); out of it: the units' value at the
+    // start against the tenge's at the start.
+    let drift = units - at_mid_kzt / d("500");
+    let spread = (d("25000") - units) + (at_mid_kzt - credited) / d("500");
+    let fees = d("128") / d("40");
+    let carry = w_try * d("0.365") + w_kzt * d("0.0365");
+    let float = d("25000") * carry * d("64200") / d("31536000");
+    Overnight {
+        credited,
+        drift,
+        spread,
+        fees,
+        // What left the importer less what reached the exporter, at the start's mids.
+        total: d("1000128") / d("40") - credited / d("500"),
+        float,
+    }
+}
+
+/// Runs the overnight payment through a basket unit with `basket`, the lira and tenge jumping
+/// on Monday at 18:00 UTC (between the payer's debit and the RTGS's next opening).
+fn overnight_run(basket: &str) -> (kervan::record::PaymentRecord, BTreeMap<String, Decimal>) {
+    let rail = UNIT.replace(
+        "basket = [{ currency = \"TRY\", weight = 0.5 }, { currency = \"KZT\", weight = 0.5 }]",
+        &format!("basket = {basket}"),
+    );
+    assert!(rail.contains(basket));
+    let dir = scratch(&[("unit.toml", &two_members(OVERNIGHT_TRADE, &rail))]);
+    let path = dir.path().join("unit.toml");
+    let mut s = kervan::scenario::load(path.to_str().unwrap()).unwrap();
+    let jump = |code: &str, size: f64| kervan::fx::process::ScheduledJump {
+        currency: s.currencies.id(code).unwrap(),
+        at: 18 * 3600,
+        size,
+    };
+    s.fx.jumps = vec![jump("TRY", -0.2), jump("KZT", 0.25)];
+    let (sink, report) = super::common::run_lib(&s);
+    assert_eq!(sink.payments.len(), 1);
+    let r = sink.payments[0].clone();
+    assert_eq!(r.status, kervan::terms::Status::Settled);
+    // Tuesday 06:00 UTC: 30 hours after the start of Monday.
+    assert_eq!(r.settled_at, Some(30 * 3600));
+    (r, super::common::balances(&report))
+}
+
+/// Checks a run of the overnight payment against the hand computation.
+fn check_overnight(basket: &str, w: (&str, &str, &str)) -> Decimal {
+    let (r, bal) = overnight_run(basket);
+    let want = overnight_by_hand(w.0, w.1, w.2);
+    let close = |got: Decimal, want: Decimal, what: &str| {
+        assert!(
+            (got - want).abs() < d("0.000001"),
+            "{basket}: {what} {got}, by hand {want}"
+        );
+    };
+    assert_eq!(bal["clients:KZ"], want.credited, "{basket}: credited");
+    assert_eq!(bal["clients:TR"], d("-1000128"), "{basket}: debited");
+    close(r.drift_usd, want.drift, "drift");
+    close(r.spread_usd, want.spread, "spread");
+    close(r.fees_usd, want.fees, "fees");
+    close(r.total_cost_usd, want.total, "total");
+    close(r.float_usd, want.float, "float");
+    // Debited at Monday 12:10, credited at Tuesday 06:00: 17 h 50 min in transit.
+    assert_eq!(r.principal_at_risk_usd_h, d("445833.33"), "{basket}");
+    r.drift_usd
+}
+
+/// The basket's weights decide what a payment waiting in the unit is worth when it comes out:
+/// the same payment on the same rates, through a unit weighted to the tenge (which loses 20 %
+/// overnight) and through one weighted to the dollar. In tenge the first unit is worth
+/// 625 × (0.2 × 1.25 + 0.8 × 0.8) = 556.25 at the opening, the second 625 × (0.2 × 1.25 +
+/// 0.8) = 656.25: the exporter gets 24,975 × 100 × 0.999 tenge more through the dollar-weighted
+/// unit, and the drift differs by 24,975 × 100 / 500 = USD 4,995. A unit of the payee's own
+/// currency carries no rate risk for the payee: no drift, and the tenge fixed at 12:10.
+#[test]
+fn basket_weights_move_a_waiting_payment() {
+    let tenge = check_overnight(
+        "[{ currency = \"TRY\", weight = 0.2 }, { currency = \"KZT\", weight = 0.8 }]",
+        ("0.2", "0.8", "0"),
+    );
+    let dollar = check_overnight(
+        "[{ currency = \"TRY\", weight = 0.2 }, { currency = \"USD\", weight = 0.8 }]",
+        ("0.2", "0", "0.8"),
+    );
+    assert!(
+        (tenge - dollar - d("4995")).abs() < d("0.000001"),
+        "{tenge} − {dollar}"
+    );
+    let own = check_overnight("[{ currency = \"KZT\", weight = 1 }]", ("0", "1", "0"));
+    assert!(own.abs() < d("0.000001"), "{own}");
+    let (_, bal) = overnight_run("[{ currency = \"KZT\", weight = 1 }]");
+    assert_eq!(bal["clients:KZ"], d("24975") * d("499.5"));
+}
+
+/// A basket of 100 % dollars is a dollar: the payer's bank buys USD 24,975.00 with the lira at
+/// 40 / 0.999 on Monday, and the exporter sells them for tenge at 625 × 0.999 on Tuesday (KZT
+/// 15,593,765.625, rounded half to even to .62); what the lira does after the debit no longer
+/// matters. Drift: the dollars' value against the tenge's at the start, 24,975 × (1 − 625 /
+/// 500) = −6,243.75 (a gain), where converting both ways at Tuesday's rates would have given
+/// 25,000 × (1 − (625 / 32) / (500 / 40)) = −14,062.50.
+#[test]
+fn a_dollar_basket_is_a_dollar_unit() {
+    let drift = check_overnight("[{ currency = \"USD\", weight = 1 }]", ("0", "0", "1"));
+    assert_eq!(drift, d("24975") * (Decimal::ONE - d("625") / d("500")));
+    assert_eq!(drift, d("-6243.75"));
+    let (_, bal) = overnight_run("[{ currency = \"USD\", weight = 1 }]");
+    assert_eq!(bal["clients:KZ"], d("15593765.62"));
+}
+
+/// A payment still in the unit when the run ends: the overnight payment with the run stopping
+/// at Tuesday 00:00 UTC, before the RTGS opens. The payer was debited TRY 1,000,000 (USD 25,000
+/// at the start) and holds 24,975.00 units, worth USD 1 each at the start: its cost so far is
+/// the first conversion's spread, USD 25, which the books and the run's identity agree on
+/// (the units count as principal still in flight, at their value at the start). It has been in
+/// transit, in the unit, from 12:10 to midnight.
+#[test]
+fn a_payment_in_the_unit_at_the_horizon() {
+    let text = two_members(OVERNIGHT_TRADE, UNIT)
+        .replace("days = 2\ndrain_days = 1", "days = 1\ndrain_days = 0");
+    assert!(text.contains("days = 1\ndrain_days = 0"));
+    let dir = scratch(&[("unit.toml", &text)]);
+    let s = kervan::scenario::load(dir.path().join("unit.toml").to_str().unwrap()).unwrap();
+    let (sink, report) = super::common::run_lib(&s);
+    let r = &sink.payments[0];
+    assert_eq!(r.status, kervan::terms::Status::Unsettled);
+    assert_eq!(r.total_cost_usd, d("25"));
+    assert_eq!(r.spread_usd, d("25"));
+    assert!(r.drift_usd.abs() < d("0.000001"), "{}", r.drift_usd);
+    assert_eq!(r.fees_usd, d("0"));
+    // 11 h 50 min (42,600 s) in the unit: 25,000 × 0.20075 × 42,600 / 31,536,000.
+    let float = d("25000") * d("0.20075") * d("42600") / d("31536000");
+    assert!(
+        (r.float_usd - float).abs() < d("0.000001"),
+        "{}",
+        r.float_usd
+    );
+    let bal = super::common::balances(&report);
+    assert_eq!(bal["clients:TR"], d("-1000000"));
+    assert_eq!(bal["rail0:unit-desk:TRY"] + bal["dealer:TRY"], d("1000000"));
 }
 
 #[test]
