@@ -7,6 +7,7 @@ mod baseline;
 mod behaviour;
 mod common;
 mod determinism;
+mod experiments;
 mod identities;
 mod netting;
 mod outputs;
