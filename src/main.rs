@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use kervan::experiment::{self, RunOptions};
+use kervan::experiment::{self, Experiment, RunOptions};
 use kervan::scenario::{self, Overrides};
 use kervan::{Error, Result};
 
@@ -31,6 +31,11 @@ struct Cli {
 enum Command {
     /// Run a scenario (default: the bundled ots-baseline) and write CSV.
     Run(RunArgs),
+    /// Run a base scenario and variants on the same random streams and report each metric's
+    /// paired difference with its 95% interval (compare.csv).
+    Compare(CompareArgs),
+    /// Run a scenario at every point of a grid of settings (sweep.csv).
+    Sweep(SweepArgs),
     /// Join shard folders written by `--shard K/N` into the folder one machine would have
     /// written.
     Merge {
@@ -61,7 +66,18 @@ enum Command {
 struct RunArgs {
     /// Scenario file, or the name of a bundled scenario (see `kervan list`).
     scenario: Option<String>,
-    /// Output folder (default: kervan-out/<scenario name>).
+    /// What to call this variant in every row and its default folder (default: the scenario's
+    /// name, plus a short hash of the changes when --set or --days change it).
+    #[arg(long)]
+    variant: Option<String>,
+    #[command(flatten)]
+    exp: ExpArgs,
+}
+
+/// What every experiment command (run, compare, sweep) takes.
+#[derive(clap::Args, Debug, Default, Clone)]
+struct ExpArgs {
+    /// Output folder (default: kervan-out/<variant name>).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Master seed (overrides [scenario] seed).
@@ -79,17 +95,13 @@ struct RunArgs {
     /// Do not write payments.csv (aggregates only).
     #[arg(long)]
     no_payments: bool,
-    /// What to call this variant in every row and its default folder (default: the scenario's
-    /// name, plus a short hash of the changes when --set or --days change it).
-    #[arg(long)]
-    variant: Option<String>,
     /// Worker threads for the replications (default: one per core). The output is the same
     /// whatever the number.
     #[arg(long, default_value_t = 0)]
     threads: usize,
-    /// Run only shard K of N of the replications and write a shard folder for `kervan merge`;
-    /// `auto` reads K and N from Slurm (SLURM_ARRAY_TASK_ID, _MIN, _COUNT) or a Kubernetes
-    /// Indexed Job (JOB_COMPLETION_INDEX, with N in KERVAN_SHARDS).
+    /// Run only shard K of N of the work units (variant × replication) and write a shard
+    /// folder for `kervan merge`; `auto` reads K and N from Slurm (SLURM_ARRAY_TASK_ID, _MIN,
+    /// _COUNT) or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, with N in KERVAN_SHARDS).
     #[arg(long, value_name = "K/N|auto")]
     shard: Option<String>,
     /// Print nothing but errors.
@@ -99,6 +111,36 @@ struct RunArgs {
     /// of the same name as one kervan writes is never replaced, with or without --force.
     #[arg(long)]
     force: bool,
+}
+
+#[derive(clap::Args, Debug)]
+struct CompareArgs {
+    /// The base scenario, then the variants to compare with it (files or bundled names).
+    #[arg(required = true, num_args = 2..)]
+    scenarios: Vec<String>,
+    /// Keep adding replications until the 95% interval of every variant's overall cost
+    /// difference is at most this wide each side (e.g. 1bps, or 0.5).
+    #[arg(long, value_name = "HALF_WIDTH")]
+    until: Option<String>,
+    /// The most replications --until may reach.
+    #[arg(long, default_value_t = 200)]
+    max_replications: u32,
+    #[command(flatten)]
+    exp: ExpArgs,
+}
+
+#[derive(clap::Args, Debug)]
+struct SweepArgs {
+    /// The scenario to sweep (a file or a bundled name).
+    scenario: String,
+    /// A key and its values: KEY=A:B:STEP or KEY=V1,V2,… (repeatable: a full grid).
+    #[arg(long, required = true, value_name = "KEY=VALUES")]
+    vary: Vec<String>,
+    /// Pair the --vary lists value by value instead of making a grid.
+    #[arg(long)]
+    zip: bool,
+    #[command(flatten)]
+    exp: ExpArgs,
 }
 
 /// Set by the Ctrl-C / SIGTERM handler; the run polls it once per simulated day.
@@ -138,6 +180,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         None => run(RunArgs::default()),
         Some(Command::Run(args)) => run(args),
+        Some(Command::Compare(args)) => compare(args),
+        Some(Command::Sweep(args)) => sweep(args),
         Some(Command::Merge {
             shards,
             out,
@@ -159,25 +203,229 @@ fn main() -> ExitCode {
     }
 }
 
+fn overrides(exp: &ExpArgs, variant: Option<String>) -> Overrides {
+    Overrides {
+        seed: exp.seed,
+        replications: exp.replications,
+        days: exp.days,
+        set: exp.set.clone(),
+        variant,
+    }
+}
+
 fn run(args: RunArgs) -> Result<()> {
     let arg = args.scenario.as_deref().unwrap_or(DEFAULT_SCENARIO);
-    let overrides = Overrides {
-        seed: args.seed,
-        replications: args.replications,
-        days: args.days,
-        set: args.set.clone(),
-        variant: args.variant.clone(),
-    };
-    let shard = args.shard.as_deref().map(parse_shard).transpose()?;
-    let s = scenario::load_with(arg, &overrides)?;
+    let s = scenario::load_with(arg, &overrides(&args.exp, args.variant.clone()))?;
     for w in &s.warnings {
         complain(&format!("warning: {w}"));
     }
-    // The name is checked to be a plain name (scenario::validate), so this stays inside
-    // kervan-out/.
+    let mut command = vec!["run".to_string(), arg.to_string()];
+    if let Some(v) = &args.variant {
+        command.push(format!("--variant {v}"));
+    }
+    // The name is checked to be a plain name, so the folder stays inside kervan-out/.
+    execute(
+        &Experiment::single(&s),
+        &s.variant,
+        &args.exp,
+        &canonical_command(command, &args.exp),
+        s.write_payments,
+    )
+    .map(|_| ())
+}
+
+fn compare(args: CompareArgs) -> Result<()> {
+    let until = args.until.as_deref().map(parse_half_width).transpose()?;
+    if until.is_some() && args.exp.shard.is_some() {
+        return Err(Error::Usage(
+            "--until decides the replications as results come in; it cannot run as a shard \
+             (give --replications instead)"
+                .into(),
+        ));
+    }
+    let base = scenario::load_with(&args.scenarios[0], &overrides(&args.exp, None))?;
+    let mut reps = args.exp.replications.unwrap_or(base.replications);
+    if until.is_some() {
+        // An interval needs at least two replications.
+        reps = reps.max(2);
+    }
+    loop {
+        let mut exp = args.exp.clone();
+        exp.replications = Some(reps);
+        // Every variant on the base's seed and replications: the same streams.
+        exp.seed = Some(exp.seed.unwrap_or(base.seed));
+        let scenarios: Vec<scenario::Scenario> = args
+            .scenarios
+            .iter()
+            .map(|a| scenario::load_with(a, &overrides(&exp, None)))
+            .collect::<Result<_>>()?;
+        for (a, s) in args.scenarios.iter().zip(&scenarios) {
+            for w in &s.warnings {
+                complain(&format!("warning: {a}: {w}"));
+            }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for s in &scenarios {
+            if !seen.insert(s.variant.as_str()) {
+                return Err(Error::Usage(format!(
+                    "compare: two of the scenarios are both called {:?}; give each its own \
+                     [scenario] name",
+                    s.variant
+                )));
+            }
+        }
+        let e = Experiment {
+            variants: scenarios.iter().collect(),
+            replications: reps,
+            kind: "compare",
+            vary: Vec::new(),
+            points: Vec::new(),
+        };
+        let names: Vec<&str> = scenarios.iter().map(|s| s.variant.as_str()).collect();
+        let default = format!("compare-{}", names.join("-vs-"));
+        let default = if default.len() > 120 {
+            format!("compare-{}-and-{}-more", names[0], names.len() - 1)
+        } else {
+            default
+        };
+        let mut command = vec!["compare".to_string()];
+        command.extend(args.scenarios.iter().cloned());
+        let outcome = execute(
+            &e,
+            &default,
+            &exp,
+            &canonical_command(command, &exp),
+            scenarios[0].write_payments,
+        )?;
+        let Some(target) = until else {
+            return Ok(());
+        };
+        // The widest half-width of the headline difference over the variants.
+        let widest = outcome.series[1..]
+            .iter()
+            .map(|v| {
+                experiment::compare::difference(
+                    &outcome.series[0],
+                    v,
+                    "*",
+                    experiment::compare::HEADLINE,
+                )
+                .diff
+            })
+            .map(|d| (d.half_width, d.sd))
+            .fold((0.0f64, 0.0f64), |a, b| (a.0.max(b.0), a.1.max(b.1)));
+        if widest.0 <= target {
+            if !args.exp.quiet {
+                say(&format!(
+                    "--until {target} bps: reached with {reps} replications (widest half-width {:.3} bps)\n",
+                    widest.0
+                ));
+            }
+            return Ok(());
+        }
+        if reps >= args.max_replications {
+            complain(&format!(
+                "warning: --until {target} bps not reached: {reps} replications (the cap, \
+                 --max-replications) give a half-width of {:.3} bps",
+                widest.0
+            ));
+            return Ok(());
+        }
+        // The replications the observed spread asks for (t ≈ 2), at least half again as many.
+        let needed = (2.0 * widest.1 / target).powi(2).ceil();
+        let next = if needed.is_finite() {
+            (needed as u32).max(reps + reps / 2 + 1)
+        } else {
+            reps * 2
+        };
+        let next = next.min(args.max_replications);
+        if !args.exp.quiet {
+            say(&format!(
+                "--until {target} bps: half-width {:.3} bps with {reps} replications; running {next}\n",
+                widest.0
+            ));
+        }
+        reps = next;
+    }
+}
+
+/// `--until 1bps` or `--until 0.5`: a half-width in bps.
+fn parse_half_width(arg: &str) -> Result<f64> {
+    let x: f64 = arg
+        .trim()
+        .trim_end_matches("bps")
+        .trim()
+        .parse()
+        .map_err(|_| {
+            Error::Usage(format!(
+                "--until {arg}: expected a half-width in bps, e.g. 1bps"
+            ))
+        })?;
+    if !(x.is_finite() && x > 0.0) {
+        return Err(Error::Usage(format!(
+            "--until {arg}: must be a positive number of bps"
+        )));
+    }
+    Ok(x)
+}
+
+fn sweep(args: SweepArgs) -> Result<()> {
+    let vary: Vec<experiment::sweep::Vary> = args
+        .vary
+        .iter()
+        .map(|v| experiment::sweep::parse_vary(v))
+        .collect::<Result<_>>()?;
+    let points = experiment::sweep::grid(&vary, args.zip)?;
+    let base = scenario::load_with(&args.scenario, &overrides(&args.exp, None))?;
+    let mut scenarios = Vec::with_capacity(points.len());
+    for (i, point) in points.iter().enumerate() {
+        let mut o = overrides(&args.exp, Some(format!("{}-p{i:03}", base.name)));
+        o.seed = Some(args.exp.seed.unwrap_or(base.seed));
+        o.set.extend(
+            vary.iter()
+                .zip(point)
+                .map(|(v, x)| format!("{}={x}", v.key)),
+        );
+        let s = scenario::load_with(&args.scenario, &o).map_err(|e| match e {
+            Error::Usage(m) => Error::Usage(format!("sweep point {i} ({}): {m}", point.join(", "))),
+            e => e,
+        })?;
+        scenarios.push(s);
+    }
+    let e = Experiment {
+        variants: scenarios.iter().collect(),
+        replications: base.replications,
+        kind: "sweep",
+        vary: vary.iter().map(|v| v.key.clone()).collect(),
+        points,
+    };
+    let mut command = vec!["sweep".to_string(), args.scenario.clone()];
+    command.extend(args.vary.iter().map(|v| format!("--vary {v}")));
+    if args.zip {
+        command.push("--zip".into());
+    }
+    execute(
+        &e,
+        &format!("sweep-{}", base.variant),
+        &args.exp,
+        &canonical_command(command, &args.exp),
+        base.write_payments,
+    )
+    .map(|_| ())
+}
+
+/// Runs an experiment with the command line's options: progress, Ctrl-C, the summary.
+fn execute(
+    e: &Experiment,
+    default_out: &str,
+    args: &ExpArgs,
+    command: &str,
+    scenario_payments: bool,
+) -> Result<experiment::RunOutcome> {
+    let shard = args.shard.as_deref().map(parse_shard).transpose()?;
     let out = args.out.clone().unwrap_or_else(|| match shard {
-        Some((k, n)) => PathBuf::from("kervan-out").join(format!("{}.shard-{k}-of-{n}", s.variant)),
-        None => PathBuf::from("kervan-out").join(&s.variant),
+        Some((k, n)) => PathBuf::from("kervan-out").join(format!("{default_out}.shard-{k}-of-{n}")),
+        None => PathBuf::from("kervan-out").join(default_out),
     });
     // Ctrl-C or SIGTERM: the run stops at the end of the simulated day and writes nothing.
     // Without a handler (it could not be installed) the signal ends the process, which also
@@ -194,8 +442,14 @@ fn run(args: RunArgs) -> Result<()> {
         }
     };
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
-    let units = experiment::shard_units(s.replications as usize, shard).len() as u64;
-    let total_days = (s.days + s.drain_days) as u64 * units;
+    let units = experiment::shard_units(e.units(), shard);
+    let total_days: u64 = units
+        .iter()
+        .map(|&u| {
+            let s = e.variants[e.unit(u).0];
+            (s.days + s.drain_days) as u64
+        })
+        .sum();
     let bar = if show_progress {
         let bar = ProgressBar::new(total_days);
         bar.set_style(
@@ -205,7 +459,7 @@ fn run(args: RunArgs) -> Result<()> {
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
         );
-        bar.set_message(s.variant.clone());
+        bar.set_message(default_out.to_string());
         Some(bar)
     } else {
         None
@@ -216,8 +470,8 @@ fn run(args: RunArgs) -> Result<()> {
         }
     };
     let opts = RunOptions {
-        command: canonical_command(&args),
-        write_payments: s.write_payments && !args.no_payments,
+        command: command.to_string(),
+        write_payments: scenario_payments && !args.no_payments,
         progress: bar.as_ref().map(|_| &progress as &(dyn Fn() + Sync)),
         force: args.force,
         cancelled: Some(&cancelled),
@@ -225,28 +479,28 @@ fn run(args: RunArgs) -> Result<()> {
         shard,
     };
     let started = std::time::Instant::now();
-    let outcome = experiment::run(&s, &out, &opts)?;
+    let outcome = experiment::run_experiment(e, &out, &opts)?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
     if args.quiet {
-        return Ok(());
+        return Ok(outcome);
     }
+    let s = e.variants[0];
     match shard {
         Some((k, n)) => say(&format!(
-            "{} — shard {k}/{n}: {} of {} replication(s), {} payments ({:.1} s)\nwrote {} (join the shards with `kervan merge`)\n",
-            s.variant,
-            units,
-            s.replications,
+            "{default_out} — shard {k}/{n}: {} of {} work unit(s), {} payments ({:.1} s)\nwrote {} (join the shards with `kervan merge`)\n",
+            units.len(),
+            e.units(),
             outcome.payments,
             started.elapsed().as_secs_f64(),
             outcome.dir.display()
         )),
         None => say(&format!(
-            "{} — {} payments, {} replication(s), {} days, seed {} ({:.1} s)\nmeans over replications; ±95% is the half-width of the 95% confidence interval of the mean\n\n{}\nG20 targets (docs/calibration.md §4): average cost <= 1% (retail), <= 3% (remittances); 75% credited within 1 hour\n\n{}\nwrote {}\n",
-            s.variant,
+            "{default_out} — {} payments, {} variant(s) × {} replication(s), {} days, seed {} ({:.1} s)\nmeans over replications; ±95% is the half-width of the 95% confidence interval of the mean\n\n{}\nG20 targets (docs/calibration.md §4): average cost <= 1% (retail), <= 3% (remittances); 75% credited within 1 hour\n\n{}\nwrote {}\n",
             outcome.payments,
-            s.replications,
+            e.variants.len(),
+            e.replications,
             s.days,
             s.seed,
             started.elapsed().as_secs_f64(),
@@ -255,7 +509,7 @@ fn run(args: RunArgs) -> Result<()> {
             outcome.dir.display()
         )),
     }
-    Ok(())
+    Ok(outcome)
 }
 
 /// `--shard K/N` (1 ≤ K ≤ N), or `auto`: from Slurm's job array or a Kubernetes Indexed Job.
@@ -318,16 +572,11 @@ fn parse_shard(arg: &str) -> Result<(u32, u32)> {
     Ok((k, n))
 }
 
-/// The command that reproduces a run's output, for its manifest: what it simulates and how
-/// (scenario, seed, replications, days, settings, variant name, payments or not) — not where it
-/// wrote, with how many threads or as which shard, which do not change a byte.
-fn canonical_command(args: &RunArgs) -> String {
-    let mut c = vec!["kervan".to_string(), "run".to_string()];
-    c.push(
-        args.scenario
-            .clone()
-            .unwrap_or_else(|| DEFAULT_SCENARIO.to_string()),
-    );
+/// The command that reproduces an experiment's output, for its manifest: what it simulates and
+/// how (scenarios, seed, replications, days, settings, payments or not) — not where it wrote,
+/// with how many threads or as which shard, which do not change a byte.
+fn canonical_command(mut c: Vec<String>, args: &ExpArgs) -> String {
+    c.insert(0, "kervan".to_string());
     if let Some(x) = args.seed {
         c.push(format!("--seed {x}"));
     }
@@ -339,9 +588,6 @@ fn canonical_command(args: &RunArgs) -> String {
     }
     for x in &args.set {
         c.push(format!("--set {x}"));
-    }
-    if let Some(x) = &args.variant {
-        c.push(format!("--variant {x}"));
     }
     if args.no_payments {
         c.push("--no-payments".into());

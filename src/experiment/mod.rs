@@ -6,7 +6,9 @@
 //! a shard of the units run on another machine joins into exactly the same folder
 //! (`shard`).
 
+pub mod compare;
 pub mod shard;
+pub mod sweep;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -73,9 +75,41 @@ pub struct RunOutcome {
 pub struct Experiment<'a> {
     pub variants: Vec<&'a Scenario>,
     pub replications: u32,
+    /// `run`, `compare` (the first variant is the base) or `sweep`.
+    pub kind: &'static str,
+    /// A sweep's varied keys, and each variant's values of them.
+    pub vary: Vec<String>,
+    pub points: Vec<Vec<String>>,
 }
 
-impl Experiment<'_> {
+impl<'a> Experiment<'a> {
+    /// One scenario's replications.
+    pub fn single(s: &'a Scenario) -> Self {
+        Experiment {
+            variants: vec![s],
+            replications: s.replications,
+            kind: "run",
+            vary: Vec::new(),
+            points: Vec::new(),
+        }
+    }
+
+    /// What joining its units needs to know (also written into every shard).
+    pub fn info(&self, opts: &RunOptions) -> Info {
+        let mut info = Info::of(
+            &self.variants,
+            self.replications,
+            opts.write_payments,
+            &opts.command,
+        );
+        info.kind = self.kind.to_string();
+        info.vary = self.vary.clone();
+        for (v, point) in info.variant.iter_mut().zip(&self.points) {
+            v.point = point.clone();
+        }
+        info
+    }
+
     pub fn units(&self) -> usize {
         self.variants.len() * self.replications as usize
     }
@@ -100,14 +134,7 @@ pub fn shard_units(units: usize, shard: Option<(u32, u32)>) -> Vec<usize> {
 
 /// Runs every replication of `s` and writes the output folder `out`.
 pub fn run(s: &Scenario, out: &Path, opts: &RunOptions) -> Result<RunOutcome> {
-    run_experiment(
-        &Experiment {
-            variants: vec![s],
-            replications: s.replications,
-        },
-        out,
-        opts,
-    )
+    run_experiment(&Experiment::single(s), out, opts)
 }
 
 /// Runs an experiment (or one shard of it) and writes its folder: only when every unit
@@ -190,13 +217,7 @@ fn run_into(e: &Experiment, dir: &mut OutputDir, opts: &RunOptions) -> Result<Ru
             }
         }
         None => {
-            let info = Info::of(
-                &e.variants,
-                e.replications,
-                opts.write_payments,
-                &opts.command,
-            );
-            let mut o = assemble_folder(&info, dir, &source)?;
+            let mut o = assemble_folder(&e.info(opts), dir, &source)?;
             o.payments = payments;
             o
         }
@@ -268,9 +289,33 @@ pub fn assemble_folder(
     }
     write_table(dir, "summary.csv", assemble::SUMMARY_HEADER, &summary)?;
     write_table(dir, "g20.csv", assemble::G20_HEADER, &g20)?;
-    manifest(info, &facts, summary.len(), g20.len()).write(dir)?;
     let names: Vec<&str> = info.variant.iter().map(|v| v.variant.as_str()).collect();
-    let terminal = crate::output::summary_table(&names, &series);
+    let mut extra_rows = Vec::new();
+    let mut terminal = String::new();
+    match info.kind.as_str() {
+        "compare" => {
+            let mut rows = Vec::new();
+            for (name, ser) in names.iter().zip(&series).skip(1) {
+                rows.extend(compare::rows(names[0], &series[0], name, ser));
+            }
+            write_table(dir, "compare.csv", compare::HEADER, &rows)?;
+            extra_rows.push(("compare", rows.len() as u64));
+            let others: Vec<(&str, &Series)> =
+                names.iter().copied().zip(series.iter()).skip(1).collect();
+            terminal = compare::table(names[0], &series[0], &others);
+            terminal.push('\n');
+        }
+        "sweep" => {
+            let rows = sweep::rows(info, &series);
+            write_table(dir, "sweep.csv", &sweep::header(info), &rows)?;
+            extra_rows.push(("sweep", rows.len() as u64));
+            terminal = sweep::table(info, &series);
+            terminal.push('\n');
+        }
+        _ => {}
+    }
+    manifest(info, &facts, summary.len(), g20.len(), &extra_rows).write(dir)?;
+    terminal.push_str(&crate::output::summary_table(&names, &series));
     let g20_text = crate::output::g20_table(&names, &series);
     Ok(RunOutcome {
         dir: PathBuf::new(),
@@ -299,7 +344,13 @@ fn write_table(
 }
 
 /// The manifest of a whole experiment, from its units' facts.
-fn manifest(info: &Info, facts: &[UnitFacts], summary_rows: usize, g20_rows: usize) -> Manifest {
+fn manifest(
+    info: &Info,
+    facts: &[UnitFacts],
+    summary_rows: usize,
+    g20_rows: usize,
+    extra_rows: &[(&'static str, u64)],
+) -> Manifest {
     let s = &info.variant[0];
     // Rows per file over every unit, in the order the files are listed.
     let mut rows: Vec<(&'static str, u64)> = Vec::new();
@@ -321,6 +372,7 @@ fn manifest(info: &Info, facts: &[UnitFacts], summary_rows: usize, g20_rows: usi
     }
     rows.push(("summary", summary_rows as u64));
     rows.push(("g20", g20_rows as u64));
+    rows.extend_from_slice(extra_rows);
     Manifest {
         tool: "kervan".into(),
         version: env!("CARGO_PKG_VERSION").into(),

@@ -58,12 +58,7 @@ pub fn write_shard(
     (k, n): (u32, u32),
     opts: &RunOptions,
 ) -> Result<()> {
-    let info = Info::of(
-        &e.variants,
-        e.replications,
-        opts.write_payments,
-        &opts.command,
-    );
+    let info = e.info(opts);
     let files = part_files(opts.write_payments);
     let mut entries: Vec<UnitEntry> = units
         .iter()

@@ -42,6 +42,8 @@ const CORE_FILES: &[&str] = &[
     "rails.csv",
     "summary.csv",
     "g20.csv",
+    "compare.csv",
+    "sweep.csv",
     "manifest.toml",
 ];
 

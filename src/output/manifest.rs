@@ -73,6 +73,10 @@ pub struct Checks {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Info {
+    /// `run`, `compare` (the first variant is the base) or `sweep`.
+    pub kind: String,
+    /// A sweep's varied keys, in the order of each variant's `point`.
+    pub vary: Vec<String>,
     pub seed: u64,
     pub replications: u32,
     pub write_payments: bool,
@@ -85,6 +89,8 @@ pub struct Info {
 #[serde(deny_unknown_fields)]
 pub struct VariantInfo {
     pub variant: String,
+    /// A sweep's grid point: the value of each varied key (empty otherwise).
+    pub point: Vec<String>,
     pub scenario: String,
     pub scenario_file: String,
     pub scenario_sha256: String,
@@ -100,6 +106,8 @@ impl Info {
         command: &str,
     ) -> Info {
         Info {
+            kind: "run".into(),
+            vary: Vec::new(),
             seed: variants.first().map_or(0, |s| s.seed),
             replications,
             write_payments,
@@ -108,6 +116,7 @@ impl Info {
                 .iter()
                 .map(|s| VariantInfo {
                     variant: s.variant.clone(),
+                    point: Vec::new(),
                     scenario: s.name.clone(),
                     scenario_file: s.source.clone(),
                     scenario_sha256: s.sha256.clone(),
