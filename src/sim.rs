@@ -12,7 +12,7 @@ use crate::fx::depth::Depth;
 use crate::fx::{Fx, FxPath};
 use crate::ledger::Ledger;
 use crate::money::CurrencyId;
-use crate::rails::{Ctx, Next, Payment, Rail};
+use crate::rails::{Ctx, Learned, Next, Payment, Rail};
 use crate::record::{PaymentRecord, ReportRow, Sink};
 use crate::rng::{self, Purpose};
 use crate::scenario::Scenario;
@@ -130,12 +130,12 @@ pub const MAX_PAYMENTS_STARTED: u64 = 100_000_000;
 
 /// The rails of the scenario with their accounts opened (prefunded balances sized on the
 /// expected annual flow per importer and exporter over each rail), and the routing table.
-/// `deferred`: per rail, what the first pass found each payment owes (the second pass).
+/// `learned`: per rail, what the first pass learned (the second pass).
 fn rails_and_routing(
     s: &Scenario,
     world: &World,
     ledger: &mut Ledger,
-    deferred: Option<&Vec<crate::rails::Deferred>>,
+    learned: Option<&[Learned]>,
 ) -> Result<(Vec<Rail>, Routing)> {
     // Expected annual flow per (importer, exporter) per rail, for sizing prefunded balances.
     let n_members = world.members.len();
@@ -149,7 +149,7 @@ fn rails_and_routing(
         .rails
         .iter()
         .enumerate()
-        .map(|(i, spec)| Rail::new(spec, i, world, ledger, &flow[i], deferred.map(|d| &d[i])))
+        .map(|(i, spec)| Rail::new(spec, i, world, ledger, &flow[i], learned.map(|l| &l[i])))
         .collect::<Result<Vec<_>>>()?;
     let routing = Routing {
         shares: s
@@ -222,15 +222,13 @@ pub fn run_with_fault(
     } else {
         None
     };
-    Ok(run_pass(s, replication, &world, ledger, sink, fault, first.as_ref())?.0)
+    let learned = first.as_deref();
+    Ok(run_pass(s, replication, &world, ledger, sink, fault, learned)?.0)
 }
 
-/// What the first pass learns for the second: each rail's balances' carry per dollar used
-/// (None: a balance nobody used), and each rail's charges deferred to the end of the run.
-struct FirstPass {
-    rates: Vec<Vec<Option<crate::rails::liquidity::PerDollar>>>,
-    deferred: Vec<crate::rails::Deferred>,
-}
+/// What the first pass learns for the second, by rail: each balance's carry per dollar used
+/// (None: a balance nobody used), and the charges deferred to the end of the run.
+type FirstPass = Vec<Learned>;
 
 /// The first of two passes keeps nothing, but still stops at the end of a day when the user
 /// asks the run's own sink to stop (Ctrl-C).
@@ -277,7 +275,8 @@ fn trade_generator(s: &Scenario, world: &World, replication: u32) -> Result<Gene
 }
 
 /// One pass over replication `replication`: the event loop, with every payment's liquidity
-/// charged at `rates` (zero without), returning the run's report and the carry rates it saw.
+/// charged at the rates the first pass learned (`first`; zero without), returning the run's
+/// report and what it learned about each rail.
 #[allow(clippy::too_many_arguments)]
 fn run_pass(
     s: &Scenario,
@@ -286,11 +285,9 @@ fn run_pass(
     mut ledger: Ledger,
     sink: &mut dyn Sink,
     fault: Option<(crate::rails::Fault, u64)>,
-    first: Option<&FirstPass>,
+    first: Option<&[Learned]>,
 ) -> Result<(RunReport, FirstPass)> {
-    let rates = first.map(|f| &f.rates);
-    let (mut rails, routing) =
-        rails_and_routing(s, world, &mut ledger, first.map(|f| &f.deferred))?;
+    let (mut rails, routing) = rails_and_routing(s, world, &mut ledger, first)?;
 
     let end: Time = (s.days + s.drain_days) as Time * DAY_S;
     sample_rates(s, world, end, sink)?;
@@ -310,7 +307,7 @@ fn run_pass(
     let mut state = RunState {
         s,
         fault,
-        rates,
+        learned: first,
         world,
         ledger: &mut ledger,
         rails: &mut rails,
@@ -372,10 +369,7 @@ fn run_pass(
         .iter()
         .map(|l| l.carry_unallocated_usd)
         .sum();
-    let learned = FirstPass {
-        rates: state.rails.iter().map(Rail::carry_rates).collect(),
-        deferred: state.rails.iter().map(Rail::deferred_charges).collect(),
-    };
+    let learned: FirstPass = state.rails.iter().map(Rail::learned).collect();
     state.report.final_balances = state
         .ledger
         .accounts()
@@ -397,8 +391,9 @@ fn run_pass(
 struct RunState<'a> {
     s: &'a Scenario,
     fault: Option<(crate::rails::Fault, u64)>,
-    /// Carry per dollar of each rail's balances (the second pass).
-    rates: Option<&'a Vec<Vec<Option<crate::rails::liquidity::PerDollar>>>>,
+    /// What the first pass learned about each rail: its balances' carry per dollar (the second
+    /// pass).
+    learned: Option<&'a [Learned]>,
     world: &'a World,
     ledger: &'a mut Ledger,
     rails: &'a mut Vec<Rail>,
@@ -768,14 +763,14 @@ impl RunState<'_> {
     /// dollar over the run, and its share of the dollars bought and sold to fund them (zero in
     /// the first pass, which only learns the rates): (liquidity, USD bought, USD sold).
     fn balance_charges(&self, p: &Payment) -> (Decimal, Decimal, Decimal) {
-        let Some(rates) = self.rates else {
+        let Some(learned) = self.learned else {
             return (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
         };
         let (mut carry, mut bought, mut sold) = (0.0, 0.0, 0.0);
         for &(rail, k, used_usd) in &p.uses {
-            if let Some(r) = rates
+            if let Some(r) = learned
                 .get(rail as usize)
-                .and_then(|r| r.get(k as usize))
+                .and_then(|l| l.rates.get(k as usize))
                 .copied()
                 .flatten()
             {

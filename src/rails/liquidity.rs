@@ -1,12 +1,14 @@
-//! Prefunded balances a rail keeps (nostros, bridge accounts, netting collateral): their carry
-//! cost accrued exactly between balance changes over the whole run (weekends and the drain
-//! period included), what payments drew from each, and daily samples for peak and mean.
+//! Balances a rail keeps (nostros, bridge accounts, a clearing house's carried positions): their
+//! carry cost accrued exactly between balance changes over the whole run (weekends and the
+//! drain period included), what payments drew from each, and daily samples for peak and mean.
 //!
 //! Allocation (docs/model.md, "Liquidity"): a balance's carry over the run, divided by the value
 //! paid out of it over the run, is its cost per dollar used; each payment pays that rate on what
 //! it drew from each balance. So only the payments that use a balance pay for it, a payment's
 //! charge does not depend on how many others settled the same day, and all carry is charged;
-//! the carry of a balance nobody used is reported as unallocated.
+//! the carry of a balance nobody used is reported as unallocated. A balance below zero (a
+//! clearing house's position with a creditor) is liquidity advanced to its holder: it carries
+//! on its size, like any other.
 
 use rust_decimal::Decimal;
 
@@ -33,16 +35,22 @@ pub struct Prefunded {
     /// Dollars bought and sold to fund it at the market so far.
     funding_usd_bought: f64,
     funding_usd_sold: f64,
+    /// Spread of converting it at the market that its rail books into the conversions of the
+    /// payments that used it ([`Pool::converted`]), USD.
+    converted_spread_usd: f64,
 }
 
 /// What one balance costs per dollar paid out of it over the run: its carry (with the spread of
 /// funding it), and the dollars bought and sold to fund it — a design's dollar needs, even when
-/// its payments convert no dollars themselves.
+/// its payments convert no dollars themselves. The simulator charges these to the payments;
+/// `spread_usd`, the spread of converting the balance that its rail books itself into the
+/// payments' own conversions (a clearing house's carried positions), is the rail's to charge.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PerDollar {
     pub carry_usd: f64,
     pub usd_bought: f64,
     pub usd_sold: f64,
+    pub spread_usd: f64,
 }
 
 pub use crate::record::Balance;
@@ -75,6 +83,7 @@ impl Pool {
             used_usd: 0.0,
             funding_usd_bought: 0.0,
             funding_usd_sold: 0.0,
+            converted_spread_usd: 0.0,
         });
         self.accounts.len() - 1
     }
@@ -91,12 +100,13 @@ impl Pool {
         self.accounts.is_empty()
     }
 
-    /// Accrues balance `k`'s carry up to `now`. Call it before every change of the balance.
+    /// Accrues balance `k`'s carry up to `now`, on its size (a balance below zero is liquidity
+    /// advanced to its holder). Call it before every change of the balance.
     pub fn accrue(&mut self, world: &World, ledger: &Ledger, k: usize, now: Time) {
         let a = &mut self.accounts[k];
         if now > a.last_t {
-            let bal_usd =
-                crate::money::to_f64(world.fx.to_usd(a.ccy, ledger.balance(a.account), now));
+            let balance = ledger.balance(a.account).abs();
+            let bal_usd = crate::money::to_f64(world.fx.to_usd(a.ccy, balance, now));
             let rate = world.liquidity_cost_pa[a.ccy.index()];
             let carry = bal_usd * rate * (now - a.last_t) as f64 / YEAR_S as f64;
             a.carry_usd += carry;
@@ -154,13 +164,31 @@ impl Pool {
         Ok(())
     }
 
+    /// Balance `k` was converted at the market by its rail, on behalf of the payments that use
+    /// it (a clearing house converting a member's carried position at a cycle with none of that
+    /// member's items): the spread lost (USD) is charged per dollar used, by the rail itself in
+    /// those payments' own conversions ([`PerDollar::spread_usd`]); the dollars bought and sold
+    /// count as theirs, like funding dollars.
+    pub fn converted(&mut self, k: usize, spread_usd: f64, usd_bought: f64, usd_sold: f64) {
+        let a = &mut self.accounts[k];
+        a.converted_spread_usd += spread_usd;
+        a.funding_usd_bought += usd_bought;
+        a.funding_usd_sold += usd_sold;
+    }
+
     /// Payment `p` draws `amount` (of the balance's currency) from balance `k`: recorded on the
     /// balance and on the payment, valued at the payment's t0 mid, so that the payment can be
     /// charged the balance's carry per dollar once the run has ended.
     pub fn used_by(&mut self, world: &World, p: &mut Payment, k: usize, amount: Decimal) {
-        let a = &mut self.accounts[k];
-        let usd = crate::money::to_f64(p.usd0(world, a.ccy, amount));
-        a.used_usd += usd;
+        let usd = crate::money::to_f64(p.usd0(world, self.accounts[k].ccy, amount));
+        self.used_usd(p, k, usd);
+    }
+
+    /// Payment `p` relies on balance `k` for `usd` (USD at its t0 mids) without drawing that
+    /// much of its currency: a clearing house's carried position with a member stands behind
+    /// every item of that member, by the item's value. Recorded as [`Pool::used_by`] records.
+    pub fn used_usd(&mut self, p: &mut Payment, k: usize, usd: f64) {
+        self.accounts[k].used_usd += usd;
         p.uses.push((p.rail as u16, k as u16, usd));
     }
 
@@ -174,21 +202,24 @@ impl Pool {
                     carry_usd: a.carry_usd / a.used_usd,
                     usd_bought: a.funding_usd_bought / a.used_usd,
                     usd_sold: a.funding_usd_sold / a.used_usd,
+                    spread_usd: a.converted_spread_usd / a.used_usd,
                 })
             })
             .collect()
     }
 
-    /// The carry of balances no payment used, USD.
+    /// The carry of balances no payment used, USD, with the spread of converting them
+    /// ([`Pool::converted`]): charged to no payment, so reported.
     pub fn unallocated_usd(&self) -> f64 {
         // Starts from +0.0: an empty f64 sum is −0.0, which would print as "-0.00".
         self.accounts
             .iter()
             .filter(|a| a.used_usd <= 0.0)
-            .fold(0.0, |sum, a| sum + a.carry_usd)
+            .fold(0.0, |sum, a| sum + a.carry_usd + a.converted_spread_usd)
     }
 
-    /// Closes a day: accrues every balance to `now` and samples the total (during trade only).
+    /// Closes a day: accrues every balance to `now` and samples the total of their sizes (during
+    /// trade only).
     pub fn end_of_day(&mut self, world: &World, ledger: &Ledger, now: Time) {
         for k in 0..self.accounts.len() {
             self.accrue(world, ledger, k, now);
@@ -198,7 +229,8 @@ impl Pool {
                 .accounts
                 .iter()
                 .map(|a| {
-                    crate::money::to_f64(world.fx.to_usd(a.ccy, ledger.balance(a.account), now))
+                    let balance = ledger.balance(a.account).abs();
+                    crate::money::to_f64(world.fx.to_usd(a.ccy, balance, now))
                 })
                 .sum();
             self.samples += 1;

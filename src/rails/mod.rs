@@ -105,8 +105,8 @@ macro_rules! rail_kinds {
         impl Rail {
             /// Builds the rail's run-time state; `expected_flow_usd[importer][exporter]` is the
             /// annual value the routes send to it.
-            pub fn new(spec: &RailSpec, index: usize, world: &World, ledger: &mut Ledger, expected_flow_usd: &[Vec<f64>], deferred: Option<&Deferred>) -> Result<Rail> {
-                let setup = Setup { index, name: &spec.name, world, expected_flow_usd, deferred };
+            pub fn new(spec: &RailSpec, index: usize, world: &World, ledger: &mut Ledger, expected_flow_usd: &[Vec<f64>], learned: Option<&Learned>) -> Result<Rail> {
+                let setup = Setup { index, name: &spec.name, world, expected_flow_usd, learned };
                 Ok(match &spec.params {
                     $(RailParams::$variant(p) => Rail::$variant($module::$state::new(p.clone(), &setup, ledger)?),)*
                 })
@@ -285,9 +285,21 @@ pub struct Setup<'a> {
     pub world: &'a World,
     /// Annual value routed to the rail, `[importer][exporter]`, USD.
     pub expected_flow_usd: &'a [Vec<f64>],
-    /// What the first pass of this replication found each payment owes the rail once the run
-    /// has ended (see [`RailKind::deferred_charges`]); None in the first pass.
-    pub deferred: Option<&'a Deferred>,
+    /// What the first pass of this replication learned about the rail once the run had ended:
+    /// what each payment owes it ([`RailKind::deferred_charges`]) and each of its balances' cost
+    /// per dollar used ([`liquidity::Pool::rates`]); None in the first pass.
+    pub learned: Option<&'a Learned>,
+}
+
+/// What the first pass of a replication learned about one rail, for the second.
+#[derive(Debug, Clone, Default)]
+pub struct Learned {
+    /// Charges by payment ([`RailKind::deferred_charges`]).
+    pub deferred: Deferred,
+    /// Each prefunded balance's cost per dollar used (None: a balance nobody used). The
+    /// simulator charges the carry and the funding dollars; a rail that books a balance's
+    /// conversion spread into its payments' own conversions (the netting house) reads it here.
+    pub rates: Vec<Option<liquidity::PerDollar>>,
 }
 
 /// Charges known only when a run ends, by payment id, USD (a swap-line draw's interest runs
@@ -304,7 +316,8 @@ pub trait RailKind {
         Ok(())
     }
 
-    /// The prefunded balances the rail keeps, if any.
+    /// The balances the rail keeps (prefunded, or a clearing house's carried positions), if
+    /// any.
     fn pool(&self) -> Option<&liquidity::Pool> {
         None
     }
@@ -315,7 +328,7 @@ pub trait RailKind {
 
     /// Charges that only the end of the run decides, by payment (None: the kind has none).
     /// A kind that has some is run twice per replication: the second pass gets the first's
-    /// charges through [`Setup::deferred`] and books them when each payment settles.
+    /// charges through [`Setup::learned`] and books them when each payment settles.
     fn deferred_charges(&self) -> Option<Deferred> {
         None
     }
@@ -480,7 +493,8 @@ pub struct LiquidityStats {
     /// bear (all of it when the scenario says they do, none when the payers do).
     pub line_interest_usd: f64,
     pub central_bank_cost_usd: f64,
-    /// The part of it on balances no payment used (charged to no payment).
+    /// The part of it on balances no payment used (charged to no payment), with the spread of
+    /// converting such a balance (a clearing house's carried position no item relied on).
     pub carry_unallocated_usd: f64,
 }
 
@@ -510,16 +524,16 @@ impl Rail {
             || self.kind_ref().deferred_charges().is_some()
     }
 
-    /// The rail's charges decided by the end of the run, by payment.
-    pub fn deferred_charges(&self) -> Deferred {
-        self.kind_ref().deferred_charges().unwrap_or_default()
-    }
-
-    /// Each balance's carry per dollar used over the run (see [`liquidity`]).
-    pub fn carry_rates(&self) -> Vec<Option<liquidity::PerDollar>> {
-        self.kind_ref()
-            .pool()
-            .map_or_else(Vec::new, liquidity::Pool::rates)
+    /// What the run taught about the rail once it has ended: its charges by payment, and each
+    /// balance's carry per dollar used (see [`liquidity`]).
+    pub fn learned(&self) -> Learned {
+        Learned {
+            deferred: self.kind_ref().deferred_charges().unwrap_or_default(),
+            rates: self
+                .kind_ref()
+                .pool()
+                .map_or_else(Vec::new, liquidity::Pool::rates),
+        }
     }
 
     /// Prefunded balances at `now`.

@@ -3,8 +3,11 @@
 //! house's book until the next cycle; at the cycle the house nets every member's receivables
 //! against its payables, converts ONLY each member's net position through the settlement asset
 //! (USD), and credits every payee in its own currency. Optional credit quotas carry net
-//! positions to the next cycle (European Payments Union style); a participant that fails at a
-//! cycle has its items unwound and returned. See docs/rail-netting.md.
+//! positions to the next cycle (European Payments Union style): each member's carried position
+//! is a balance of the rail's liquidity pool, whose carry — and the spread of converting it at a
+//! cycle with none of that member's items — the member's items pay per dollar of their value
+//! over the run. A participant that fails at a cycle has its items unwound and returned. See
+//! docs/rail-netting.md.
 
 use std::collections::BTreeMap;
 
@@ -14,6 +17,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use toml::value::Datetime;
 
+use super::liquidity::Pool;
 use super::{Ctx, Next, Payment, RailContext, RailKind, Setup};
 use crate::calendar::{Calendar, CalendarSpec};
 use crate::engine::{HOUR_S, Time};
@@ -468,8 +472,7 @@ enum Outcome {
         /// Importer → exporter mid cross at the cycle, and the principal at that mid.
         mid: Decimal,
         at_mid: Decimal,
-        /// The item's own spread fraction f_k, in bps (for the conversion record), and exactly.
-        spread_bps: f64,
+        /// The item's own spread fraction f_k of the cycle's conversions.
         fraction: Decimal,
         /// The item's share (by value) of the settlement asset the house bought and sold.
         usd_bought: Decimal,
@@ -499,6 +502,9 @@ struct NetConversion {
     /// None when the member's currency is the settlement asset.
     conv: Option<Conversion>,
     ticket_usd: f64,
+    /// φ_m: the part of the conversion the cycle's own items account for; the rest converts
+    /// the member's carried position (see [`Plan::items_spread_usd`]).
+    items_share: Decimal,
 }
 
 /// A cycle's settlement plan for given spread fractions of the items.
@@ -513,6 +519,12 @@ struct Plan {
     /// The same by member index: S_m, the spread of member m's net conversion (zero without
     /// one: its currency is the settlement asset, or its net is zero or kept under its quota).
     member_spread_usd: Vec<Decimal>,
+    /// φ_m S_m, the part of it the cycle's items touching m bear: φ_m = clamp(F_m / A_m, 0, 1)
+    /// with F_m their net flow (paid in − paid out, in m's currency) and A_m the conversion.
+    /// Without a carried position before or after, A_m = F_m and they bear all of it; with
+    /// none of m's items in the cycle (F_m = 0) none. The rest, (1 − φ_m) S_m, converts m's
+    /// carried position and goes to its balance ([`Pool::converted`]).
+    items_spread_usd: Vec<Decimal>,
 }
 
 /// V_m: by member index, the value (USD at the cycle's mids) of the items that have member m
@@ -526,17 +538,19 @@ fn touched_usd(items: &[Item], value_usd: &[Decimal], members: usize) -> Vec<Dec
     touched
 }
 
-/// Each item's spread fraction under the pair rule: member m's spread S_m is shared by value by
-/// the items that touch m, so item k (importer i, exporter e, value v_k) bears
-/// S_i·v_k/V_i + S_e·v_k/V_e, a fraction f_k = S_i/V_i + S_e/V_e of its value. A member with
-/// a conversion but no item in the cycle (V_m = 0: a carried position converted) passes its
-/// spread to no item; it stays with the house.
+/// Each item's spread fraction under the pair rule: the part of member m's spread its cycle's
+/// items bear, S'_m = φ_m S_m ([`Plan::items_spread_usd`]; all of S_m without quotas), is
+/// shared by value by the items that touch m, so item k (importer i, exporter e, value v_k)
+/// bears S'_i·v_k/V_i + S'_e·v_k/V_e, a fraction f_k = S'_i/V_i + S'_e/V_e of its value. A
+/// member with a conversion but no item in the cycle (V_m = 0: a carried position converted)
+/// has φ_m = 0: its spread goes to its carried position's balance ([`Pool::converted`]), and
+/// every item of the member over the run pays it per dollar.
 fn item_fractions(
     items: &[Item],
     touched_usd: &[Decimal],
-    member_spread_usd: &[Decimal],
+    items_spread_usd: &[Decimal],
 ) -> Vec<Decimal> {
-    let rate: Vec<Decimal> = member_spread_usd
+    let rate: Vec<Decimal> = items_spread_usd
         .iter()
         .zip(touched_usd)
         .map(|(s, v)| if v.is_zero() { Decimal::ZERO } else { *s / *v })
@@ -562,6 +576,16 @@ pub struct Netting {
     settle: AccountId,
     /// Position carried per member under quotas, in its currency (the house holds > 0).
     carried: Vec<Decimal>,
+    /// The carried positions as balances (members with a quota): each member's index in
+    /// `pool`, whose account holds its carried position.
+    pool: Pool,
+    balance: Vec<Option<usize>>,
+    /// What the house recovers from the items of the spread of converting carried positions,
+    /// by member (in its currency; one account per currency).
+    recovered: Vec<Option<AccountId>>,
+    /// Per member, the spread of converting its carried position per dollar of its items'
+    /// value, as the first pass found it (zero in the first pass and without a quota).
+    spread_rate: Vec<f64>,
     book: Vec<Item>,
     outcome: Vec<Option<Outcome>>,
     timer_at: Option<Time>,
@@ -691,6 +715,14 @@ impl Netting {
             s,
             false,
         );
+        let (pool, balance, recovered) = Self::carried_balances(&p, setup, ledger);
+        let spread_rate = balance
+            .iter()
+            .map(|k| {
+                k.and_then(|k| setup.learned?.rates.get(k).copied().flatten())
+                    .map_or(0.0, |r| r.spread_usd)
+            })
+            .collect();
         let failures = p
             .defaults
             .iter()
@@ -709,12 +741,55 @@ impl Netting {
             house_fees,
             settle,
             carried: vec![Decimal::ZERO; n],
+            pool,
+            balance,
+            recovered,
+            spread_rate,
             book: Vec::new(),
             outcome: Vec::new(),
             timer_at: None,
             last_cycle: Time::MIN,
             failures,
         })
+    }
+
+    /// With quotas, each member with one gets a balance in the pool for its carried position,
+    /// an account that may go below zero (a creditor's position), and every participant an
+    /// account for the spread its items repay (see [`Netting::settle_item`]).
+    fn carried_balances(
+        p: &Params,
+        setup: &Setup,
+        ledger: &mut Ledger,
+    ) -> (Pool, Vec<Option<usize>>, Vec<Option<AccountId>>) {
+        let (index, world) = (setup.index, setup.world);
+        let n = world.members.len();
+        let mut pool = Pool::default();
+        let mut balance = vec![None; n];
+        let mut recovered = vec![None; n];
+        if p.quota_usd.iter().all(Decimal::is_zero) {
+            return (pool, balance, recovered);
+        }
+        for (m, member) in world.members.iter().enumerate() {
+            if !p.participant[m] {
+                continue;
+            }
+            let code = world.currencies.code(member.currency);
+            recovered[m] = Some(ledger.open(
+                &format!("rail{index}:spread-recovered:{code}"),
+                member.currency,
+                false,
+            ));
+            if !p.quota_usd[m].is_zero() {
+                let account = ledger.open(
+                    &format!("rail{index}:carried:{}:{code}", member.code),
+                    member.currency,
+                    false,
+                );
+                balance[m] =
+                    Some(pool.add(format!("house:{}", member.code), member.currency, account));
+            }
+        }
+        (pool, balance, recovered)
     }
 
     /// The first cycle at or after `t` that has not run yet.
@@ -775,6 +850,7 @@ impl Netting {
         let mut plan = Plan {
             carried: self.carried.clone(),
             member_spread_usd: vec![Decimal::ZERO; w.members.len()],
+            items_spread_usd: vec![Decimal::ZERO; w.members.len()],
             ..Plan::default()
         };
         let mut paid_out = vec![Decimal::ZERO; w.members.len()];
@@ -829,13 +905,19 @@ impl Netting {
                 let h = bps_to_fraction(conv.half_spread_bps);
                 (Some(conv), value_usd * h / (Decimal::ONE - h))
             };
+            // The items' own net flow, where it points the way of the conversion, up to all of
+            // it; the carried position's release (or growth) the rest.
+            let flow = paid_in[m] - paid_out[m];
+            let items_share = (flow / amount).clamp(Decimal::ZERO, Decimal::ONE);
             plan.spread_usd += spread;
             plan.member_spread_usd[m] = spread;
+            plan.items_spread_usd[m] = spread * items_share;
             plan.conversions.push(NetConversion {
                 member: m,
                 amount,
                 conv,
                 ticket_usd,
+                items_share,
             });
         }
         plan
@@ -891,11 +973,14 @@ impl Netting {
         }
         let net_usd: Decimal = position_usd.iter().filter(|x| x.is_sign_positive()).sum();
 
+        let touched = touched_usd(&included, &value_usd, n);
         let (plan, f) =
-            self.plan_with_spread(ctx, &included, &at_mid, &paid_in, &present, &value_usd);
+            self.plan_with_spread(ctx, &included, &at_mid, &paid_in, &present, &touched);
 
         // The net conversions, through the dealers; the house's accounts hold the money between.
-        let (bought, sold) = self.book_conversions(ctx, &plan)?;
+        let dollars = self.book_conversions(ctx, &plan)?;
+        let (bought, sold) = self.items_dollars(&plan, &dollars)?;
+        self.move_carried(ctx, &plan.carried)?;
         self.carried = plan.carried.clone();
 
         // Each item's outcome; the items' own steps book them at this instant.
@@ -911,7 +996,6 @@ impl Netting {
                     credit: plan.credits[k],
                     mid: chi[k],
                     at_mid: at_mid[k],
-                    spread_bps: crate::money::to_f64(f[k] * Decimal::from(10_000)),
                     fraction: f[k],
                     usd_bought: bought * share,
                     usd_sold: sold * share,
@@ -944,9 +1028,9 @@ impl Netting {
     }
 
     /// The plan of net conversions and each item's fraction f_k of its credit that pays their
-    /// spread. Each member's spread S_m is borne by the items that touch that member, by
-    /// value ([`item_fractions`]): f_k = S_i/V_i + S_e/V_e for an item from importer i to
-    /// exporter e. The f's depend on the conversions, which depend on the f's; the fixed point
+    /// spread. Each member's spread S_m (the part φ_m S_m its items account for) is borne by
+    /// the items that touch that member, by value ([`item_fractions`]): f_k = S_i/V_i +
+    /// S_e/V_e for an item from importer i to exporter e. The f's depend on the conversions, which depend on the f's; the fixed point
     /// (no f_k changes: the credits, rounded to minor units, stop moving) is reached in two or
     /// three rounds (each f_k is of the order of the spreads), at most eight.
     fn plan_with_spread(
@@ -956,17 +1040,16 @@ impl Netting {
         at_mid: &[Decimal],
         paid_in: &[Decimal],
         present: &[bool],
-        value_usd: &[Decimal],
+        touched: &[Decimal],
     ) -> (Plan, Vec<Decimal>) {
         let final_settlement = ctx.now >= ctx.world.trade_end;
-        let touched = touched_usd(included, value_usd, ctx.world.members.len());
         let plan_at = |ctx: &mut Ctx, f: &[Decimal]| {
             self.plan(ctx, included, at_mid, paid_in, present, final_settlement, f)
         };
         let mut f = vec![Decimal::ZERO; included.len()];
         let mut plan = plan_at(ctx, &f);
         for _ in 0..8 {
-            let next = item_fractions(included, &touched, &plan.member_spread_usd);
+            let next = item_fractions(included, touched, &plan.items_spread_usd);
             if next == f {
                 break;
             }
@@ -1004,15 +1087,16 @@ impl Netting {
     }
 
     /// Books the plan's net conversions through the dealers (the house's accounts hold the
-    /// money in between). Returns the USD bought and sold, zero unless the settlement asset is
-    /// the dollar.
-    fn book_conversions(&self, ctx: &mut Ctx, plan: &Plan) -> Result<(Decimal, Decimal)> {
+    /// money in between). Returns the USD each bought and sold, zero unless the settlement
+    /// asset is the dollar.
+    fn book_conversions(&self, ctx: &mut Ctx, plan: &Plan) -> Result<Vec<(Decimal, Decimal)>> {
         let w = ctx.world;
         let s = self.p.settlement_asset;
-        let (mut bought, mut sold) = (Decimal::ZERO, Decimal::ZERO);
+        let mut dollars = Vec::with_capacity(plan.conversions.len());
         for nc in &plan.conversions {
             let acct = self.house(nc.member)?;
             let c = w.members[nc.member].currency;
+            let (mut bought, mut sold) = (Decimal::ZERO, Decimal::ZERO);
             match &nc.conv {
                 None if nc.amount.is_sign_positive() => {
                     ctx.post(acct, self.settle, nc.amount)?;
@@ -1031,12 +1115,66 @@ impl Netting {
                     }
                 }
             }
+            if s != CurrencyId::USD {
+                bought = Decimal::ZERO;
+                sold = Decimal::ZERO;
+            }
+            dollars.push((bought, sold));
         }
-        if s != CurrencyId::USD {
-            bought = Decimal::ZERO;
-            sold = Decimal::ZERO;
+        Ok(dollars)
+    }
+
+    /// The dollars the cycle's items share (bought, sold): of each member's conversion, the
+    /// part φ_m its items in the cycle account for. The rest converts the member's carried
+    /// position: its spread and its dollars go to that balance ([`Pool::converted`]), and so to
+    /// the member's items over the run.
+    fn items_dollars(
+        &mut self,
+        plan: &Plan,
+        dollars: &[(Decimal, Decimal)],
+    ) -> Result<(Decimal, Decimal)> {
+        let f64_of = crate::money::to_f64;
+        let (mut bought, mut sold) = (Decimal::ZERO, Decimal::ZERO);
+        for (nc, (b, s)) in plan.conversions.iter().zip(dollars) {
+            let (m, phi) = (nc.member, nc.items_share);
+            bought += *b * phi;
+            sold += *s * phi;
+            let rest = Decimal::ONE - phi;
+            if rest.is_zero() {
+                continue;
+            }
+            let k = self.balance[m].ok_or_else(|| {
+                Error::Invariant(format!(
+                    "netting: member {m} converted more than its items' flow without a quota"
+                ))
+            })?;
+            let spread = plan.member_spread_usd[m] - plan.items_spread_usd[m];
+            self.pool
+                .converted(k, f64_of(spread), f64_of(*b * rest), f64_of(*s * rest));
         }
         Ok((bought, sold))
+    }
+
+    /// Moves each member's change of carried position between the house's account in its
+    /// currency and its carried-position balance (accrued first: the balance changes now).
+    fn move_carried(&mut self, ctx: &mut Ctx, carried: &[Decimal]) -> Result<()> {
+        for (m, (new, old)) in carried.iter().zip(&self.carried).enumerate() {
+            let delta = *new - *old;
+            if delta.is_zero() {
+                continue;
+            }
+            let k = self.balance[m].ok_or_else(|| {
+                Error::Invariant(format!("netting: member {m} carries without a quota"))
+            })?;
+            self.pool.accrue(ctx.world, ctx.ledger, k, ctx.now);
+            let (house, account) = (self.house(m)?, self.pool.get(k).account);
+            if delta.is_sign_positive() {
+                ctx.post(house, account, delta)?;
+            } else {
+                ctx.post(account, house, -delta)?;
+            }
+        }
+        Ok(())
     }
 
     /// One row of `netting.csv` for the cycle, unless it had nothing to do.
@@ -1083,6 +1221,76 @@ impl Netting {
                 ],
             });
         }
+    }
+
+    /// Books a settled item's conversion and pays its credit to the payee's bank; returns that
+    /// credit. The item relies on each carried position of its two members, by its value: it
+    /// is recorded as using their balances (their carry is charged per dollar once the run has
+    /// ended), and it pays, at the t0 mids, the spread of converting them at cycles with none
+    /// of their items, at the rate per dollar the first pass found (`spread_rate`). That charge
+    /// comes off the credit inside the item's conversion (rate mid × (1 − f_k − g_k)), so it is
+    /// the item's `spread_usd`, and goes to the house's spread-recovered account: the house's
+    /// net positions, and so the cycles, are those of the first pass.
+    fn settle_item(
+        &mut self,
+        ctx: &mut Ctx,
+        p: &mut Payment,
+        credit: Decimal,
+        mid: Decimal,
+        at_mid: Decimal,
+        fraction: Decimal,
+    ) -> Result<Decimal> {
+        let w = ctx.world;
+        let (ci, ce) = (
+            w.members[p.importer].currency,
+            w.members[p.exporter].currency,
+        );
+        let value = crate::money::to_f64(p.value_usd);
+        let mut rate = 0.0;
+        for m in [p.importer, p.exporter] {
+            if let Some(k) = self.balance[m] {
+                self.pool.used_usd(p, k, value);
+                rate += self.spread_rate[m];
+            }
+        }
+        let before = at_mid * (Decimal::ONE - fraction);
+        let charge = crate::money::minor_from_f64(rate * value, 6) * w.fx.mid(ce, p.t0);
+        let g = if at_mid.is_zero() {
+            Decimal::ZERO
+        } else {
+            charge.min(before.max(Decimal::ZERO)) / at_mid
+        };
+        let received = if g.is_zero() {
+            credit
+        } else {
+            w.currencies
+                .round(ce, at_mid * (Decimal::ONE - fraction - g))
+        };
+        let lost = fraction + g;
+        p.account_conversion(
+            w,
+            &Conversion {
+                from: ci,
+                to: ce,
+                at: ctx.now,
+                given: p.amount,
+                received,
+                received_at_mid: at_mid,
+                mid,
+                half_spread_bps: crate::money::to_f64(lost * Decimal::from(10_000)),
+                rate: mid * (Decimal::ONE - lost),
+                rounding_to: crate::fx::half_unit(&w.currencies, ce),
+            },
+        );
+        let house = self.house(p.exporter)?;
+        ctx.post(house, w.members[p.exporter].bank_home, received)?;
+        if credit > received {
+            let recovered = self.recovered[p.exporter].ok_or_else(|| {
+                Error::Invariant(format!("netting: payment {} repays no account", p.id))
+            })?;
+            ctx.post(house, recovered, credit - received)?;
+        }
+        Ok(received)
     }
 
     fn set_outcome(&mut self, slot: u32, o: Outcome) {
@@ -1179,31 +1387,13 @@ impl RailKind for Netting {
                         credit,
                         mid,
                         at_mid,
-                        spread_bps,
                         fraction,
                         usd_bought,
                         usd_sold,
                     } => {
-                        p.account_conversion(
-                            w,
-                            &Conversion {
-                                from: ci,
-                                to: ce,
-                                at: ctx.now,
-                                given: p.amount,
-                                received: credit,
-                                received_at_mid: at_mid,
-                                mid,
-                                half_spread_bps: spread_bps,
-                                rate: mid * (Decimal::ONE - fraction),
-                                rounding_to: crate::fx::half_unit(&w.currencies, ce),
-                            },
-                        );
+                        let mut credit = self.settle_item(ctx, p, credit, mid, at_mid, fraction)?;
                         p.usd_bought += usd_bought;
                         p.usd_sold += usd_sold;
-                        let house = self.house(p.exporter)?;
-                        ctx.post(house, exporter.bank_home, credit)?;
-                        let mut credit = credit;
                         if p.bearer == Bearer::Ben {
                             let fee = self
                                 .p
@@ -1223,6 +1413,14 @@ impl RailKind for Netting {
             }
             other => Err(Error::Invariant(format!("netting: unknown stage {other}"))),
         }
+    }
+
+    fn pool(&self) -> Option<&Pool> {
+        Some(&self.pool)
+    }
+
+    fn pool_mut(&mut self) -> Option<&mut Pool> {
+        Some(&mut self.pool)
     }
 
     /// A cycle comes due.

@@ -344,7 +344,7 @@ impl SwapLine {
             expiry,
             outstanding: Default::default(),
             interest_usd: BTreeMap::new(),
-            owed: setup.deferred.cloned(),
+            owed: setup.learned.map(|l| l.deferred.clone()),
         })
     }
 

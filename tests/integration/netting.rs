@@ -2,7 +2,9 @@
 //! hand (net positions, efficiency, the spread of each member's net conversion borne by the
 //! items that touch that member), items that pay their own pair's spread (zero between two
 //! zero-spread currencies; a same-currency item's share), a participant that fails at a cycle,
-//! credit quotas that carry positions forward, and the bundled scenario's identities.
+//! credit quotas that carry positions forward (and their carry and the spread of converting
+//! them, charged per dollar to their members' items over the run), and the bundled scenario's
+//! identities.
 
 use std::collections::BTreeMap;
 
@@ -395,36 +397,65 @@ charge_bearer = "SHA"
     let (p, netting, _dir) = run(&text);
     assert_eq!(netting.len(), 3, "{netting:?}");
     // Monday: positions TR +10,000, KZ +20,000, AZ −30,000 are all within ±60,000: nothing is
-    // converted, the house extends the credit and every payee gets its item at the mid.
+    // converted, the house extends the credit and every payee gets its item at the mid, less
+    // its share of converting the carried positions later (below).
     // Carried: creditors TR 10,000 + KZ 20,000 = debtors AZ 30,000 → 30,000.
     let mon = &netting[0];
     assert_eq!(mon["items"], "4");
     assert_eq!(dec(mon, "net_usd"), d("30000.00"));
     assert_eq!(dec(mon, "carried_forward_usd"), d("30000.00"));
-    for id in ["1", "2", "3", "4"] {
-        assert_eq!(dec(&p[id], "spread_usd"), d("0.00"), "P{id}");
-        assert_eq!(dec(&p[id], "total_cost_usd"), d("2.00"), "P{id}");
-    }
+    assert_eq!(dec(mon, "spread_usd"), d("0.00"));
     // Tuesday: with P5, KZ stands at +70,000 and AZ at −80,000: beyond the quota. The excess
     // settles: KZ's 10,000 (KZT 5,000,000 less what P5's payee gives up), AZ's 20,000
     // (AZN 40,000). TR's 10,000 stays carried. Spread: 20 (AZ sells at 10 bp) +
     // (10,000 − 50,000 f) × 0.002/0.998 (KZ buys at 20 bp) = 50,000 f → f = 0.0007992, paid
-    // by P5 alone (the only item touching KZ and AZ): credit KZT 25,000,000 × (1 − f) =
-    // 24,980,020.00; spread 19,980 KZT = USD 39.96; fee 2; total 41.96. Carried after:
+    // by P5 alone (the only item touching KZ and AZ in the cycle): KZT 25,000,000 × f =
+    // 19,980 = USD 39.96 (before P5's share of the final settlement, below). Carried after:
     // creditors TR 10,000 + KZ 60,000 = 70,000; debtor AZ 60,000 (the house's dollar account
     // holds the 10,000 between).
     let tue = &netting[1];
     assert_eq!(tue["cycle_at"], "2025-01-07T07:00:00Z");
     assert_eq!(tue["items"], "1");
     assert_eq!(dec(tue, "carried_forward_usd"), d("70000.00"));
-    assert_eq!(dec(&p["5"], "spread_usd"), d("39.96"));
-    assert_eq!(dec(&p["5"], "total_cost_usd"), d("41.96"));
+    assert_eq!(dec(tue, "spread_usd"), d("39.96"));
     // Wednesday, after the last trading day: the final settlement converts every carried
-    // position; nothing is carried any more.
+    // position, with no item in the cycle; nothing is carried any more. The house buys KZ's
+    // KZT 30,000,000 ($60,000) at 20 bp: S_KZ = 60,000 × 0.002 / 0.998 = 120.240481; sells AZ's
+    // AZN 120,000 at 10 bp: S_AZ = 60,000 × 0.001 = 60; TR's 10,000 at 0 bp costs nothing.
     let wed = &netting[2];
     assert_eq!(wed["cycle_at"], "2025-01-08T07:00:00Z");
     assert_eq!(wed["items"], "0");
     assert_eq!(dec(wed, "carried_forward_usd"), d("0.00"));
+    assert_eq!(dec(wed, "spread_usd"), d("180.24"));
+    // Those spreads are borne by each member's items over the run, per dollar of value (at t0):
+    // KZ's items are P1, P2, P4 and P5 ($230,000), AZ's P2, P3 and P5 ($180,000). So P1 pays
+    // 100,000 × 120.240481 / 230,000 = 52.278470; P2 50,000 × (120.240481 / 230,000 +
+    // 60 / 180,000) = 42.805902; P3 80,000 × 60 / 180,000 = 26.666667; P4 30,000 × 120.240481 /
+    // 230,000 = 15.683541; P5 its Tuesday share, 39.96, plus 42.805902. Each total is that and
+    // the fee (USD 2; P3's BEN fee comes off its credit).
+    let (s_kz, s_az) = (d("60000") * d("0.002") / d("0.998"), d("60"));
+    let (r_kz, r_az) = (s_kz / d("230000"), s_az / d("180000"));
+    for (id, share) in [
+        ("1", d("100000") * r_kz),
+        ("2", d("50000") * (r_kz + r_az)),
+        ("3", d("80000") * r_az),
+        ("4", d("30000") * r_kz),
+    ] {
+        // To the cent: the credit's rounding to the payee's minor unit (an AZN cent is half a
+        // dollar cent) and the printed cent.
+        let spread = dec(&p[id], "spread_usd");
+        assert!(
+            (spread - share).abs() <= d("0.01"),
+            "P{id}: {spread} vs {share}"
+        );
+        assert_eq!(dec(&p[id], "total_cost_usd"), spread + d("2"), "P{id}");
+    }
+    let p5 = d("39.96") + d("50000") * (r_kz + r_az);
+    assert!((dec(&p["5"], "spread_usd") - p5).abs() <= d("0.01"), "P5");
+    // All the spread the house paid is in the items' spreads.
+    let items: Decimal = p.values().map(|r| dec(r, "spread_usd")).sum();
+    let cycles: Decimal = netting.iter().map(|c| dec(c, "spread_usd")).sum();
+    assert!((items - cycles).abs() <= d("0.03"), "{items} vs {cycles}");
 
     let (cycles, bal) = run_lib(&text);
     assert!(usd(&cycles[2], "spread_usd") > Decimal::ZERO);
@@ -608,13 +639,60 @@ corridor = "*"
 rails = [{ rail = "clearing", share = 1.0 }]
 "#;
 
-/// One `[[trade.payment]]` at 04:00 UTC, invoiced in the importer's currency, fees shared.
+/// One `[[trade.payment]]` on Monday at 04:00 UTC, invoiced in the importer's currency, fees
+/// shared.
 fn item(importer: &str, exporter: &str, amount: &str, currency: &str) -> String {
+    item_at("2025-01-06T04:00:00Z", importer, exporter, amount, currency)
+}
+
+/// The same at `at`.
+fn item_at(at: &str, importer: &str, exporter: &str, amount: &str, currency: &str) -> String {
     format!(
-        "[[trade.payment]]\nat = 2025-01-06T04:00:00Z\nexporter = \"{exporter}\"\n\
+        "[[trade.payment]]\nat = {at}\nexporter = \"{exporter}\"\n\
          importer = \"{importer}\"\namount = \"{amount}\"\ncurrency = \"{currency}\"\n\
          charge_bearer = \"SHA\"\n"
     )
+}
+
+/// [`PAIRS`] over `days` trading days, with `quota` (a `quota_usd = …` line) on the house.
+fn pairs_with_quota(days: u32, quota: &str, payments: &str) -> String {
+    PAIRS
+        .replace("days = 1\n", &format!("days = {days}\n"))
+        .replace(
+            "cycle_times = [\"12:00\"]\n",
+            &format!("cycle_times = [\"12:00\"]\n{quota}\n"),
+        )
+        .replace("{PAYMENTS}", payments)
+}
+
+/// The run through the library: the payments as recorded, the cycles as reported, the run's
+/// report and its final balances.
+fn run_lib_all(
+    text: &str,
+) -> (
+    BTreeMap<u64, kervan::record::PaymentRecord>,
+    Vec<ReportRow>,
+    kervan::sim::RunReport,
+    BTreeMap<String, Decimal>,
+) {
+    let dir = scratch(&[("s.toml", text)]);
+    let s = kervan::scenario::load(dir.path().join("s.toml").to_str().unwrap()).unwrap();
+    let (sink, report) = super::common::run_lib(&s);
+    let bal = super::common::balances(&report);
+    let payments = sink
+        .payments
+        .into_iter()
+        .map(|r| (r.payment_id, r))
+        .collect();
+    (payments, sink.cycles, report, bal)
+}
+
+/// The row of rails.csv for the clearing house.
+fn clearing_row(dir: &tempfile::TempDir) -> Row {
+    read_csv(&dir.path().join("out/rails.csv"))
+        .into_iter()
+        .find(|r| r["rail"] == "clearing")
+        .expect("a row for the clearing house")
 }
 
 /// Spread of a payment in bps of its value, from payments.csv.
@@ -714,4 +792,188 @@ fn a_same_currency_item_bears_its_members_shares() {
     // KB sells KGS 2,007,509.39 for USD 19,974.72, KG KGS 1,000,000 for 9,950.00, TR buys
     // TRY 1,196,988.74 for 29,924.72: the dollar account nets to zero.
     assert_eq!(bal["rail0:house:settlement:USD"], d("0"));
+}
+
+#[test]
+fn a_carried_position_pays_its_carry_per_dollar_of_its_members_items() {
+    // TR has a quota of USD 60,000, GE and KG none. Two trading days, so Wednesday's cycle
+    // (07:00 UTC each day) is the final settlement. TRY and GEL convert at 0 bp, so TR's
+    // position does not depend on any spread.
+    // Monday: C1 TR pays GE TRY 4,000,000 ($100,000); C2 KG pays GE KGS 1,000,000 ($10,000),
+    //   which does not touch TR. The house holds TR's TRY 4,000,000 ($100,000), beyond the
+    //   quota: it sells TRY 1,600,000 and carries TRY 2,400,000 = $60,000.
+    // Tuesday: C3 GE pays TR GEL 25,000 ($10,000). TR's payee gets TRY 400,000 (the cross
+    //   16 TRY per GEL, f = 0) out of TR's position, which is then TRY 2,000,000 = $50,000,
+    //   within the quota: still carried, nothing converted for TR.
+    // Wednesday: the final settlement sells TR's TRY 2,000,000.
+    // Carry at TRY's 10 % a year: $60,000 for 24 h (Mon 07:00 → Tue 07:00), then $50,000 for
+    // 24 h (→ Wed 07:00).
+    let carry = (60_000.0 * 24.0 + 50_000.0 * 24.0) * 0.1 / 8_760.0; // 30.1369863
+    // The items that touch TR over the run are C1 ($100,000) and C3 ($10,000): per dollar
+    // carry / 110,000, so C1 pays 27.3972603 and C3 2.7397260; C2 touches no carried position.
+    let (c1, c3) = (carry * 100_000.0 / 110_000.0, carry * 10_000.0 / 110_000.0);
+    let payments = [
+        item("TR", "GE", "4000000", "TRY"),
+        item("KG", "GE", "1000000", "KGS"),
+        item_at("2025-01-07T04:00:00Z", "GE", "TR", "25000", "GEL"),
+    ]
+    .concat();
+    let text = pairs_with_quota(2, "quota_usd = { TR = 60000 }", &payments);
+    let (p, netting, dir) = run(&text);
+    assert_eq!(p.len(), 3);
+    assert_eq!(netting.len(), 3, "{netting:?}");
+    assert_eq!(dec(&netting[0], "carried_forward_usd"), d("60000.00"));
+    assert_eq!(dec(&netting[1], "carried_forward_usd"), d("50000.00"));
+    assert_eq!(dec(&netting[2], "carried_forward_usd"), d("0.00"));
+    let cents = |x: f64| Decimal::from_f64_retain(x).unwrap().round_dp(2);
+    assert_eq!(dec(&p["1"], "liquidity_usd"), cents(c1));
+    assert_eq!(dec(&p["3"], "liquidity_usd"), cents(c3));
+    assert_eq!(dec(&p["2"], "liquidity_usd"), d("0.00"));
+    // rails.csv: the house's carry over the run, all of it charged.
+    let rail = clearing_row(&dir);
+    assert_eq!(dec(&rail, "carry_usd"), cents(carry));
+    assert_eq!(dec(&rail, "carry_unallocated_usd"), d("0.00"));
+    // The largest carried position sampled at a day's end (Monday 24:00): $60,000.
+    assert_eq!(dec(&rail, "liquidity_peak_usd"), d("60000.00"));
+
+    // Unrounded: each charge to the micro-dollar, and the charges over all payments plus the
+    // unallocated carry are the carry the house's balances accrued.
+    let (records, _, report, bal) = run_lib_all(&text);
+    let f = |x: Decimal| x.to_string().parse::<f64>().unwrap();
+    assert!((f(records[&1].liquidity_usd) - c1).abs() < 2e-6);
+    assert!((f(records[&3].liquidity_usd) - c3).abs() < 2e-6);
+    let accrued = report.liquidity[0].carry_usd;
+    assert!((accrued - carry).abs() < 1e-6, "{accrued} vs {carry}");
+    let charged: f64 = records.values().map(|r| f(r.liquidity_usd)).sum();
+    assert!(
+        (charged + report.unallocated_carry_usd - accrued).abs() < 1e-5,
+        "charged {charged} + unallocated {} vs {accrued}",
+        report.unallocated_carry_usd
+    );
+    // The carried position sat in its own account, and is gone after the final settlement.
+    assert_eq!(bal["rail0:carried:TR:TRY"], d("0"));
+    assert_eq!(bal["rail0:house:TR:TRY"], d("0"));
+}
+
+#[test]
+fn a_carried_position_converted_without_its_members_items_charges_them_its_spread() {
+    // KG (KGS, 50 bp) has a quota of USD 60,000; one trading day, so Tuesday's cycle is the
+    // final settlement. TRY and GEL convert at 0 bp.
+    // Monday: S1 KG pays TR KGS 10,000,000 ($100,000); S2 KG pays GE KGS 5,000,000 ($50,000);
+    //   S3 TR pays GE TRY 400,000 ($10,000), which does not touch KG. The house holds KG's
+    //   KGS 15,000,000 ($150,000): it sells the KGS 9,000,000 ($90,000) beyond the quota at
+    //   100 × (1 − 0.005) and carries KGS 6,000,000 ($60,000). S_KG = 90,000 × 0.005 = 450,
+    //   borne by S1 and S2 (V_KG = 150,000): f = 450 / 150,000 = 0.003 each, S3 f = 0.
+    // Tuesday: the final settlement sells KG's KGS 6,000,000 with no item of KG in the cycle
+    //   (V_KG = 0): S = 60,000 × 0.005 = 300. KG's items over the run pay it per dollar of their
+    //   value, 300 / 150,000 = 0.002: S1 $200 (TRY 8,000) and S2 $100 (GEL 250).
+    let monday = 90_000 * 5 / 1_000; // 450
+    let tuesday = 60_000 * 5 / 1_000; // 300
+    let rate = Decimal::from(tuesday) / Decimal::from(150_000);
+    let payments = [
+        item("KG", "TR", "10000000", "KGS"),
+        item("KG", "GE", "5000000", "KGS"),
+        item("TR", "GE", "400000", "TRY"),
+    ]
+    .concat();
+    let text = pairs_with_quota(1, "quota_usd = { KG = 60000 }", &payments);
+    let (p, netting, dir) = run(&text);
+    assert_eq!(p.len(), 3);
+    assert_eq!(netting.len(), 2, "{netting:?}");
+    assert_eq!(dec(&netting[0], "spread_usd"), Decimal::from(monday));
+    assert_eq!(netting[1]["items"], "0");
+    assert_eq!(dec(&netting[1], "spread_usd"), Decimal::from(tuesday));
+    // S1: 100,000 × 0.003 + 100,000 × 0.002 = 500 (credit TRY 4,000,000 × 0.997 − 8,000 =
+    // 3,980,000.00); S2: 50,000 × (0.003 + 0.002) = 250 (GEL 125,000 × 0.997 − 250 =
+    // 124,375.00); S3: 0.
+    let share = |v: i64| Decimal::from(v) * (Decimal::from(monday) / Decimal::from(150_000) + rate);
+    assert_eq!(dec(&p["1"], "spread_usd"), share(100_000));
+    assert_eq!(dec(&p["2"], "spread_usd"), share(50_000));
+    assert_eq!(dec(&p["3"], "spread_usd"), d("0.00"));
+    // The items' spreads add up to the cycles' spreads.
+    let items: Decimal = p.values().map(|r| dec(r, "spread_usd")).sum();
+    let cycles: Decimal = netting.iter().map(|c| dec(c, "spread_usd")).sum();
+    assert_eq!(items, cycles);
+    assert_eq!(dec(&clearing_row(&dir), "carry_unallocated_usd"), d("0.00"));
+
+    let (records, cycle_rows, report, bal) = run_lib_all(&text);
+    // Unrounded, to the minor-unit roundings of the three credits.
+    let items: Decimal = records.values().map(|r| r.spread_usd).sum();
+    let cycles: Decimal = cycle_rows.iter().map(|c| usd(c, "spread_usd")).sum();
+    assert!((items - cycles).abs() < d("0.01"), "{items} vs {cycles}");
+    // The payees got what the rule says; the house recovered the $300 it paid on Tuesday in
+    // the payees' currencies (TRY 8,000 + GEL 250), and its dollar account is short exactly
+    // that: Monday it bought USD 89,550 (KGS 9,000,000 × 0.00995) and sold 89,700 (TRY
+    // 3,588,000 for TR's payee, less S3's TRY 400,000) and 59,850 (GEL 149,625 for GE's two
+    // payees); Tuesday it bought 59,700 (KGS 6,000,000 × 0.00995).
+    assert_eq!(bal["clients:TR"], d("3980000") - d("400000"));
+    assert_eq!(bal["clients:GE"], d("124375") + d("25000"));
+    assert_eq!(bal["rail0:spread-recovered:TRY"], d("8000"));
+    assert_eq!(bal["rail0:spread-recovered:GEL"], d("250"));
+    assert_eq!(bal["rail0:house:settlement:USD"], d("-300"));
+    // Tuesday's dollars are KG's items' too: all the dollars the house bought and sold are in
+    // the payments' usd_bought and usd_sold.
+    let bought: Decimal = records.values().map(|r| r.usd_bought).sum();
+    let sold: Decimal = records.values().map(|r| r.usd_sold).sum();
+    assert!((bought - d("149250")).abs() < d("0.001"), "{bought}");
+    assert!((sold - d("149550")).abs() < d("0.001"), "{sold}");
+    // KG's carry, $60,000 for 24 h at 10 %, goes 2:1 to S1 and S2.
+    let carry = 60_000.0 * 0.1 * 24.0 / 8_760.0;
+    let f = |x: Decimal| x.to_string().parse::<f64>().unwrap();
+    assert!((f(records[&1].liquidity_usd) - carry * 2.0 / 3.0).abs() < 2e-6);
+    assert!((f(records[&2].liquidity_usd) - carry / 3.0).abs() < 2e-6);
+    assert_eq!(records[&3].liquidity_usd, Decimal::ZERO);
+    assert!((report.liquidity[0].carry_usd - carry).abs() < 1e-6);
+}
+
+#[test]
+fn converting_a_carried_position_is_not_charged_to_the_few_items_of_its_cycle() {
+    // KG (KGS, 50 bp) has a quota of USD 60,000; one trading day, so Tuesday's cycle is the
+    // final settlement. TRY and GEL convert at 0 bp.
+    // Monday 07:00: T1 KG pays TR KGS 10,000,000 ($100,000). KG's flow is +10,000,000; the house
+    //   carries KGS 6,000,000 ($60,000) and sells the other 4,000,000 ($40,000): S = 200, all
+    //   of it T1's own flow's (φ = 10,000,000 / 4,000,000, capped at 1): f1 = 0.002.
+    // T2 KG pays GE KGS 1,000,000 ($10,000) at 08:00, after Monday's cycle: it settles at
+    //   Tuesday's, the final settlement. There KG's flow is +1,000,000 (T2) and the house sells
+    //   the carried 6,000,000 with it: A = 7,000,000 ($70,000), S = 350. T2's own flow accounts
+    //   for φ = 1/7 of the conversion, so T2 bears 50 (f2 = 0.005, what its flow alone would
+    //   cost); the other 300 converts KG's carried position and goes, like its carry, to KG's
+    //   items over the run per dollar: 300 / 110,000, T1 272.727273 and T2 27.272727.
+    //   (Charged to the cycle's items alone, T2 would pay 350, 3.5 % of its value.)
+    let (monday, tuesday) = (d("200"), d("350"));
+    let carried = tuesday * (Decimal::ONE - Decimal::ONE / Decimal::from(7));
+    let rate = carried / d("110000");
+    let t1 = monday + d("100000") * rate; // 472.727273
+    let t2 = tuesday / Decimal::from(7) + d("10000") * rate; // 77.272727
+    let payments = [
+        item("KG", "TR", "10000000", "KGS"),
+        item_at("2025-01-06T08:00:00Z", "KG", "GE", "1000000", "KGS"),
+    ]
+    .concat();
+    let text = pairs_with_quota(1, "quota_usd = { KG = 60000 }", &payments);
+    let (p, netting, _dir) = run(&text);
+    assert_eq!(netting.len(), 2, "{netting:?}");
+    assert_eq!(dec(&netting[0], "spread_usd"), monday);
+    assert_eq!(netting[1]["items"], "1");
+    assert_eq!(dec(&netting[1], "spread_usd"), tuesday);
+    assert_eq!(p["2"]["settled_at"], "2025-01-07T07:00:00Z");
+    // To the cent: each credit's rounding to the payee's minor unit, and the printed cent.
+    for (id, want) in [("1", t1), ("2", t2)] {
+        let spread = dec(&p[id], "spread_usd");
+        assert!(
+            (spread - want).abs() <= d("0.01"),
+            "T{id}: {spread} vs {want}"
+        );
+    }
+    let items: Decimal = p.values().map(|r| dec(r, "spread_usd")).sum();
+    assert_eq!(items, monday + tuesday);
+
+    // The dollars go the same way: Monday the house buys USD 39,800 (KGS 4,000,000 × 0.00995)
+    // and sells 99,800 (TRY 3,992,000 for T1's payee); Tuesday it buys 69,650 (KGS 7,000,000)
+    // and sells 9,950 (GEL 24,875 for T2's payee). All of them are in the items' columns.
+    let (records, _, _, _) = run_lib_all(&text);
+    let bought: Decimal = records.values().map(|r| r.usd_bought).sum();
+    let sold: Decimal = records.values().map(|r| r.usd_sold).sum();
+    assert!((bought - d("109450")).abs() < d("0.001"), "{bought}");
+    assert!((sold - d("109750")).abs() < d("0.001"), "{sold}");
 }
