@@ -252,7 +252,7 @@ fn set_path(
                     .iter_mut()
                     .filter_map(|v| v.as_table_mut())
                     .find(|t| {
-                        ["name", "code", "corridor", "pair"]
+                        ["name", "code", "corridor", "pair", "rail"]
                             .iter()
                             .any(|k| t.get(*k).and_then(|v| v.as_str()) == Some(id))
                     })
