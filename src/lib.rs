@@ -27,6 +27,7 @@ pub mod rails;
 pub mod record;
 pub mod rng;
 pub mod scenario;
+pub mod shock;
 pub mod sim;
 pub mod terms;
 pub mod trade;

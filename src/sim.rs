@@ -25,7 +25,7 @@ use crate::{Error, Result};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Event {
     /// A corridor's next invoice comes due for payment.
-    Arrival(u16),
+    Arrival(u32),
     /// A payment listed in the scenario.
     Explicit(u32),
     /// A payment (by slot) takes its next step on its rail.
@@ -93,10 +93,26 @@ pub fn build_world(s: &Scenario, replication: u32) -> Result<(World, Ledger)> {
             rng::stream(s.seed, replication, Purpose::Fx, rng::key(code), 0)
         })
         .collect();
+    let vol_shocks: Vec<crate::fx::process::VolShock> = s
+        .shocks
+        .iter()
+        .filter_map(|sh| match sh.kind {
+            crate::shock::Kind::Volatility { currency, factor } => {
+                Some(crate::fx::process::VolShock {
+                    process: currency.index() - 1,
+                    from: sh.from,
+                    to: sh.to,
+                    factor,
+                })
+            }
+            _ => None,
+        })
+        .collect();
     let path = FxPath::simulate(
         &s.fx.processes,
         &s.fx.correlation,
         &s.fx.jumps,
+        &vol_shocks,
         tick_s,
         n_ticks,
         &s.fx.spreads.vol,
@@ -115,6 +131,7 @@ pub fn build_world(s: &Scenario, replication: u32) -> Result<(World, Ledger)> {
         },
         liquidity_cost_pa: s.liquidity_cost_pa.clone(),
         dealer,
+        shocks: s.shocks.clone(),
     };
     Ok((world, ledger))
 }
@@ -251,12 +268,7 @@ impl Sink for Discard<'_> {
 /// The invoice generator: one stream per corridor, keyed by its code, and arrival rates spread
 /// over each importer's reference year.
 fn trade_generator(s: &Scenario, world: &World, replication: u32) -> Result<Generator> {
-    let trade_streams = s
-        .trade
-        .corridors
-        .iter()
-        .map(|c| rng::stream(s.seed, replication, Purpose::Trade, rng::key(&c.code), 0))
-        .collect();
+    let stream = |name: &str| rng::stream(s.seed, replication, Purpose::Trade, rng::key(name), 0);
     // Each importer's calendar over a reference year, whatever the run's length: the arrival
     // rates are spread over it, so they do not depend on the horizon.
     let reference = s
@@ -269,7 +281,7 @@ fn trade_generator(s: &Scenario, world: &World, replication: u32) -> Result<Gene
         s.trade.clone(),
         world,
         s.days,
-        trade_streams,
+        &stream,
         &reference,
     ))
 }
@@ -294,9 +306,9 @@ fn run_pass(
 
     let mut trade = trade_generator(s, world, replication)?;
     let mut sched: Scheduler<Event> = Scheduler::new(end, s.max_events);
-    for c in 0..trade.corridors() {
+    for c in 0..trade.lanes() {
         if let Some(t) = trade.next_arrival(c) {
-            sched.schedule(t, Event::Arrival(c as u16));
+            sched.schedule(t, Event::Arrival(c as u32));
         }
     }
     for (i, e) in s.trade.explicit.iter().enumerate() {
@@ -432,9 +444,11 @@ impl RunState<'_> {
                 let c = c as usize;
                 if now < self.arrivals_end {
                     let invoice = trade.invoice(c, now, self.world);
-                    self.start(sched, invoice)?;
+                    if trade.kept(c, &invoice) {
+                        self.start(sched, invoice)?;
+                    }
                     if let Some(t) = trade.next_arrival(c).filter(|&t| t < self.arrivals_end) {
-                        sched.schedule(t, Event::Arrival(c as u16));
+                        sched.schedule(t, Event::Arrival(c as u32));
                     }
                 }
             }

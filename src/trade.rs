@@ -14,6 +14,7 @@ use crate::calendar::Calendar;
 use crate::engine::{DAY_S, Time, YEAR_S};
 use crate::money::{CurrencyId, minor_from_f64};
 use crate::rng::Stream;
+use crate::shock::{Kind, Shock};
 use crate::terms::{Bearer, Discrete, pick};
 use crate::world::World;
 
@@ -71,6 +72,18 @@ impl SizeDist {
                 below + max_usd * r.powf(alpha)
             }
         }
+    }
+}
+
+/// A trade shock's (smallest, largest) factor over its window.
+fn factors(s: &Shock) -> (f64, f64) {
+    match s.kind {
+        Kind::TradeGrowth {
+            factor_from,
+            factor_to,
+            ..
+        } => (factor_from.min(factor_to), factor_from.max(factor_to)),
+        _ => (1.0, 1.0),
     }
 }
 
@@ -144,11 +157,13 @@ pub struct Invoice {
 /// Initiation windows (start, end) in sim time, shared by the corridors of one importer.
 type Windows = std::sync::Arc<Vec<(Time, Time)>>;
 
-/// The next-arrival state of one corridor.
+/// The next-arrival state of one lane: a corridor's own invoices, or the extra invoices a
+/// trade shock adds to it.
 #[derive(Debug)]
 struct Lane {
+    corridor: usize,
     rng: Stream,
-    /// The corridor's stream key (its code's), and how many invoices it has issued.
+    /// The lane's stream key (its name's), and how many invoices it has issued.
     key: u64,
     seq: u64,
     /// Importer's initiation windows in sim time, ascending.
@@ -157,6 +172,13 @@ struct Lane {
     cursor: Time,
     /// Arrival rate per initiation second at t = 0.
     rate0: f64,
+    /// None: the corridor's own invoices. Some(k): the extra invoices of trade shock k
+    /// (index into `Generator::shocks`), at (factor − 1) times the corridor's rate.
+    extra: Option<usize>,
+    /// No arrival before this (an observer that joins), nor at or after `until`.
+    until: Time,
+    /// Per trade shock that can thin this corridor (factor below 1): (shock, its stream).
+    thin: Vec<(usize, Stream)>,
 }
 
 /// Invoice arrivals for every corridor.
@@ -164,6 +186,19 @@ struct Lane {
 pub struct Generator {
     params: TradeParams,
     lanes: Vec<Lane>,
+    /// The scenario's trade shocks.
+    shocks: Vec<Shock>,
+    /// Per trade shock: invoices added and their value in USD, and invoices removed and theirs.
+    pub effects: Vec<TradeEffect>,
+}
+
+/// What one trade shock did to the invoices.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TradeEffect {
+    pub added: u64,
+    pub added_usd: f64,
+    pub removed: u64,
+    pub removed_usd: f64,
 }
 
 /// Days of the reference year over which a corridor's yearly value is spread: its importer's
@@ -199,93 +234,173 @@ pub fn initiation_windows(
 }
 
 impl Generator {
-    /// One lane per corridor; `streams[c]` is corridor c's trade stream (keyed by its code),
-    /// `reference[m]` member m's calendar over at least [`REFERENCE_DAYS`] days (the rate's
-    /// denominator), `world`'s calendars over the run (the windows invoices arrive in).
+    /// One lane per corridor, and one per trade shock with a factor above 1 on each corridor it
+    /// covers. `stream(name)` gives the stream of a lane (a corridor's code; `CODE+SHOCK` for a
+    /// shock's extra invoices, `CODE-SHOCK` for its thinning), `reference[m]` member m's
+    /// calendar over at least [`REFERENCE_DAYS`] days (the rate's denominator), `world`'s
+    /// calendars over the run (the windows invoices arrive in).
+    /// Long because: base lanes, joins, extra lanes and thinning streams are set up in one pass
+    /// over the corridors.
     pub fn new(
         params: TradeParams,
         world: &World,
         days: u32,
-        streams: Vec<Stream>,
+        stream: &dyn Fn(&str) -> Stream,
         reference: &[Calendar],
     ) -> Self {
         let mut by_member: Vec<Option<(Windows, Time)>> = vec![None; world.members.len()];
         let mean = params.size.mean_capped(params.max_usd);
-        let lanes = params
-            .corridors
+        let shocks: Vec<Shock> = world
+            .shocks
             .iter()
-            .zip(streams)
-            .map(|(c, rng)| {
-                let (windows, year_open_s) = by_member[c.importer]
-                    .get_or_insert_with(|| {
-                        let run = initiation_windows(
-                            &world.members[c.importer].calendar,
-                            world.epoch,
-                            days,
-                            params.hours_min,
-                        );
-                        let year = initiation_windows(
-                            &reference[c.importer],
-                            world.epoch,
-                            REFERENCE_DAYS,
-                            params.hours_min,
-                        );
-                        let open_s = year.iter().map(|(a, b)| b - a).sum();
-                        (std::sync::Arc::new(run), open_s)
-                    })
-                    .clone();
-                // The yearly value at the start's rate, spread over a reference year's
-                // initiation seconds; growth scales it over time (see `next_arrival`).
-                let rate0 = if year_open_s > 0 && mean > 0.0 {
-                    c.annual_usd / mean / year_open_s as f64
-                } else {
-                    0.0
-                };
-                Lane {
-                    rng,
-                    key: crate::rng::key(&c.code),
-                    seq: 0,
-                    windows,
-                    window: 0,
-                    cursor: 0,
-                    rate0,
-                }
-            })
+            .filter(|s| matches!(s.kind, Kind::TradeGrowth { .. }))
+            .cloned()
             .collect();
-        Self { params, lanes }
+        let mut lanes = Vec::new();
+        let mut extras = Vec::new();
+        for (ci, c) in params.corridors.iter().enumerate() {
+            let (windows, year_open_s) = by_member[c.importer]
+                .get_or_insert_with(|| {
+                    let run = initiation_windows(
+                        &world.members[c.importer].calendar,
+                        world.epoch,
+                        days,
+                        params.hours_min,
+                    );
+                    let year = initiation_windows(
+                        &reference[c.importer],
+                        world.epoch,
+                        REFERENCE_DAYS,
+                        params.hours_min,
+                    );
+                    let open_s = year.iter().map(|(a, b)| b - a).sum();
+                    (std::sync::Arc::new(run), open_s)
+                })
+                .clone();
+            // The yearly value at the start's rate, spread over a reference year's initiation
+            // seconds; growth scales it over time (see `next_arrival`).
+            let rate0 = if year_open_s > 0 && mean > 0.0 {
+                c.annual_usd / mean / year_open_s as f64
+            } else {
+                0.0
+            };
+            // A member that joins trades from its join date on.
+            let start = world
+                .shocks
+                .iter()
+                .filter_map(|s| match s.kind {
+                    Kind::Join { member } if member == c.exporter || member == c.importer => {
+                        Some(s.from)
+                    }
+                    _ => None,
+                })
+                .max()
+                .unwrap_or(0);
+            let covers = |s: &Shock| match s.kind {
+                Kind::TradeGrowth { corridors, .. } => corridors.covers(c.exporter, c.importer),
+                _ => false,
+            };
+            let thin = shocks
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| covers(s) && factors(s).0 < 1.0)
+                .map(|(k, s)| (k, stream(&format!("{}-{}", c.code, s.name))))
+                .collect();
+            lanes.push(Lane {
+                corridor: ci,
+                rng: stream(&c.code),
+                key: crate::rng::key(&c.code),
+                seq: 0,
+                windows: windows.clone(),
+                window: 0,
+                cursor: start,
+                rate0,
+                extra: None,
+                until: Time::MAX,
+                thin,
+            });
+            for (k, s) in shocks.iter().enumerate() {
+                if covers(s) && factors(s).1 > 1.0 {
+                    let name = format!("{}+{}", c.code, s.name);
+                    extras.push(Lane {
+                        corridor: ci,
+                        rng: stream(&name),
+                        key: crate::rng::key(&name),
+                        seq: 0,
+                        windows: windows.clone(),
+                        window: 0,
+                        cursor: s.from.max(start),
+                        rate0,
+                        extra: Some(k),
+                        until: s.to,
+                        thin: Vec::new(),
+                    });
+                }
+            }
+        }
+        lanes.extend(extras);
+        let effects = vec![TradeEffect::default(); shocks.len()];
+        Self {
+            params,
+            lanes,
+            shocks,
+            effects,
+        }
     }
 
     pub fn params(&self) -> &TradeParams {
         &self.params
     }
 
-    pub fn corridors(&self) -> usize {
+    /// Lanes: the corridors first (lane c is corridor c), then the shocks' extra invoices.
+    pub fn lanes(&self) -> usize {
         self.lanes.len()
     }
 
-    /// The next arrival of corridor `c` after its cursor, or None when its windows run out.
+    /// The next arrival of lane `c` after its cursor, or None when its windows run out.
     ///
-    /// A Poisson process on the importer's initiation windows at rate0·(1 + g)^(t/year),
-    /// drawn by thinning against a bound that is constant over each year from the epoch:
-    /// a candidate past the year's end is dropped and the draw restarts there (the process is
-    /// memoryless). The bound depends only on the year, never on the run's length, so runs of
-    /// different horizons draw the same arrivals on the days they share.
+    /// A Poisson process on the importer's initiation windows at rate0·(1 + g)^(t/year) —
+    /// times (factor − 1) for a shock's extra lane — drawn by thinning against a bound that is
+    /// constant over each year from the epoch: a candidate past the year's end is dropped and
+    /// the draw restarts there (the process is memoryless). The bound depends only on the year,
+    /// never on the run's length, so runs of different horizons draw the same arrivals on the
+    /// days they share.
     pub fn next_arrival(&mut self, c: usize) -> Option<Time> {
         let growth = self.params.growth_pa;
+        let shock = self.lanes[c].extra.map(|k| &self.shocks[k]);
+        // An extra lane runs at (factor − 1) of the corridor's rate: its bound uses the larger
+        // end of the ramp.
+        let (extra_max, extra_at): (f64, Box<dyn Fn(Time) -> f64>) = match shock {
+            Some(s) => {
+                let s = s.clone();
+                (
+                    factors(&s).1 - 1.0,
+                    Box::new(move |t| (s.trade_factor(t) - 1.0).max(0.0)),
+                )
+            }
+            None => (1.0, Box::new(|_| 1.0)),
+        };
         let lane = &mut self.lanes[c];
-        if lane.rate0 <= 0.0 {
+        if lane.rate0 <= 0.0 || extra_max <= 0.0 {
             return None;
         }
         let factor = |year: Time| (1.0 + growth).powf(year as f64);
         loop {
+            if lane.cursor >= lane.until {
+                return None;
+            }
             let year = lane.cursor.max(0) / YEAR_S;
             let year_end = (year + 1) * YEAR_S;
-            let bound = lane.rate0 * factor(year).max(factor(year + 1));
+            let bound = lane.rate0 * factor(year).max(factor(year + 1)) * extra_max;
             let u: f64 = lane.rng.random();
             let mut gap = -(1.0 - u).ln() / bound;
             let mut crossed = false;
             loop {
                 let (a, b) = *lane.windows.get(lane.window)?;
+                if b <= lane.cursor {
+                    lane.window += 1;
+                    continue;
+                }
                 let from = lane.cursor.max(a);
                 if from >= year_end {
                     lane.cursor = year_end;
@@ -304,14 +419,17 @@ impl Generator {
                     break;
                 }
                 lane.window += 1;
-                lane.cursor = 0;
+                lane.cursor = lane.cursor.max(b);
             }
             if crossed {
                 continue;
             }
             let t = lane.cursor;
+            if t >= lane.until {
+                return None;
+            }
             // Thinning: accept with the ratio of the rate at t to the bound.
-            let rate_t = lane.rate0 * (1.0 + growth).powf(t as f64 / YEAR_S as f64);
+            let rate_t = lane.rate0 * (1.0 + growth).powf(t as f64 / YEAR_S as f64) * extra_at(t);
             let v: f64 = lane.rng.random();
             if v * bound <= rate_t {
                 return Some(t);
@@ -319,10 +437,36 @@ impl Generator {
         }
     }
 
-    /// The invoice that arrives on corridor `c` at `t0`.
+    /// Whether the invoice lane `c` issued at `t` is kept: a trade shock with a factor below 1
+    /// drops each of the corridor's invoices with probability 1 − factor, drawing from its own
+    /// stream (the corridor's own draws go on as without it). Counts the shocks' effects.
+    pub fn kept(&mut self, c: usize, inv: &Invoice) -> bool {
+        let lane = &mut self.lanes[c];
+        if let Some(k) = lane.extra {
+            self.effects[k].added += 1;
+            self.effects[k].added_usd += inv.ticket_usd;
+            return true;
+        }
+        let mut keep = true;
+        for (k, rng) in &mut lane.thin {
+            let s = &self.shocks[*k];
+            let f = s.trade_factor(inv.t0);
+            if s.active(inv.t0) && f < 1.0 {
+                let u: f64 = rng.random();
+                if keep && u >= f {
+                    keep = false;
+                    self.effects[*k].removed += 1;
+                    self.effects[*k].removed_usd += inv.ticket_usd;
+                }
+            }
+        }
+        keep
+    }
+
+    /// The invoice that arrives on lane `c` at `t0`.
     pub fn invoice(&mut self, c: usize, t0: Time, world: &World) -> Invoice {
         let p = &self.params;
-        let corridor = &p.corridors[c];
+        let corridor = &p.corridors[self.lanes[c].corridor];
         self.lanes[c].seq += 1;
         let seq = self.lanes[c].seq;
         let rng = &mut self.lanes[c].rng;
@@ -344,7 +488,7 @@ impl Generator {
             amount = Decimal::new(1, units);
         }
         Invoice {
-            corridor: c,
+            corridor: self.lanes[c].corridor,
             t0,
             invoiced_at: t0 - (terms * DAY_S as f64).round() as Time,
             currency,

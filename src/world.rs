@@ -48,6 +48,8 @@ pub struct World {
     pub liquidity_cost_pa: Vec<f64>,
     /// The FX dealers' inventory accounts, one per currency.
     pub dealer: Vec<AccountId>,
+    /// The scenario's scheduled shocks.
+    pub shocks: Vec<crate::shock::Shock>,
 }
 
 impl World {

@@ -26,6 +26,15 @@ pub enum Regime {
     Peg,
 }
 
+/// A volatility shock: process `process`'s volatility × `factor` for ticks in [from, to).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VolShock {
+    pub process: usize,
+    pub from: Time,
+    pub to: Time,
+    pub factor: f64,
+}
+
 /// One currency's rate process (annualised figures; jumps in fractions of the rate).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CurrencyProcess {
@@ -255,10 +264,14 @@ impl FxPath {
     /// Float and crawl: the log rate moves by (μ − σ²/2 − c)·dt + σ·√dt·z + J per tick, where a
     /// jump J = ln(1 + size) happens with probability p = λ·dt and c = ln(1 + p·κ)/dt
     /// compensates it exactly per tick, so E[mid(t)] = mid(0)·e^(μt) (μ = `drift_pa`).
+    /// Long because: one loop over ticks advances every process by its regime, with its
+    /// scheduled jumps and volatility shocks, and records the spread widening it causes.
+    #[allow(clippy::too_many_arguments)]
     pub fn simulate(
         processes: &[CurrencyProcess],
         corr: &[Vec<f64>],
         jumps: &[ScheduledJump],
+        vol_shocks: &[VolShock],
         tick_s: Time,
         n_ticks: usize,
         widening: &VolWidening,
@@ -319,14 +332,23 @@ impl FxPath {
                     } else {
                         0.0
                     };
+                    // A volatility shock scales this tick's shock and its Itô term, so the
+                    // expected rate path is unchanged (the same draws, k times the swing).
+                    let t_now = tick as Time * tick_s;
+                    let k: f64 = vol_shocks
+                        .iter()
+                        .filter(|v| v.process == i && v.from <= t_now && t_now < v.to)
+                        .map(|v| v.factor)
+                        .product();
+                    let vol = p.vol_pa * k;
                     match p.regime {
                         Regime::Float | Regime::Crawl => {
-                            log_level[i] += log_drift[i] + p.vol_pa * sqrt_dt * z[i] + jump;
+                            let ito = 0.5 * (vol * vol - p.vol_pa * p.vol_pa) * dt;
+                            log_level[i] += log_drift[i] - ito + vol * sqrt_dt * z[i] + jump;
                         }
                         Regime::Peg => {
                             let band = (1.0 + p.band_pct).ln();
-                            peg_dev[i] =
-                                (peg_dev[i] + p.vol_pa * sqrt_dt * z[i]).clamp(-band, band);
+                            peg_dev[i] = (peg_dev[i] + vol * sqrt_dt * z[i]).clamp(-band, band);
                             log_level[i] += jump;
                         }
                     }
@@ -494,6 +516,7 @@ mod tests {
             &[p],
             &[vec![1.0]],
             &[],
+            &[],
             3600,
             8761,
             &VolWidening::OFF,
@@ -514,7 +537,8 @@ mod tests {
         let corr = vec![vec![1.0, 0.7], vec![0.7, 1.0]];
         let mut rng = streams(7);
         let n = 20_001;
-        let path = FxPath::simulate(&ps, &corr, &[], 3600, n, &VolWidening::OFF, &mut rng).unwrap();
+        let path =
+            FxPath::simulate(&ps, &corr, &[], &[], 3600, n, &VolWidening::OFF, &mut rng).unwrap();
         let r = |c: u16, i: usize| -> f64 {
             let a: f64 = path
                 .mid(CurrencyId(c), (i as i64) * 3600)
@@ -553,6 +577,7 @@ mod tests {
             &[p],
             &[vec![1.0]],
             &[jump],
+            &[],
             3600,
             200,
             &VolWidening::OFF,
@@ -578,6 +603,7 @@ mod tests {
             &ps,
             &corr,
             &[],
+            &[],
             3600,
             500,
             &VolWidening::OFF,
@@ -587,6 +613,7 @@ mod tests {
         let b = FxPath::simulate(
             &ps,
             &corr,
+            &[],
             &[],
             3600,
             500,
@@ -605,6 +632,7 @@ mod tests {
         let path = FxPath::simulate(
             &[p],
             &[vec![1.0]],
+            &[],
             &[],
             3600,
             2000,
@@ -660,6 +688,7 @@ mod tests {
             let path = FxPath::simulate(
                 std::slice::from_ref(&p),
                 &[vec![1.0]],
+                &[],
                 &[],
                 tick_s,
                 n + 1,
@@ -740,6 +769,7 @@ mod tests {
             &[p],
             &[vec![1.0]],
             std::slice::from_ref(&jump),
+            &[],
             3600,
             1000,
             &w,
@@ -775,6 +805,7 @@ mod tests {
             &[float(40.0, 0.0, 0.0)],
             &[vec![1.0]],
             &[jump],
+            &[],
             3600,
             1000,
             &VolWidening::OFF,

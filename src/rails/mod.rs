@@ -166,6 +166,36 @@ impl RailSpec {
         self.params.kind()
     }
 
+    /// A `default` shock: the netting participant `member` fails at the house's first cycle at
+    /// or after `at_unix_s` and is suspended until `until_unix_s`. An error says why it cannot
+    /// (not a clearing house, or not a participant).
+    pub fn add_default(
+        &mut self,
+        member: usize,
+        code: &str,
+        at_unix_s: i64,
+        until_unix_s: Option<i64>,
+    ) -> std::result::Result<(), String> {
+        match &mut self.params {
+            RailParams::Netting(p) => {
+                if !p.participant.get(member).copied().unwrap_or(false) {
+                    return Err(format!(
+                        "member \"{code}\" does not take part in clearing house \"{}\"",
+                        self.name
+                    ));
+                }
+                p.defaults.push(netting::MemberDefault {
+                    member,
+                    at_unix_s,
+                    until_unix_s,
+                });
+                p.defaults.sort_by_key(|d| d.at_unix_s);
+                Ok(())
+            }
+            _ => Err(format!("\"{}\" is not a netting rail", self.name)),
+        }
+    }
+
     /// Whether the rail can carry a payment from `importer` to `exporter` (member codes).
     pub fn serves(&self, exporter: &str, importer: &str) -> bool {
         self.params.serves(exporter, importer)

@@ -4,6 +4,7 @@
 
 pub mod load;
 pub mod schema;
+mod shocks;
 mod validate;
 
 pub use crate::input::{Checker, MAX_LABEL_CHARS, MAX_NAME_CHARS};
@@ -79,6 +80,9 @@ pub struct Scenario {
     pub files: Vec<load::DataFile>,
     /// Things worth telling the user that do not stop the run.
     pub warnings: Vec<String>,
+    /// Scheduled what-ifs, in the order written (a devaluation is also in `fx.jumps`, a
+    /// default in its netting rail's failures).
+    pub shocks: Vec<crate::shock::Shock>,
 }
 
 /// Command-line changes to a scenario, applied before validation.

@@ -37,8 +37,48 @@ pub struct RawScenario {
     pub rail: Vec<RailSection>,
     #[serde(default)]
     pub route: Vec<RouteSection>,
+    /// Scheduled what-ifs (docs/model.md, "Shocks").
+    #[serde(default)]
+    pub shock: Vec<ShockSection>,
     #[serde(default)]
     pub output: OutputSection,
+}
+
+/// `[[shock]]`: one what-if. Which keys it takes depends on its kind (docs/model.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShockSection {
+    /// Its name: unique, it labels shocks.csv and `--set shock.NAME.KEY=…` addresses it.
+    pub name: String,
+    /// devaluation, volatility, spread, outage, sanction, derisking, trade_growth, join,
+    /// default.
+    pub kind: String,
+    /// Where it applies, from (a date, midnight UTC, or a date-time with an offset) …
+    pub from: Datetime,
+    /// … to (not included). Not for a devaluation or a join, which happen at `from`.
+    pub to: Option<Datetime>,
+    pub currency: Option<String>,
+    /// "TRY/KZT".
+    pub pair: Option<String>,
+    pub member: Option<String>,
+    /// "TR->AZ".
+    pub corridor: Option<String>,
+    pub rail: Option<String>,
+    /// devaluation: the change of the currency's value in dollars (−0.20).
+    pub value_change: Option<f64>,
+    /// volatility, spread, trade_growth: the multiplier.
+    pub factor: Option<f64>,
+    /// trade_growth as a ramp: the multiplier at `from` and at `to`.
+    pub factor_from: Option<f64>,
+    pub factor_to: Option<f64>,
+    /// outage: "queue", "fail" or "reroute"; and what payments already on the rail do:
+    /// "finish" or "wait".
+    pub mode: Option<String>,
+    pub in_flight: Option<String>,
+    /// derisking: more intermediaries, fees × a factor, a likelier hold.
+    pub extra_intermediaries: Option<u32>,
+    pub fee_factor: Option<f64>,
+    pub hold_probability_added: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -144,6 +144,17 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
     let mut warnings = check_volume(&v, sc, &trade, scale)?;
     let rails = rail_sections(&ids, &raw.rail, max_market_half_bps)?;
     let routes = route_sections(&ids, &raw.route, &trade.corridors, &rails)?;
+    let shocks = super::shocks::shock_sections(
+        &v,
+        &raw.shock,
+        &super::shocks::Names {
+            currencies: &currencies,
+            members: &members,
+            rails: &rails,
+            epoch,
+        },
+    )?;
+    let (fx, rails) = apply_shocks(&v, &shocks, fx, rails, epoch)?;
     warnings.extend(calendar_warnings(sc, start, epoch, &members, &rails)?);
     let resolved = toml::to_string(&l.merged)
         .map_err(|e| Error::Invariant(format!("re-serialising the scenario: {e}")))?;
@@ -176,7 +187,42 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
         sha256,
         files: data_files,
         warnings,
+        shocks,
     })
+}
+
+/// What shocks change in the validated sections: a devaluation is a scheduled jump of the mid
+/// per USD (a value change v moves the rate by 1/(1 + v) − 1), a default a failure of the
+/// netting participant.
+fn apply_shocks(
+    v: &Checker,
+    shocks: &[crate::shock::Shock],
+    mut fx: FxParams,
+    mut rails: Vec<RailSpec>,
+    epoch: chrono::DateTime<Utc>,
+) -> Result<(FxParams, Vec<RailSpec>)> {
+    use crate::shock::Kind;
+    for (i, s) in shocks.iter().enumerate() {
+        match s.kind {
+            Kind::Devaluation {
+                currency,
+                value_change,
+            } => fx.jumps.push(crate::fx::process::ScheduledJump {
+                currency,
+                at: s.from,
+                size: 1.0 / (1.0 + value_change) - 1.0,
+            }),
+            Kind::Default { rail, member } => {
+                let until = (s.to != crate::engine::Time::MAX).then(|| epoch.timestamp() + s.to);
+                let code = s.target.split(' ').next().unwrap_or_default();
+                rails[rail]
+                    .add_default(member, code, epoch.timestamp() + s.from, until)
+                    .map_err(|m| v.err(key_path!["shock", i, "member"], m))?;
+            }
+            _ => {}
+        }
+    }
+    Ok((fx, rails))
 }
 
 /// What the checks of later sections look names up in: the checker, the declared currencies and

@@ -11,7 +11,7 @@ const FLOORS: &[&[&str]] = &[
     &["error", "engine", "money", "rng"],
     &["calendar", "fx", "ledger"],
     &["terms"],
-    &["input"],
+    &["input", "shock"],
     &["world", "record"],
     &["trade", "rails"],
     &["scenario"],
