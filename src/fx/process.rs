@@ -332,12 +332,13 @@ impl FxPath {
                     } else {
                         0.0
                     };
-                    // A volatility shock scales this tick's shock and its Itô term, so the
-                    // expected rate path is unchanged (the same draws, k times the swing).
-                    let t_now = tick as Time * tick_s;
+                    // A volatility shock scales the moves that start inside its window, and
+                    // their Itô term, so the expected rate path is unchanged (the same draws,
+                    // k times the swing).
+                    let t_start = (tick as Time - 1) * tick_s;
                     let k: f64 = vol_shocks
                         .iter()
-                        .filter(|v| v.process == i && v.from <= t_now && t_now < v.to)
+                        .filter(|v| v.process == i && v.from <= t_start && t_start < v.to)
                         .map(|v| v.factor)
                         .product();
                     let vol = p.vol_pa * k;

@@ -14,5 +14,6 @@ mod outputs;
 mod properties;
 mod pvp_common;
 mod safety;
+mod shocks;
 mod swap_line;
 mod worked_example;

@@ -1,0 +1,361 @@
+//! Scheduled shocks: each kind moves what it says, by the stated amount, inside its window and
+//! nowhere else, and leaves every other stream's draws alone.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::common::{kervan, read_csv, stderr};
+
+fn run(cwd: &Path, args: &[&str]) {
+    let out = kervan(cwd, args);
+    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+}
+
+/// A scenario extending a bundled one with `shocks` appended.
+fn scenario(dir: &Path, file: &str, base: &str, name: &str, body: &str) {
+    let text = format!("extends = \"bundled:{base}\"\n[scenario]\nname = \"{name}\"\n{body}");
+    std::fs::write(dir.join(file), text).unwrap();
+}
+
+type Mids = BTreeMap<(String, String), f64>;
+
+fn mids(dir: &Path) -> Mids {
+    read_csv(&dir.join("fx.csv"))
+        .into_iter()
+        .map(|r| {
+            (
+                (r["time"].clone(), r["currency"].clone()),
+                r["mid_per_usd"].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+type Inv = (String, String, String, String);
+
+/// Invoices (corridor, initiated_at, currency, amount), sorted.
+fn invoices(dir: &Path) -> Vec<Inv> {
+    let mut v: Vec<Inv> = read_csv(&dir.join("payments.csv"))
+        .into_iter()
+        .map(|r| {
+            (
+                r["corridor"].clone(),
+                r["initiated_at"].clone(),
+                r["invoice_currency"].clone(),
+                r["invoice_amount"].clone(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_devaluation_jumps_the_mid_at_its_instant_and_nowhere_else() {
+    let dir = tempfile::tempdir().unwrap();
+    scenario(
+        dir.path(),
+        "d.toml",
+        "ots-baseline",
+        "d",
+        "[[shock]]\nname = \"kzt\"\nkind = \"devaluation\"\ncurrency = \"KZT\"\nfrom = 2025-01-10T06:00:00Z\nvalue_change = -0.20\n",
+    );
+    run(
+        dir.path(),
+        &["run", "d.toml", "--days", "20", "--out", "s", "--quiet"],
+    );
+    run(
+        dir.path(),
+        &["run", "--days", "20", "--out", "b", "--quiet"],
+    );
+    let (s, b) = (mids(&dir.path().join("s")), mids(&dir.path().join("b")));
+    assert_eq!(s.len(), b.len());
+    let mut after = 0;
+    for (k, x) in &s {
+        let ratio = x / b[k];
+        if k.1 == "KZT" && k.0.as_str() > "2025-01-10T06" {
+            // The tenge loses a fifth of its dollar value: 1 / (1 − 0.20) = 1.25 tenge per
+            // tenge-dollar before, from the jump on, and the rest of the path as before.
+            assert!((ratio - 1.25).abs() < 1e-9, "{k:?}: {ratio}");
+            after += 1;
+        } else {
+            assert!((ratio - 1.0).abs() < 1e-12, "{k:?}: {ratio}");
+        }
+    }
+    assert!(after >= 20, "{after}");
+}
+
+#[test]
+fn a_volatility_shock_scales_the_swings_of_its_currency_in_its_window() {
+    let dir = tempfile::tempdir().unwrap();
+    scenario(
+        dir.path(),
+        "v.toml",
+        "ots-baseline",
+        "v",
+        "[[shock]]\nname = \"try\"\nkind = \"volatility\"\ncurrency = \"TRY\"\nfactor = 3\nfrom = 2025-01-05\nto = 2025-01-12\n",
+    );
+    // No drift and no jumps: a day's log return is then −σ²/2·day + σ·(sum of the day's
+    // shocks); the shocked run draws the same shocks at 3σ.
+    let calm = [
+        "--set",
+        "currency.TRY.drift_pa=0",
+        "--set",
+        "currency.TRY.jump_rate_pa=0",
+        "--days",
+        "20",
+        "--quiet",
+    ];
+    let mut a = vec!["run", "v.toml", "--out", "s"];
+    a.extend(calm);
+    run(dir.path(), &a);
+    let mut a = vec!["run", "--out", "b"];
+    a.extend(calm);
+    run(dir.path(), &a);
+    let (s, b) = (mids(&dir.path().join("s")), mids(&dir.path().join("b")));
+    let sigma: f64 = 0.043;
+    // One day in years, as the rate process counts time (YEAR_S = 365 days).
+    let day = 1.0 / 365.0;
+    let series = |m: &Mids| -> Vec<(String, f64)> {
+        m.iter()
+            .filter(|(k, _)| k.1 == "TRY")
+            .map(|(k, x)| (k.0.clone(), *x))
+            .collect()
+    };
+    let (ss, bs) = (series(&s), series(&b));
+    let mut checked = 0;
+    for w in 0..ss.len() - 1 {
+        let (t0, t1) = (&ss[w].0, &ss[w + 1].0);
+        let r_s = (ss[w + 1].1 / ss[w].1).ln();
+        let r_b = (bs[w + 1].1 / bs[w].1).ln();
+        let z_b = r_b + 0.5 * sigma * sigma * day;
+        let z_s = r_s + 0.5 * (3.0 * sigma).powi(2) * day;
+        if t0.as_str() >= "2025-01-05" && t1.as_str() <= "2025-01-12T00:00:00Z" {
+            assert!((z_s - 3.0 * z_b).abs() < 1e-9, "{t0}: {z_s} vs 3 × {z_b}");
+            checked += 1;
+        } else if t1.as_str() <= "2025-01-05T00:00:00Z" {
+            assert_eq!(r_s, r_b, "{t0}: before the window");
+        }
+    }
+    // The moves that start in [5 Jan, 12 Jan): seven whole days.
+    assert_eq!(checked, 7);
+    // Other currencies: untouched.
+    for (k, x) in &s {
+        if k.1 != "TRY" {
+            assert_eq!(*x, b[k], "{k:?}");
+        }
+    }
+}
+
+#[test]
+fn trade_growth_adds_or_removes_the_corridors_invoices_in_its_window_only() {
+    let dir = tempfile::tempdir().unwrap();
+    scenario(
+        dir.path(),
+        "g.toml",
+        "ots-baseline",
+        "g",
+        "[[shock]]\nname = \"x2\"\nkind = \"trade_growth\"\ncorridor = \"TR->AZ\"\nfactor = 2\nfrom = 2025-01-06\nto = 2025-01-27\n[[shock]]\nname = \"half\"\nkind = \"trade_growth\"\ncorridor = \"KZ->UZ\"\nfactor = 0.5\nfrom = 2025-01-06\nto = 2025-01-27\n",
+    );
+    run(
+        dir.path(),
+        &["run", "g.toml", "--days", "40", "--out", "s", "--quiet"],
+    );
+    run(
+        dir.path(),
+        &["run", "--days", "40", "--out", "b", "--quiet"],
+    );
+    let (s, b) = (
+        invoices(&dir.path().join("s")),
+        invoices(&dir.path().join("b")),
+    );
+    let inside = |i: &Inv| i.1.as_str() >= "2025-01-06" && i.1.as_str() < "2025-01-27";
+    let on = |c: &str, v: &[Inv], win: bool| -> Vec<Inv> {
+        v.iter()
+            .filter(|i| i.0 == c && inside(i) == win)
+            .cloned()
+            .collect()
+    };
+    // Outside the window and on every other corridor: the same invoices.
+    for c in ["TR->AZ", "KZ->UZ"] {
+        assert_eq!(on(c, &s, false), on(c, &b, false), "{c} outside the window");
+    }
+    let others = |v: &[Inv]| -> Vec<Inv> {
+        v.iter()
+            .filter(|i| i.0 != "TR->AZ" && i.0 != "KZ->UZ")
+            .cloned()
+            .collect()
+    };
+    assert_eq!(others(&s), others(&b));
+    // × 2: every base invoice stays and as many again arrive (Poisson: within 4 sd of
+    // √(2n)); × 0.5: a subset, about half (binomial: within 4 sd of √(n/4)).
+    let (sx, bx) = (on("TR->AZ", &s, true), on("TR->AZ", &b, true));
+    assert!(bx.iter().all(|i| sx.contains(i)), "base invoices kept");
+    let n = bx.len() as f64;
+    let extra = sx.len() as f64 - n;
+    assert!(n > 300.0, "{n}");
+    assert!(
+        (extra - n).abs() < 4.0 * (2.0 * n).sqrt(),
+        "{extra} extra for {n}"
+    );
+    let (sh, bh) = (on("KZ->UZ", &s, true), on("KZ->UZ", &b, true));
+    assert!(
+        sh.iter().all(|i| bh.contains(i)),
+        "only base invoices, fewer"
+    );
+    let m = bh.len() as f64;
+    assert!(
+        (sh.len() as f64 - m / 2.0).abs() < 4.0 * (m / 4.0).sqrt(),
+        "{} of {m}",
+        sh.len()
+    );
+}
+
+#[test]
+fn an_observer_joins_on_its_date_and_nobody_else_notices() {
+    let dir = tempfile::tempdir().unwrap();
+    let tm = "[[member]]\ncode = \"TM\"\nname = \"Turkmenistan\"\ncurrency = \"TMT\"\ntime_zone = \"Asia/Ashgabat\"\nrtgs_open = \"09:00\"\nrtgs_cutoff = \"17:00\"\nholidays = \"none\"\n[[currency]]\ncode = \"TMT\"\nminor_units = 2\nmid_per_usd = \"3.50\"\nregime = \"peg\"\nband_pct = 0.001\nvol_pa = 0.001\nliquidity_cost_pa = 0.05\nusd_half_spread_bps = 50\n";
+    scenario(
+        dir.path(),
+        "j.toml",
+        "ots-baseline",
+        "j",
+        &format!(
+            "{tm}[[shock]]\nname = \"tm-joins\"\nkind = \"join\"\nmember = \"TM\"\nfrom = 2025-01-20\n"
+        ),
+    );
+    run(
+        dir.path(),
+        &["run", "j.toml", "--days", "40", "--out", "s", "--quiet"],
+    );
+    run(
+        dir.path(),
+        &["run", "--days", "40", "--out", "b", "--quiet"],
+    );
+    let (s, b) = (
+        invoices(&dir.path().join("s")),
+        invoices(&dir.path().join("b")),
+    );
+    let (with, without): (Vec<Inv>, Vec<Inv>) = s.into_iter().partition(|i| i.0.contains("TM"));
+    assert!(with.len() > 100, "{}", with.len());
+    assert!(
+        with.iter().all(|i| i.1.as_str() >= "2025-01-20"),
+        "no TM invoice before the join"
+    );
+    assert_eq!(without, b, "the other corridors' invoices are the base's");
+}
+
+#[test]
+fn a_default_shock_is_the_clearing_houses_default() {
+    // The same failure written as a shock and as the rail's own `defaults`: the same run.
+    let dir = tempfile::tempdir().unwrap();
+    scenario(
+        dir.path(),
+        "s.toml",
+        "ots-regional-netting",
+        "x",
+        "[[shock]]\nname = \"az-fails\"\nkind = \"default\"\nrail = \"ots-clearing\"\nmember = \"AZ\"\nfrom = 2025-01-06T06:45:00Z\nto = 2025-01-07T00:00:00Z\n",
+    );
+    run(
+        dir.path(),
+        &[
+            "run",
+            "s.toml",
+            "--days",
+            "10",
+            "--variant",
+            "x",
+            "--out",
+            "s",
+            "--quiet",
+        ],
+    );
+    run(
+        dir.path(),
+        &[
+            "run",
+            "ots-regional-netting",
+            "--days",
+            "10",
+            "--variant",
+            "x",
+            "--set",
+            "rail.ots-clearing.defaults=[{ member = \"AZ\", at = 2025-01-06T06:45:00Z, until = 2025-01-07T00:00:00Z }]",
+            "--out",
+            "d",
+            "--quiet",
+        ],
+    );
+    for f in ["payments.csv", "netting.csv", "rails.csv"] {
+        let a = std::fs::read(dir.path().join("s").join(f)).unwrap();
+        let b = std::fs::read(dir.path().join("d").join(f)).unwrap();
+        assert!(a == b, "{f} differs");
+    }
+    let cycles = read_csv(&dir.path().join("s/netting.csv"));
+    assert!(cycles.iter().any(|r| r["failed_member"] == "AZ"));
+}
+
+#[test]
+fn bad_shocks_are_refused_with_their_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&str, &str)] = &[
+        (
+            "kind = \"meteor\"\nfrom = 2025-01-05\nto = 2025-01-06",
+            "unknown kind \"meteor\"",
+        ),
+        (
+            "kind = \"devaluation\"\ncurrency = \"KZT\"\nvalue_change = -0.2\nfactor = 2\nfrom = 2025-01-05",
+            "does not take `factor`",
+        ),
+        (
+            "kind = \"volatility\"\ncurrency = \"TRY\"\nfactor = 2\nfrom = 2025-01-05",
+            "say when the shock ends",
+        ),
+        (
+            "kind = \"volatility\"\ncurrency = \"TRY\"\nfactor = 2\nfrom = 2025-01-05\nto = 2025-01-04",
+            "must be after `from`",
+        ),
+        (
+            "kind = \"volatility\"\ncurrency = \"XYZ\"\nfactor = 2\nfrom = 2025-01-05\nto = 2025-01-06",
+            "not a declared currency",
+        ),
+        (
+            "kind = \"outage\"\nrail = \"swift-usd\"\nmode = \"pause\"\nfrom = 2025-01-05\nto = 2025-01-06",
+            "\"queue\", \"fail\" or \"reroute\"",
+        ),
+        (
+            "kind = \"derisking\"\nrail = \"nope\"\nfrom = 2025-01-05\nto = 2025-01-06",
+            "unknown rail \"nope\"",
+        ),
+        (
+            "kind = \"trade_growth\"\ncorridor = \"TR->XX\"\nfactor = 2\nfrom = 2025-01-05\nto = 2025-01-06",
+            "EXPORTER->IMPORTER",
+        ),
+        (
+            "kind = \"default\"\nrail = \"swift-usd\"\nmember = \"KG\"\nfrom = 2025-01-05\nto = 2025-01-06",
+            "not a netting rail",
+        ),
+        (
+            "kind = \"join\"\nmember = \"KG\"\nfrom = 2025-01-05T09:00:00",
+            "with an offset",
+        ),
+    ];
+    for (body, want) in cases {
+        scenario(
+            dir.path(),
+            "bad.toml",
+            "ots-baseline",
+            "bad",
+            &format!("[[shock]]\nname = \"s\"\n{body}\n"),
+        );
+        let o = kervan(
+            dir.path(),
+            &["run", "bad.toml", "--days", "2", "--out", "o"],
+        );
+        assert_eq!(o.status.code(), Some(2), "{body}: {}", stderr(&o));
+        let e = stderr(&o);
+        assert!(e.contains(want), "{body}: {e}");
+        assert!(e.contains("bad.toml") && e.contains("shock"), "{e}");
+        assert!(!dir.path().join("o").exists());
+    }
+}
