@@ -478,6 +478,14 @@ fn execute(
         threads: args.threads,
         shard,
     };
+    if !args.quiet {
+        for s in &e.variants {
+            let timeline = kervan::output::shock_timeline(s);
+            if !timeline.is_empty() {
+                say(&format!("{timeline}\n"));
+            }
+        }
+    }
     let started = std::time::Instant::now();
     let outcome = experiment::run_experiment(e, &out, &opts)?;
     if let Some(bar) = bar {

@@ -19,6 +19,9 @@ pub struct PaymentRecord {
     pub importer: u16,
     pub rail: u16,
     pub fallback: bool,
+    /// Sent to another rail by a shock; hours spent waiting out an outage.
+    pub rerouted: bool,
+    pub queued_s: crate::engine::Time,
     pub bearer: Bearer,
     pub invoice_ccy: CurrencyId,
     pub invoice_amount: Decimal,

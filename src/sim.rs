@@ -16,6 +16,7 @@ use crate::rails::{Ctx, Learned, Next, Payment, Rail};
 use crate::record::{PaymentRecord, ReportRow, Sink};
 use crate::rng::{self, Purpose};
 use crate::scenario::Scenario;
+use crate::shock::{InFlight, Kind, OutageMode, Who};
 use crate::terms::Status;
 use crate::trade::{Generator, Invoice};
 use crate::world::{Member, World};
@@ -50,6 +51,10 @@ pub struct RunReport {
     /// Carry cost that no payment could absorb (a rail's balances with no payments at all).
     pub unallocated_carry_usd: f64,
     pub liquidity: Vec<crate::rails::LiquidityStats>,
+    /// Per shock of the scenario: what it did to payments (rerouted, queued, failed) and to
+    /// invoices (added, removed).
+    pub shocks: Vec<ShockCount>,
+    pub trade_effects: Vec<crate::trade::TradeEffect>,
     /// Every ledger account at the end: (account, currency, balance).
     pub final_balances: Vec<(String, String, Decimal)>,
 }
@@ -265,6 +270,92 @@ impl Sink for Discard<'_> {
     }
 }
 
+/// What the shocks let a payment do at its next step on its rail.
+enum Gate {
+    Go,
+    /// Wait for an outage to end.
+    Wait(Time),
+    Fail,
+    /// Go to the next rail of the fallback list that is open to it.
+    Reroute,
+}
+
+/// What shocks did to payments: per shock, payments rerouted, queued and failed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ShockCount {
+    pub rerouted: u64,
+    pub queued: u64,
+    pub failed: u64,
+}
+
+/// Whether sanction `who` covers payment `p`.
+fn sanctioned(w: &World, who: Who, p: &Payment) -> bool {
+    let (e, i) = (p.exporter, p.importer);
+    match who {
+        Who::Corridor(ce, ci) => ce == e && ci == i,
+        Who::Member(m) => m == e || m == i,
+        Who::Currency(c) => w.members[e].currency == c || w.members[i].currency == c,
+    }
+}
+
+/// Whether a shock closes rail `rail` to a payment arriving at it at `now`: a sanction that
+/// covers it, or an outage.
+fn closed(w: &World, rail: usize, p: &Payment, now: Time) -> bool {
+    w.shocks.iter().any(|s| {
+        s.active(now)
+            && match s.kind {
+                Kind::Sanction { rail: r, who } => r == rail && sanctioned(w, who, p),
+                Kind::Outage { rail: r, .. } => r == rail,
+                _ => false,
+            }
+    })
+}
+
+/// What the shocks active at `now` say about `p`'s next step on its rail (docs/model.md,
+/// "Shocks"). A payment that has not begun on the rail (stage 0) is rerouted by a sanction
+/// that covers it, and queued, failed or rerouted by an outage as the outage says; a payment
+/// already on the rail carries on through a sanction, and through an outage unless it says
+/// `in_flight = "wait"`. Counts what it did, per shock.
+fn gate(w: &World, p: &Payment, now: Time, counts: &mut Vec<ShockCount>) -> Gate {
+    if counts.len() < w.shocks.len() {
+        counts.resize(w.shocks.len(), ShockCount::default());
+    }
+    for (k, s) in w.shocks.iter().enumerate() {
+        if !s.active(now) {
+            continue;
+        }
+        let g = match s.kind {
+            Kind::Sanction { rail, who } if rail == p.rail && p.stage == 0 => {
+                if sanctioned(w, who, p) {
+                    Gate::Reroute
+                } else {
+                    Gate::Go
+                }
+            }
+            Kind::Outage {
+                rail,
+                mode,
+                in_flight,
+            } if rail == p.rail => match (p.stage == 0, mode, in_flight) {
+                (true, OutageMode::Queue, _) | (false, _, InFlight::Wait) => Gate::Wait(s.to),
+                (true, OutageMode::Fail, _) => Gate::Fail,
+                (true, OutageMode::Reroute, _) => Gate::Reroute,
+                (false, _, InFlight::Finish) => Gate::Go,
+            },
+            _ => Gate::Go,
+        };
+        let c = &mut counts[k];
+        match g {
+            Gate::Go => continue,
+            Gate::Wait(_) => c.queued += 1,
+            Gate::Fail => c.failed += 1,
+            Gate::Reroute => c.rerouted += 1,
+        }
+        return g;
+    }
+    Gate::Go
+}
+
 /// The invoice generator: one stream per corridor, keyed by its code, and arrival rates spread
 /// over each importer's reference year.
 fn trade_generator(s: &Scenario, world: &World, replication: u32) -> Result<Generator> {
@@ -374,6 +465,11 @@ fn run_pass(
     state.close_day(stop_at, sink)?;
     state.report.events = stats.events;
     state.report.postings = state.ledger.postings();
+    state.report.trade_effects = trade.effects.clone();
+    state
+        .report
+        .shocks
+        .resize(s.shocks.len(), ShockCount::default());
     state.report.liquidity = state.rails.iter().map(Rail::liquidity).collect();
     state.report.unallocated_carry_usd = state
         .report
@@ -551,6 +647,8 @@ impl RunState<'_> {
             invoiced_at: inv.invoiced_at,
             rail,
             fallback_taken: false,
+            rerouted: false,
+            queued_s: 0,
             stage: 0,
             hops: 0,
             hop: 0,
@@ -636,6 +734,81 @@ impl RunState<'_> {
             // The payment stays in its slot while the rail works on it: moving a payment
             // (a few hundred bytes) out and back on every step showed up in profiles.
             let p = self.slots[slot as usize].as_mut().ok_or_else(missing)?;
+            let rail = p.rail;
+            let gate = gate(self.world, p, now, &mut self.report.shocks);
+            let next = match gate {
+                Gate::Go => None,
+                Gate::Wait(until) => {
+                    p.queued_s += until - now;
+                    sched.schedule(until, Event::Step(slot));
+                    return Ok(());
+                }
+                Gate::Fail => {
+                    p.status = Status::Failed;
+                    self.retire(slot, now)?;
+                    return Ok(());
+                }
+                Gate::Reroute => {
+                    p.rerouted = true;
+                    Some(Next::Fallback)
+                }
+            };
+            let next = match next {
+                Some(n) => n,
+                None => self.rail_step(sched, slot, now)?,
+            };
+            let p = self.slots[slot as usize].as_mut().ok_or_else(missing)?;
+            match next {
+                Next::At(t) => {
+                    if t != Time::MAX {
+                        sched.schedule(t, Event::Step(slot));
+                    }
+                }
+                Next::Park => {}
+                Next::Done => self.retire(slot, now)?,
+                Next::Fallback => {
+                    let fallback = &self.routing.fallback[p.corridor as usize];
+                    let w = self.world;
+                    // The next rail of the fallback list after this one that no shock closes
+                    // to this payment now.
+                    let start = fallback
+                        .iter()
+                        .position(|&r| r == rail)
+                        .map_or(0, |i| i + 1);
+                    let next_rail = fallback[start..]
+                        .iter()
+                        .copied()
+                        .find(|&r| r != rail && !closed(w, r, p, now));
+                    match next_rail {
+                        Some(r) => {
+                            p.rail = r;
+                            p.fallback_taken = true;
+                            p.stage = 0;
+                            p.rng = rng::stream(
+                                self.s.seed,
+                                self.replication,
+                                Purpose::Rail,
+                                p.key,
+                                self.rail_keys[r],
+                            );
+                            continue;
+                        }
+                        None => {
+                            p.status = Status::Failed;
+                            self.retire(slot, now)?;
+                        }
+                    }
+                }
+            }
+            return Ok(());
+        }
+    }
+
+    /// The payment in `slot` takes one step on its rail; returns what the rail wants next.
+    fn rail_step(&mut self, sched: &mut Scheduler<Event>, slot: u32, now: Time) -> Result<Next> {
+        let missing = || Error::Invariant(format!("step of empty slot {slot}"));
+        {
+            let p = self.slots[slot as usize].as_mut().ok_or_else(missing)?;
             let (rail, payment) = (p.rail, p.id);
             let mut ctx = Ctx {
                 now,
@@ -658,43 +831,7 @@ impl RunState<'_> {
                 p.ledger_credited_usd += w.fx.to_usd(ccy, inn, p.t0);
             });
             self.flush_requests(sched, rail);
-            match next {
-                Next::At(t) => {
-                    if t != Time::MAX {
-                        sched.schedule(t, Event::Step(slot));
-                    }
-                }
-                Next::Park => {}
-                Next::Done => self.retire(slot, now)?,
-                Next::Fallback => {
-                    let p = self.slots[slot as usize].as_mut().ok_or_else(missing)?;
-                    let fallback = &self.routing.fallback[p.corridor as usize];
-                    let next_rail = match fallback.iter().position(|&r| r == rail) {
-                        Some(i) => fallback.get(i + 1).copied(),
-                        None => fallback.first().copied(),
-                    };
-                    match next_rail.filter(|&r| r != rail) {
-                        Some(r) => {
-                            p.rail = r;
-                            p.fallback_taken = true;
-                            p.stage = 0;
-                            p.rng = rng::stream(
-                                self.s.seed,
-                                self.replication,
-                                Purpose::Rail,
-                                p.key,
-                                self.rail_keys[r],
-                            );
-                            continue;
-                        }
-                        None => {
-                            p.status = Status::Failed;
-                            self.retire(slot, now)?;
-                        }
-                    }
-                }
-            }
-            return Ok(());
+            Ok(next)
         }
     }
 
@@ -745,6 +882,8 @@ impl RunState<'_> {
             importer: p.importer as u16,
             rail: p.rail as u16,
             fallback: p.fallback_taken,
+            rerouted: p.rerouted,
+            queued_s: p.queued_s,
             bearer: p.bearer,
             invoice_ccy: p.invoice_ccy,
             invoice_amount: p.invoice_amount,

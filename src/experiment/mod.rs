@@ -245,7 +245,7 @@ fn run_unit(
         };
         sim::run(s, r, &mut w)?
     };
-    let done = writer.finish(&report.liquidity)?;
+    let done = writer.finish(&report)?;
     let text = assemble::unit_metrics(s, &done.metrics, &report, &done.rows);
     let path = parts.join(part_name(u, METRICS_PART));
     std::fs::write(&path, text).map_err(|err| Error::io(shown.join(".kervan-partial"), err))?;
@@ -264,8 +264,7 @@ pub fn assemble_folder(
         .map(|u| assemble::parse_unit(&parts.text(u, METRICS_PART)?))
         .collect::<Result<_>>()?;
     let mut files: Vec<(&str, Vec<&str>)> = crate::output::streamed_files(write_payments);
-    files.push(("corridors.csv", crate::output::corridors_header()));
-    files.push(("rails.csv", crate::output::rails_header()));
+    files.extend(crate::output::aggregate_files());
     for (name, header) in &files {
         let f = dir.create_file(name)?;
         let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
@@ -357,7 +356,7 @@ fn manifest(
     let stems: Vec<&'static str> = crate::output::streamed_files(true)
         .iter()
         .map(|(f, _)| f.trim_end_matches(".csv"))
-        .chain(["corridors", "rails"])
+        .chain(["corridors", "rails", "shocks"])
         .collect();
     for f in facts {
         for (file, n) in &f.rows {

@@ -45,7 +45,12 @@ fn part_files(write_payments: bool) -> Vec<String> {
     crate::output::streamed_files(write_payments)
         .into_iter()
         .map(|(f, _)| f.to_string())
-        .chain(["corridors.csv", "rails.csv", METRICS_PART].map(String::from))
+        .chain(
+            crate::output::aggregate_files()
+                .into_iter()
+                .map(|(f, _)| f.to_string()),
+        )
+        .chain([METRICS_PART.to_string()])
         .collect()
 }
 

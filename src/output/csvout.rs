@@ -46,6 +46,8 @@ pub const PAYMENT_COLUMNS: &[&str] = &[
     "importer",
     "rail",
     "fallback",
+    "rerouted",
+    "queued_h",
     "charge_bearer",
     "invoice_currency",
     "invoice_amount",
@@ -155,6 +157,33 @@ pub fn corridors_header() -> Vec<&'static str> {
     ];
     head.extend_from_slice(GROUP_COLUMNS);
     head
+}
+
+/// The files a unit writes from its aggregates when it ends, with their headers, in order.
+pub fn aggregate_files() -> Vec<(&'static str, Vec<&'static str>)> {
+    vec![
+        ("corridors.csv", corridors_header()),
+        ("rails.csv", rails_header()),
+        (
+            "shocks.csv",
+            vec![
+                "replication",
+                "variant",
+                "shock",
+                "kind",
+                "target",
+                "from",
+                "to",
+                "payments_rerouted",
+                "payments_queued",
+                "payments_failed",
+                "invoices_added",
+                "value_added_usd",
+                "invoices_removed",
+                "value_removed_usd",
+            ],
+        ),
+    ]
 }
 
 /// rails.csv's header.
@@ -283,7 +312,8 @@ impl<'a> RunWriter<'a> {
 
     /// Flushes the streamed parts, writes the unit's corridors and rails rows, and returns the
     /// rows written per file in manifest order.
-    pub fn finish(mut self, liquidity: &[LiquidityStats]) -> Result<UnitRows> {
+    pub fn finish(mut self, report: &crate::sim::RunReport) -> Result<UnitRows> {
+        let liquidity: &[LiquidityStats] = &report.liquidity;
         if let Some(p) = &mut self.payments {
             p.flush()
                 .map_err(|e| Error::io(self.path("payments.csv"), e))?;
@@ -302,6 +332,7 @@ impl<'a> RunWriter<'a> {
             .flush()
             .map_err(|e| Error::io(self.path("depth.csv"), e))?;
         let (n_corr, n_rails) = self.write_aggregates(liquidity)?;
+        let n_shocks = self.write_shocks(report)?;
         let mut rows = Vec::new();
         if self.payments.is_some() {
             rows.push(("payments", self.rows_payments));
@@ -309,6 +340,7 @@ impl<'a> RunWriter<'a> {
         rows.extend([
             ("corridors", n_corr),
             ("rails", n_rails),
+            ("shocks", n_shocks),
             ("fx", self.rows_fx),
             ("liquidity", self.rows_liquidity),
         ]);
@@ -318,6 +350,50 @@ impl<'a> RunWriter<'a> {
             rows,
             metrics: self.metrics,
         })
+    }
+
+    /// Writes the unit's shocks.csv rows: each shock of the scenario and what it did in this
+    /// replication.
+    fn write_shocks(&self, report: &crate::sim::RunReport) -> Result<u64> {
+        let s = self.s;
+        let mut w = csv_part(&self.parts, &self.prefix, &self.shown, "shocks.csv")?;
+        for (k, sh) in s.shocks.iter().enumerate() {
+            let c = report.shocks.get(k).copied().unwrap_or_default();
+            let t = report
+                .trade_effects
+                .iter()
+                .zip(s.shocks.iter().filter(|x| x.kind_name() == "trade_growth"))
+                .find(|(_, x)| x.name == sh.name)
+                .map(|(e, _)| *e)
+                .unwrap_or_default();
+            let when = |x: Time| {
+                if x == Time::MAX {
+                    String::new()
+                } else {
+                    iso_time(s.epoch, x)
+                }
+            };
+            w.write_record([
+                self.replication.to_string(),
+                s.variant.clone(),
+                sh.name.clone(),
+                sh.kind_name().to_string(),
+                sh.target.clone(),
+                when(sh.from),
+                when(sh.to),
+                c.rerouted.to_string(),
+                c.queued.to_string(),
+                c.failed.to_string(),
+                t.added.to_string(),
+                format!("{:.2}", t.added_usd),
+                t.removed.to_string(),
+                format!("{:.2}", t.removed_usd),
+            ])
+            .map_err(|e| Error::csv(self.path("shocks.csv"), e))?;
+        }
+        w.flush()
+            .map_err(|e| Error::io(self.path("shocks.csv"), e))?;
+        Ok(s.shocks.len() as u64)
     }
 
     /// Writes the unit's corridors.csv and rails.csv rows; returns their row counts.
@@ -448,6 +524,9 @@ impl Sink for RunWriter<'_> {
         text(b, &n.members[r.importer as usize]);
         text(b, &n.rails[r.rail as usize]);
         boolean(b, r.fallback);
+        boolean(b, r.rerouted);
+        push_hours_4dp(b, r.queued_s);
+        b.push(b',');
         text(b, r.bearer.as_str());
         text(b, &n.currencies[r.invoice_ccy.index()]);
         push_decimal(b, r.invoice_amount);

@@ -40,6 +40,7 @@ const CORE_FILES: &[&str] = &[
     "depth.csv",
     "corridors.csv",
     "rails.csv",
+    "shocks.csv",
     "summary.csv",
     "g20.csv",
     "compare.csv",

@@ -13,11 +13,11 @@ mod summary;
 
 use rust_decimal::Decimal;
 
-pub use csvout::{RunWriter, corridors_header, rails_header, streamed_files};
+pub use csvout::{RunWriter, aggregate_files, corridors_header, rails_header, streamed_files};
 pub use folder::OutputDir;
 pub use manifest::{Checks, Manifest, Rows};
 pub use metrics::{Agg, Metrics};
-pub use summary::{g20_table, summary_table};
+pub use summary::{g20_table, shock_timeline, summary_table};
 
 /// Checks for the manifest; a run only gets this far when conservation held.
 pub fn manifest_checks(

@@ -167,3 +167,29 @@ fn table(rows: &[Vec<String>]) -> String {
     }
     out
 }
+
+/// A what-if's shock timeline, as `kervan run` prints it before the results: one line per
+/// shock in order of its start — when, what, on what.
+pub fn shock_timeline(s: &crate::scenario::Scenario) -> String {
+    if s.shocks.is_empty() {
+        return String::new();
+    }
+    let when = |t: crate::engine::Time| crate::engine::iso_time(s.epoch, t);
+    let mut shocks: Vec<&crate::shock::Shock> = s.shocks.iter().collect();
+    shocks.sort_by_key(|x| x.from);
+    let mut out = format!("{}: shocks\n", s.variant);
+    for x in shocks {
+        let span = if x.to == crate::engine::Time::MAX {
+            format!("from {}", when(x.from))
+        } else {
+            format!("{} to {}", when(x.from), when(x.to))
+        };
+        out.push_str(&format!(
+            "  {span}  {} ({}) on {}\n",
+            x.name,
+            x.kind_name(),
+            x.target
+        ));
+    }
+    out
+}

@@ -48,6 +48,10 @@ pub struct Payment {
     pub invoiced_at: Time,
     pub rail: usize,
     pub fallback_taken: bool,
+    /// Sent to another rail by a shock (an outage's reroute, a sanction).
+    pub rerouted: bool,
+    /// Time spent waiting out an outage, seconds.
+    pub queued_s: Time,
     /// Rail-private progress.
     pub stage: u8,
     pub hops: u8,

@@ -53,7 +53,7 @@ fn threads_and_shards_change_no_byte() {
     go(&["--threads", "2", "--out", "t2"]);
     let one = files(&dir.path().join("t1"));
     assert!(one.contains_key("summary.csv") && one.contains_key("g20.csv"));
-    assert_eq!(one.len(), 11, "{:?}", one.keys().collect::<Vec<_>>());
+    assert_eq!(one.len(), 12, "{:?}", one.keys().collect::<Vec<_>>());
     assert!(
         one == files(&dir.path().join("t2")),
         "--threads 1 and 2 differ"

@@ -359,3 +359,129 @@ fn bad_shocks_are_refused_with_their_key() {
         assert!(!dir.path().join("o").exists());
     }
 }
+
+const OUTAGE_WINDOW: (&str, &str) = ("2025-01-06T00:00:00Z", "2025-01-10T00:00:00Z");
+
+/// ots-local-bilateral with its bilateral rail down from 6 to 10 January in `mode`.
+fn outage_run(dir: &Path, mode: &str) -> Vec<BTreeMap<String, String>> {
+    let file = format!("{mode}.toml");
+    scenario(
+        dir,
+        &file,
+        "ots-local-bilateral",
+        mode,
+        &format!(
+            "[[shock]]\nname = \"down\"\nkind = \"outage\"\nrail = \"local-bilateral\"\nmode = \"{mode}\"\nfrom = 2025-01-06\nto = 2025-01-10\n"
+        ),
+    );
+    run(
+        dir,
+        &["run", &file, "--days", "20", "--out", mode, "--quiet"],
+    );
+    read_csv(&dir.join(mode).join("payments.csv"))
+}
+
+#[test]
+fn an_outage_reroutes_queues_or_fails_what_arrives_in_its_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let inside = |r: &BTreeMap<String, String>| {
+        r["initiated_at"].as_str() >= OUTAGE_WINDOW.0
+            && r["initiated_at"].as_str() < OUTAGE_WINDOW.1
+    };
+    // Reroute: nothing initiated inside the window goes on the rail; all of it on the fallback.
+    let rows = outage_run(dir.path(), "reroute");
+    let win: Vec<_> = rows.iter().filter(|r| inside(r)).collect();
+    assert!(win.len() > 1000);
+    assert!(
+        win.iter()
+            .all(|r| r["rail"] == "swift-usd" && r["rerouted"] == "true")
+    );
+    assert!(
+        rows.iter()
+            .filter(|r| !inside(r))
+            .all(|r| r["rerouted"] == "false")
+    );
+    let shocks = read_csv(&dir.path().join("reroute/shocks.csv"));
+    assert_eq!(shocks[0]["payments_rerouted"], win.len().to_string());
+    // Queue: they stay on the rail and settle after the window ends, having waited until it.
+    let rows = outage_run(dir.path(), "queue");
+    let win: Vec<_> = rows.iter().filter(|r| inside(r)).collect();
+    assert!(win.iter().all(|r| r["rail"] == "local-bilateral"));
+    for r in &win {
+        if r["status"] == "settled" {
+            assert!(r["settled_at"].as_str() >= OUTAGE_WINDOW.1, "{r:?}");
+        }
+        let waited: f64 = r["queued_h"].parse().unwrap();
+        assert!(waited > 0.0 && waited <= 96.0, "{waited}");
+    }
+    // Fail: every one of them failed, none debited (conserved by the run's own check).
+    let rows = outage_run(dir.path(), "fail");
+    let win: Vec<_> = rows.iter().filter(|r| inside(r)).collect();
+    assert!(win.len() > 1000);
+    assert!(
+        win.iter()
+            .all(|r| r["status"] == "failed" && r["total_cost_usd"] == "0.00")
+    );
+    let rails = read_csv(&dir.path().join("fail/rails.csv"));
+    let failed: u64 = rails
+        .iter()
+        .map(|r| r["failed"].parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(failed, win.len() as u64);
+}
+
+#[test]
+fn a_sanction_stops_exactly_the_named_corridor() {
+    let dir = tempfile::tempdir().unwrap();
+    scenario(
+        dir.path(),
+        "s.toml",
+        "ots-local-bilateral",
+        "s",
+        "[[shock]]\nname = \"tr-kz\"\nkind = \"sanction\"\nrail = \"local-bilateral\"\ncorridor = \"TR->KZ\"\nfrom = 2025-01-06\nto = 2025-01-13\n",
+    );
+    run(
+        dir.path(),
+        &["run", "s.toml", "--days", "20", "--out", "s", "--quiet"],
+    );
+    run(
+        dir.path(),
+        &[
+            "run",
+            "ots-local-bilateral",
+            "--days",
+            "20",
+            "--out",
+            "b",
+            "--quiet",
+        ],
+    );
+    let s = read_csv(&dir.path().join("s/payments.csv"));
+    let inside = |r: &BTreeMap<String, String>| {
+        r["initiated_at"].as_str() >= "2025-01-06" && r["initiated_at"].as_str() < "2025-01-13"
+    };
+    let hit: Vec<_> = s
+        .iter()
+        .filter(|r| r["corridor"] == "TR->KZ" && inside(r))
+        .collect();
+    assert!(hit.len() > 100);
+    assert!(hit.iter().all(|r| r["rail"] == "swift-usd"));
+    // Everyone else: the rail they had without it.
+    let b = read_csv(&dir.path().join("b/payments.csv"));
+    let rails = |v: &[BTreeMap<String, String>]| -> Vec<(String, String, String)> {
+        let mut x: Vec<_> = v
+            .iter()
+            .filter(|r| !(r["corridor"] == "TR->KZ" && inside(r)))
+            .map(|r| {
+                (
+                    r["corridor"].clone(),
+                    r["initiated_at"].clone(),
+                    r["rail"].clone(),
+                )
+            })
+            .collect();
+        x.sort();
+        x
+    };
+    assert_eq!(rails(&s), rails(&b));
+}
