@@ -160,6 +160,10 @@ pub const BUNDLED: &[(&str, &str)] = &[
         include_str!("../../scenarios/ots-union.toml"),
     ),
     (
+        "ots-observers.toml",
+        include_str!("../../scenarios/ots-observers.toml"),
+    ),
+    (
         "ots-trade-2024.csv",
         include_str!("../../scenarios/ots-trade-2024.csv"),
     ),

@@ -10,6 +10,7 @@ mod determinism;
 mod experiments;
 mod identities;
 mod netting;
+mod observers;
 mod outputs;
 mod properties;
 mod pvp_common;
