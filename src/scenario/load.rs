@@ -304,6 +304,23 @@ pub fn read_data(
     Ok((p, text))
 }
 
+/// The scenario after `extends` and overrides as one self-contained TOML text (the manifest's
+/// `resolved_scenario`, `kervan validate --print`): `merged` with every data file it names
+/// (`trade.matrix`) written as the path it was read from, as `files` records it — `bundled:NAME`
+/// for a bundled file, else relative to the folder kervan ran in — so the text loads back to
+/// the same scenario from the folder it was printed in, and from any folder when its data are
+/// bundled.
+pub fn resolved_text(merged: &toml::Table, files: &[DataFile]) -> Result<String, Error> {
+    let mut doc = merged.clone();
+    if let Some(f) = files.iter().find(|f| f.role == "trade.matrix")
+        && let Some(toml::Value::Table(trade)) = doc.get_mut("trade")
+        && trade.contains_key("matrix")
+    {
+        trade.insert("matrix".into(), toml::Value::String(f.path.clone()));
+    }
+    toml::to_string(&doc).map_err(|e| Error::Invariant(format!("re-serialising the scenario: {e}")))
+}
+
 pub fn scenario_error(
     file: &Path,
     line_col: Option<(usize, usize)>,

@@ -14,6 +14,7 @@ mod observers;
 mod outputs;
 mod properties;
 mod pvp_common;
+mod resolved;
 mod safety;
 mod swap_line;
 mod worked_example;
