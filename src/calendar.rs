@@ -39,8 +39,10 @@ const GAP_SEARCH_S: i64 = 26 * 3_600;
 
 /// First and last calendar year covered by the bundled holiday file.
 pub const BUNDLED_YEARS: (i32, i32) = (2025, 2026);
-/// Names of the bundled holiday sets, in the order the file lists them.
-const BUNDLED_SETS: [&str; 6] = ["TR", "AZ", "KZ", "KG", "UZ", "US"];
+/// Names of the bundled holiday sets, in the order the file lists them: the five members, the
+/// observers Turkmenistan and Hungary (for scenarios in which they join), and the United States
+/// (Fedwire, for the dollar hops).
+const BUNDLED_SETS: [&str; 8] = ["TR", "AZ", "KZ", "KG", "UZ", "TM", "HU", "US"];
 /// Column names the bundled file must carry, in this order.
 const BUNDLED_HEADER: [&str; 6] = ["calendar", "date", "kind", "name", "status", "source"];
 /// The bundled holiday file, compiled into the binary so that runs do not depend on paths.
@@ -66,7 +68,8 @@ pub struct CalendarSpec {
     pub half_day_cutoff_min: u32,
     /// Days of the week that are never business days, usually `[Sat, Sun]`.
     pub weekend: Vec<Weekday>,
-    /// Bundled holiday set: "TR", "AZ", "KZ", "KG", "UZ", "US"; `None` = no bundled holidays.
+    /// Bundled holiday set (one of [`bundled_holiday_sets`]: "TR", "AZ", "KZ", "KG", "UZ",
+    /// "TM", "HU", "US"); `None` = no bundled holidays.
     pub holidays: Option<String>,
     /// Extra full closures from the scenario.
     pub extra_closed: Vec<NaiveDate>,
@@ -82,7 +85,8 @@ pub struct CalendarSpec {
 #[derive(Debug, Clone, thiserror::Error, PartialEq)]
 pub enum CalendarError {
     #[error(
-        "calendar {calendar}: unknown bundled holiday set {set:?} (known: TR, AZ, KZ, KG, UZ, US)"
+        "calendar {calendar}: unknown bundled holiday set {set:?} (known: {})",
+        BUNDLED_SETS.join(", ")
     )]
     UnknownHolidaySet { calendar: String, set: String },
     #[error(
@@ -848,7 +852,7 @@ mod tests {
         let rows = bundled_holidays().unwrap();
         assert!(rows.len() > 100);
         let sets = bundled_holiday_sets();
-        assert_eq!(sets, vec!["TR", "AZ", "KZ", "KG", "UZ", "US"]);
+        assert_eq!(sets, vec!["TR", "AZ", "KZ", "KG", "UZ", "TM", "HU", "US"]);
         for row in rows {
             assert!(sets.contains(&row.calendar.as_str()), "{row:?}");
             assert!((2025..=2026).contains(&row.date.year()), "{row:?}");
@@ -931,6 +935,77 @@ mod tests {
         assert!(!cal.is_business_day(date(2025, 11, 27)));
         // 9 Jan 2025 (national day of mourning): Fed systems operated normally.
         assert!(cal.is_business_day(date(2025, 1, 9)));
+    }
+
+    /// Western Easter Sunday (the anonymous Gregorian algorithm), to check Hungary's moving
+    /// holidays without reading them from the file.
+    fn easter(y: i32) -> NaiveDate {
+        let (a, b, c) = (y % 19, y / 100, y % 100);
+        let (d, e) = (b / 4, b % 4);
+        let g = (8 * b + 13) / 25;
+        let h = (19 * a + b - d - g + 15) % 30;
+        let (i, k) = (c / 4, c % 4);
+        let l = (32 + 2 * e + 2 * i - h - k) % 7;
+        let m = (a + 11 * h + 22 * l) / 451;
+        let month = (h + l - 7 * m + 114) / 31;
+        let day = (h + l - 7 * m + 114) % 31 + 1;
+        date(y, month as u32, day as u32)
+    }
+
+    #[test]
+    fn observer_holidays_close_their_calendars() {
+        assert_eq!(easter(2025), date(2025, 4, 20));
+        assert_eq!(easter(2026), date(2026, 4, 5));
+        let hu = Calendar::new(
+            &spec("HU", Europe::Budapest, 7 * 60, 17 * 60, Some("HU")),
+            utc(2025, 1, 1),
+            730,
+        )
+        .unwrap();
+        for y in [2025, 2026] {
+            let e = easter(y);
+            // Good Friday, Easter Monday, Whit Monday (Easter + 50 days), and the fixed days
+            // of the Labour Code that fall on weekdays.
+            for d in [e - Days::new(2), e + Days::new(1), e + Days::new(50)] {
+                assert!(!hu.is_business_day(d), "HU open on {d}");
+            }
+            for (m, d) in [(1, 1), (5, 1), (8, 20), (10, 23), (12, 24), (12, 25)] {
+                assert!(!hu.is_business_day(date(y, m, d)), "HU open on {y}-{m}-{d}");
+            }
+        }
+        // Bridge days by decree: Fri 2 May and Fri 24 Oct 2025, Fri 2 Jan and 21 Aug 2026;
+        // the working days around them stay open.
+        for d in [
+            date(2025, 5, 2),
+            date(2025, 10, 24),
+            date(2026, 1, 2),
+            date(2026, 8, 21),
+        ] {
+            assert!(!hu.is_business_day(d), "HU open on {d}");
+        }
+        assert!(hu.is_business_day(date(2025, 5, 5)));
+        assert!(hu.is_business_day(date(2025, 12, 29)));
+        let tm = Calendar::new(
+            &spec("TM", Asia::Ashgabat, 9 * 60, 17 * 60, Some("TM")),
+            utc(2025, 1, 1),
+            730,
+        )
+        .unwrap();
+        // Decrees of 2025: Oraza bayramy moved to Mon 31 Mar, Constitution Day to Mon 19 May,
+        // Gurban bayramy on Fri 6 Jun and (moved from Sunday) Mon 9 Jun, Neutrality Day's
+        // anniversary on Thu 11 and Fri 12 Dec.
+        for d in [
+            date(2025, 3, 31),
+            date(2025, 5, 19),
+            date(2025, 6, 6),
+            date(2025, 6, 9),
+            date(2025, 12, 11),
+            date(2025, 12, 12),
+        ] {
+            assert!(!tm.is_business_day(d), "TM open on {d}");
+        }
+        assert!(tm.is_business_day(date(2025, 5, 20)));
+        assert!(tm.is_business_day(date(2025, 6, 10)));
     }
 
     #[test]

@@ -52,11 +52,17 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Check scenario files without running them.
+    /// Check scenario files without running them; --print writes the resolved scenario.
     Validate {
         /// Scenario files (or bundled names).
         #[arg(required = true)]
         scenarios: Vec<String>,
+        /// Print the one scenario as it runs (after `extends`, --set, --seed, --days and
+        /// --replications) as a TOML file: the manifest's resolved_scenario.
+        #[arg(long)]
+        print: bool,
+        #[command(flatten)]
+        changes: Changes,
     },
     /// List the bundled scenarios.
     List,
@@ -80,18 +86,8 @@ struct ExpArgs {
     /// Output folder (default: kervan-out/<variant name>).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Master seed (overrides [scenario] seed).
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Number of replications (overrides [scenario] replications).
-    #[arg(long)]
-    replications: Option<u32>,
-    /// Days of trade to simulate (overrides [scenario] days).
-    #[arg(long)]
-    days: Option<u32>,
-    /// Override any scenario key: --set rail.swift-usd.hold_probability=0.1 (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    set: Vec<String>,
+    #[command(flatten)]
+    changes: Changes,
     /// Do not write payments.csv (aggregates only).
     #[arg(long)]
     no_payments: bool,
@@ -111,6 +107,23 @@ struct ExpArgs {
     /// of the same name as one kervan writes is never replaced, with or without --force.
     #[arg(long)]
     force: bool,
+}
+
+/// What changes a scenario on the command line: run, compare, sweep and validate take it.
+#[derive(clap::Args, Debug, Default, Clone)]
+struct Changes {
+    /// Master seed (overrides [scenario] seed).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Number of replications (overrides [scenario] replications).
+    #[arg(long)]
+    replications: Option<u32>,
+    /// Days of trade to simulate (overrides [scenario] days).
+    #[arg(long)]
+    days: Option<u32>,
+    /// Override any scenario key: --set rail.swift-usd.hold_probability=0.1 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -188,7 +201,11 @@ fn main() -> ExitCode {
             quiet,
             force,
         }) => merge(&shards, &out, quiet, force),
-        Some(Command::Validate { scenarios }) => validate(&scenarios),
+        Some(Command::Validate {
+            scenarios,
+            print,
+            changes,
+        }) => validate(&scenarios, print, &changes),
         Some(Command::List) => {
             list();
             Ok(())
@@ -203,19 +220,19 @@ fn main() -> ExitCode {
     }
 }
 
-fn overrides(exp: &ExpArgs, variant: Option<String>) -> Overrides {
+fn overrides(c: &Changes, variant: Option<String>) -> Overrides {
     Overrides {
-        seed: exp.seed,
-        replications: exp.replications,
-        days: exp.days,
-        set: exp.set.clone(),
+        seed: c.seed,
+        replications: c.replications,
+        days: c.days,
+        set: c.set.clone(),
         variant,
     }
 }
 
 fn run(args: RunArgs) -> Result<()> {
     let arg = args.scenario.as_deref().unwrap_or(DEFAULT_SCENARIO);
-    let s = scenario::load_with(arg, &overrides(&args.exp, args.variant.clone()))?;
+    let s = scenario::load_with(arg, &overrides(&args.exp.changes, args.variant.clone()))?;
     for w in &s.warnings {
         complain(&format!("warning: {w}"));
     }
@@ -243,21 +260,21 @@ fn compare(args: CompareArgs) -> Result<()> {
                 .into(),
         ));
     }
-    let base = scenario::load_with(&args.scenarios[0], &overrides(&args.exp, None))?;
-    let mut reps = args.exp.replications.unwrap_or(base.replications);
+    let base = scenario::load_with(&args.scenarios[0], &overrides(&args.exp.changes, None))?;
+    let mut reps = args.exp.changes.replications.unwrap_or(base.replications);
     if until.is_some() {
         // An interval needs at least two replications.
         reps = reps.max(2);
     }
     loop {
         let mut exp = args.exp.clone();
-        exp.replications = Some(reps);
+        exp.changes.replications = Some(reps);
         // Every variant on the base's seed and replications: the same streams.
-        exp.seed = Some(exp.seed.unwrap_or(base.seed));
+        exp.changes.seed = Some(exp.changes.seed.unwrap_or(base.seed));
         let scenarios: Vec<scenario::Scenario> = args
             .scenarios
             .iter()
-            .map(|a| scenario::load_with(a, &overrides(&exp, None)))
+            .map(|a| scenario::load_with(a, &overrides(&exp.changes, None)))
             .collect::<Result<_>>()?;
         for (a, s) in args.scenarios.iter().zip(&scenarios) {
             for w in &s.warnings {
@@ -376,11 +393,11 @@ fn sweep(args: SweepArgs) -> Result<()> {
         .map(|v| experiment::sweep::parse_vary(v))
         .collect::<Result<_>>()?;
     let points = experiment::sweep::grid(&vary, args.zip)?;
-    let base = scenario::load_with(&args.scenario, &overrides(&args.exp, None))?;
+    let base = scenario::load_with(&args.scenario, &overrides(&args.exp.changes, None))?;
     let mut scenarios = Vec::with_capacity(points.len());
     for (i, point) in points.iter().enumerate() {
-        let mut o = overrides(&args.exp, Some(format!("{}-p{i:03}", base.name)));
-        o.seed = Some(args.exp.seed.unwrap_or(base.seed));
+        let mut o = overrides(&args.exp.changes, Some(format!("{}-p{i:03}", base.name)));
+        o.seed = Some(args.exp.changes.seed.unwrap_or(base.seed));
         o.set.extend(
             vary.iter()
                 .zip(point)
@@ -585,16 +602,17 @@ fn parse_shard(arg: &str) -> Result<(u32, u32)> {
 /// with how many threads or as which shard, which do not change a byte.
 fn canonical_command(mut c: Vec<String>, args: &ExpArgs) -> String {
     c.insert(0, "kervan".to_string());
-    if let Some(x) = args.seed {
+    let ch = &args.changes;
+    if let Some(x) = ch.seed {
         c.push(format!("--seed {x}"));
     }
-    if let Some(x) = args.replications {
+    if let Some(x) = ch.replications {
         c.push(format!("--replications {x}"));
     }
-    if let Some(x) = args.days {
+    if let Some(x) = ch.days {
         c.push(format!("--days {x}"));
     }
-    for x in &args.set {
+    for x in &ch.set {
         c.push(format!("--set {x}"));
     }
     if args.no_payments {
@@ -620,10 +638,29 @@ fn merge(shards: &[PathBuf], out: &std::path::Path, quiet: bool, force: bool) ->
     Ok(())
 }
 
-fn validate(scenarios: &[String]) -> Result<()> {
+/// `kervan validate`: checks each scenario with the command line's changes; with `--print`,
+/// writes the one scenario's resolved text to stdout and nothing else there (warnings go to
+/// stderr), so `kervan validate X --set … --print > r.toml` gives a file that runs as X did.
+fn validate(scenarios: &[String], print: bool, changes: &Changes) -> Result<()> {
+    let o = overrides(changes, None);
+    if print {
+        let [arg] = scenarios else {
+            return Err(Error::Usage(format!(
+                "validate --print prints one scenario; got {} ({})",
+                scenarios.len(),
+                scenarios.join(", ")
+            )));
+        };
+        let s = scenario::load_with(arg, &o)?;
+        for w in &s.warnings {
+            complain(&format!("warning: {arg}: {w}"));
+        }
+        say(&s.resolved);
+        return Ok(());
+    }
     let mut first_error: Option<Error> = None;
     for arg in scenarios {
-        match scenario::load(arg) {
+        match scenario::load_with(arg, &o) {
             Ok(s) => {
                 for w in &s.warnings {
                     complain(&format!("warning: {arg}: {w}"));

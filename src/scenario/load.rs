@@ -160,6 +160,10 @@ pub const BUNDLED: &[(&str, &str)] = &[
         include_str!("../../scenarios/ots-union.toml"),
     ),
     (
+        "ots-observers.toml",
+        include_str!("../../scenarios/ots-observers.toml"),
+    ),
+    (
         "ots-trade-2024.csv",
         include_str!("../../scenarios/ots-trade-2024.csv"),
     ),
@@ -298,6 +302,23 @@ pub fn read_data(
     };
     let text = read_text(&p).map_err(Ok)?;
     Ok((p, text))
+}
+
+/// The scenario after `extends` and overrides as one self-contained TOML text (the manifest's
+/// `resolved_scenario`, `kervan validate --print`): `merged` with every data file it names
+/// (`trade.matrix`) written as the path it was read from, as `files` records it — `bundled:NAME`
+/// for a bundled file, else relative to the folder kervan ran in — so the text loads back to
+/// the same scenario from the folder it was printed in, and from any folder when its data are
+/// bundled.
+pub fn resolved_text(merged: &toml::Table, files: &[DataFile]) -> Result<String, Error> {
+    let mut doc = merged.clone();
+    if let Some(f) = files.iter().find(|f| f.role == "trade.matrix")
+        && let Some(toml::Value::Table(trade)) = doc.get_mut("trade")
+        && trade.contains_key("matrix")
+    {
+        trade.insert("matrix".into(), toml::Value::String(f.path.clone()));
+    }
+    toml::to_string(&doc).map_err(|e| Error::Invariant(format!("re-serialising the scenario: {e}")))
 }
 
 pub fn scenario_error(

@@ -130,8 +130,8 @@ pub struct MemberSection {
     pub half_day_cutoff: Option<String>,
     /// Weekend days, e.g. ["Sat", "Sun"] (the default).
     pub weekend: Option<Vec<String>>,
-    /// Bundled holiday set ("TR", "AZ", "KZ", "KG", "UZ", "US"), or "none". Default: the
-    /// member's code if such a set is bundled.
+    /// Bundled holiday set ("TR", "AZ", "KZ", "KG", "UZ", "TM", "HU", "US"), or "none".
+    /// Default: the member's code if such a set is bundled.
     pub holidays: Option<String>,
     /// Extra full closures and half-days, "YYYY-MM-DD".
     #[serde(default)]

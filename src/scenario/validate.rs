@@ -156,8 +156,7 @@ pub fn validate(l: &Loaded) -> Result<Scenario> {
     )?;
     let (fx, rails) = apply_shocks(&v, &shocks, fx, rails, epoch)?;
     warnings.extend(calendar_warnings(sc, start, epoch, &members, &rails)?);
-    let resolved = toml::to_string(&l.merged)
-        .map_err(|e| Error::Invariant(format!("re-serialising the scenario: {e}")))?;
+    let resolved = super::load::resolved_text(&l.merged, &data_files)?;
     let sha256 = super::load::sha256_hex(resolved.as_bytes());
     data_files.push(super::load::DataFile::new(
         "holidays",

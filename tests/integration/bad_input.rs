@@ -1751,7 +1751,7 @@ fn unknown_holiday_set() {
         "holidays = \"XX\"",
         "holidays = \"XX\"",
         "member[KG].holidays",
-        "unknown holiday set \"XX\" (bundled: TR, AZ, KZ, KG, UZ, US, or \"none\")",
+        "unknown holiday set \"XX\" (bundled: TR, AZ, KZ, KG, UZ, TM, HU, US, or \"none\")",
     );
 }
 

@@ -181,7 +181,7 @@ fn every_bundled_scenario_keeps_the_identity_and_conserves_money() {
         .lines()
         .filter_map(|l| l.split_whitespace().next().map(str::to_string))
         .collect();
-    assert_eq!(names.len(), 7, "{names:?}");
+    assert_eq!(names.len(), 8, "{names:?}");
     for name in &names {
         let out = kervan(
             dir.path(),
