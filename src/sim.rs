@@ -131,6 +131,27 @@ pub fn build_world(s: &Scenario, replication: u32) -> Result<(World, Ledger)> {
         currencies: s.currencies.clone(),
         members,
         fx: Fx {
+            shocks: s
+                .shocks
+                .iter()
+                .filter_map(|sh| match sh.kind {
+                    Kind::Spread { quotes, factor } => {
+                        let (a, b) = match quotes {
+                            crate::shock::Quotes::All => (None, None),
+                            crate::shock::Quotes::Currency(c) => (Some(c), None),
+                            crate::shock::Quotes::Pair(x, y) => (Some(x), Some(y)),
+                        };
+                        Some(crate::fx::SpreadShock {
+                            from: sh.from,
+                            to: sh.to,
+                            a,
+                            b,
+                            factor,
+                        })
+                    }
+                    _ => None,
+                })
+                .collect(),
             path,
             spreads: s.fx.spreads.clone(),
         },

@@ -19,6 +19,31 @@ pub use quote::{SizeBand, SpreadTable, VolWidening};
 pub struct Fx {
     pub path: FxPath,
     pub spreads: SpreadTable,
+    /// Spread shocks: quotes × a factor inside a window.
+    pub shocks: Vec<SpreadShock>,
+}
+
+/// A spread shock as the quotes see it: in [from, to), quotes on pairs it covers × `factor`.
+/// `a`/`b`: both None, every pair; `a` only, every pair with that currency; both, that pair.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SpreadShock {
+    pub from: Time,
+    pub to: Time,
+    pub a: Option<CurrencyId>,
+    pub b: Option<CurrencyId>,
+    pub factor: f64,
+}
+
+impl SpreadShock {
+    fn covers(&self, x: CurrencyId, y: CurrencyId, t: Time) -> bool {
+        self.from <= t
+            && t < self.to
+            && match (self.a, self.b) {
+                (None, _) => true,
+                (Some(c), None) => x == c || y == c,
+                (Some(a), Some(b)) => (x == a && y == b) || (x == b && y == a),
+            }
+    }
 }
 
 /// One executed conversion: `given` of `from` bought `received` of `to`.
@@ -49,6 +74,17 @@ pub fn half_unit(currencies: &Currencies, ccy: CurrencyId) -> Decimal {
 }
 
 impl Fx {
+    /// The spread shocks' factor on quotes between `a` and `b` at `t` (1 without one): the
+    /// dealer table's quotes use it, and so do rails that quote their own spread (the bridge's
+    /// platform quote, the unit's conversion spread, the swap line's margin).
+    pub fn spread_shock(&self, a: CurrencyId, b: CurrencyId, t: Time) -> f64 {
+        self.shocks
+            .iter()
+            .filter(|s| s.covers(a, b, t))
+            .map(|s| s.factor)
+            .product()
+    }
+
     /// Mid rate: units of `ccy` per USD at `t`.
     #[inline]
     pub fn mid(&self, ccy: CurrencyId, t: Time) -> Decimal {
@@ -95,7 +131,8 @@ impl Fx {
         let half_bps = quote::capped_half_bps(
             self.spreads.half_spread_bps(from, to, ticket_usd)
                 * factor
-                * self.path.spread_factor(from, to, t),
+                * self.path.spread_factor(from, to, t)
+                * self.spread_shock(from, to, t),
         );
         let rate = mid * (Decimal::ONE - quote::bps_to_fraction(half_bps));
         (mid, rate, half_bps)
@@ -225,6 +262,7 @@ mod tests {
         )
         .unwrap();
         let fx = Fx {
+            shocks: Vec::new(),
             path,
             spreads: SpreadTable {
                 usd_half_bps: vec![0.0, 4.0, 10.0],

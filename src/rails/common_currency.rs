@@ -323,6 +323,17 @@ impl CommonCurrency {
         })
     }
 
+    /// The unit's conversion spread for currency `c` at `t`: the scenario's, widened by a spread
+    /// shock that covers the currency (docs/model.md, "Shocks").
+    fn spread_bps(&self, world: &World, c: CurrencyId, t: Time) -> f64 {
+        let shock = world.fx.spread_shock(c, c, t);
+        if shock == 1.0 {
+            self.p.spread_bps
+        } else {
+            crate::fx::quote::capped_half_bps(self.p.spread_bps * shock)
+        }
+    }
+
     /// The unit's value in USD at `t`: the sum of its fixed currency amounts at the mids of
     /// `t` (1 USD at the start, by construction).
     pub fn unit_usd(&self, world: &World, t: Time) -> Decimal {
@@ -394,7 +405,7 @@ impl CommonCurrency {
         let c = &world.currencies;
         let t = self.priced_at(p, now);
         let (unit_usd, unit_usd0) = (self.unit_usd(world, t), self.unit_usd(world, p.t0));
-        let keep = Decimal::ONE - bps_to_fraction(self.p.spread_bps);
+        let keep = Decimal::ONE - bps_to_fraction(self.spread_bps(world, from, t));
         let m_from = Self::per_usd(world, from, t);
         let to_unit = keep / (m_from * unit_usd);
         let round_unit = |u: Decimal| crate::money::round_minor(u, UNIT_MINOR_UNITS);
@@ -440,7 +451,7 @@ impl CommonCurrency {
     ) -> (Decimal, LegUsd0) {
         let t = self.priced_at(p, now);
         let (unit_usd, unit_usd0) = (self.unit_usd(world, t), self.unit_usd(world, p.t0));
-        let keep = Decimal::ONE - bps_to_fraction(self.p.spread_bps);
+        let keep = Decimal::ONE - bps_to_fraction(self.spread_bps(world, to, t));
         let at_mid = unit * Self::per_usd(world, to, t) * unit_usd;
         let at_rate = at_mid * keep;
         let received = world.currencies.round(to, at_rate);

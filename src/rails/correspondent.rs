@@ -4,6 +4,7 @@
 //! the exporter's currency. Compliance holds delay, returns send the money back.
 
 use rand::RngExt;
+use rust_decimal::Decimal;
 
 use chrono::Weekday;
 use serde::{Deserialize, Serialize};
@@ -214,6 +215,29 @@ pub struct Correspondent {
     chain_fees: AccountId,
     /// Each member's banks' crediting hours, when they differ from its RTGS window.
     beneficiary_calendar: Vec<Option<Calendar>>,
+    /// This rail's place in the scenario (what a derisking shock names).
+    index: usize,
+}
+
+/// What derisking shocks on a rail add at `t`: (intermediaries, fee factor, hold probability).
+fn derisking(world: &crate::world::World, rail: usize, t: Time) -> (u32, f64, f64) {
+    world
+        .shocks
+        .iter()
+        .filter(|s| s.active(t))
+        .fold((0, 1.0, 0.0), |(n, f, h), s| match s.kind {
+            crate::shock::Kind::Derisking {
+                rail: r,
+                extra_intermediaries,
+                fee_factor,
+                hold_probability_added,
+            } if r == rail => (
+                n + extra_intermediaries,
+                f * fee_factor,
+                h + hold_probability_added,
+            ),
+            _ => (n, f, h),
+        })
 }
 
 const STAGE_ORIGINATE: u8 = 1;
@@ -270,14 +294,26 @@ impl Correspondent {
             chain,
             chain_fees,
             beneficiary_calendar,
+            index: setup.index,
         })
+    }
+
+    /// A fee in `ccy` at `now`, raised by any derisking shock on the rail.
+    fn derisked(&self, ctx: &Ctx, ccy: CurrencyId, fee: Decimal) -> Decimal {
+        let (_, factor, _) = derisking(ctx.world, self.index, ctx.now);
+        if factor == 1.0 {
+            return fee;
+        }
+        let f = Decimal::try_from(factor).unwrap_or(Decimal::ONE);
+        ctx.world.currencies.round(ccy, fee * f)
     }
 
     /// Sends the payment to the payee's bank, which may hold it for a compliance check.
     fn to_beneficiary(&self, ctx: &mut Ctx, p: &mut Payment) -> Result<Next> {
         p.stage = STAGE_BENEFICIARY;
         let mut work = self.work(p);
-        if self.p.hold_probability > 0.0 && p.rng.random::<f64>() < self.p.hold_probability {
+        let hold = self.p.hold_probability + derisking(ctx.world, self.index, ctx.now).2;
+        if hold > 0.0 && p.rng.random::<f64>() < hold {
             work += (self.p.hold_h.draw(&mut p.rng) * HOUR_S as f64).round() as Time;
         }
         let calendar = self.beneficiary_calendar[p.exporter]
@@ -338,6 +374,7 @@ impl Correspondent {
                         fee += in_ci(&self.p.intermediary_fee);
                     }
                 }
+                let fee = self.derisked(ctx, ci, fee);
                 p.charge_importer(ctx, importer.fees_home, fee)?;
             }
             Bearer::Ben => {
@@ -435,15 +472,14 @@ impl Correspondent {
         to: AccountId,
     ) -> Result<()> {
         let w = ctx.world;
-        let fee = schedule
-            .in_currency(
-                &w.fx,
-                &w.currencies,
-                self.p.settlement_ccy,
-                p.value_usd,
-                ctx.now,
-            )
-            .min(p.amount);
+        let fee = schedule.in_currency(
+            &w.fx,
+            &w.currencies,
+            self.p.settlement_ccy,
+            p.value_usd,
+            ctx.now,
+        );
+        let fee = self.derisked(ctx, self.p.settlement_ccy, fee).min(p.amount);
         p.fee(ctx, from, to, fee)?;
         p.amount -= fee;
         Ok(())
@@ -462,7 +498,9 @@ impl RailKind for Correspondent {
             0 => {
                 // Draws in a fixed order so a payment's path depends only on its own stream.
                 let work = self.work(p);
-                p.hops = self.p.intermediaries.draw_unless_fixed(&mut p.rng) + 1;
+                let extra = derisking(w, self.index, ctx.now).0;
+                p.hops = (self.p.intermediaries.draw_unless_fixed(&mut p.rng) as u32 + 1 + extra)
+                    .min(u8::MAX as u32) as u8;
                 p.flag = p.rng.random::<f64>() < self.p.return_probability;
                 p.stage = STAGE_ORIGINATE;
                 Ok(when(importer.calendar.process(ctx.now, work)))

@@ -488,10 +488,17 @@ impl PvpBridge {
                 pairs,
             } => {
                 let key = (from.min(to), from.max(to));
-                pairs
+                let bps = pairs
                     .iter()
                     .find(|(k, _)| *k == key)
-                    .map_or(*half_spread_bps, |(_, bps)| *bps)
+                    .map_or(*half_spread_bps, |(_, bps)| *bps);
+                // A spread shock widens the platform's own quote too (docs/model.md, "Shocks").
+                let shock = ctx.world.fx.spread_shock(from, to, ctx.now);
+                if shock == 1.0 {
+                    bps
+                } else {
+                    crate::fx::quote::capped_half_bps(bps * shock)
+                }
             }
             Quote::Market(m) => {
                 m * ctx

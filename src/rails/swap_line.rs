@@ -476,7 +476,11 @@ impl RailKind for SwapLine {
                     )
                 };
                 let (num, den) = self.line_price(w, i, ctx.now);
-                let client = Decimal::ONE - self.p.margin;
+                // A spread shock widens the bank's margin too (docs/model.md, "Shocks").
+                let margin_bps = crate::fx::quote::capped_half_bps(
+                    self.p.margin_bps * w.fx.spread_shock(ci, ce, ctx.now),
+                );
+                let client = Decimal::ONE - crate::fx::quote::bps_to_fraction(margin_bps);
                 let (given, received) = match target {
                     None => (
                         p.invoice_amount,
@@ -518,7 +522,7 @@ impl RailKind for SwapLine {
                             received,
                             received_at_mid: given * mid,
                             mid,
-                            half_spread_bps: self.p.margin_bps,
+                            half_spread_bps: margin_bps,
                             // The line's rate less the bank's margin (not the market's).
                             rate: num * client / den,
                             rounding_to: match target {

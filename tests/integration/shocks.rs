@@ -485,3 +485,128 @@ fn a_sanction_stops_exactly_the_named_corridor() {
     };
     assert_eq!(rails(&s), rails(&b));
 }
+
+#[test]
+fn a_spread_shock_multiplies_the_spreads_it_covers_in_its_window() {
+    // Lira quotes × 5 for a week: a TRY payment's spread inside the window is five times the
+    // base run's for the same invoice (the same payments, the same rates); a payment touching
+    // no lira pays the same spread.
+    let dir = tempfile::tempdir().unwrap();
+    scenario(
+        dir.path(),
+        "s.toml",
+        "ots-baseline",
+        "s",
+        "[[shock]]\nname = \"try\"\nkind = \"spread\"\ncurrency = \"TRY\"\nfactor = 5\nfrom = 2025-01-06\nto = 2025-01-13\n",
+    );
+    // No spread widening with volatility and no size curve, so spreads are the table's.
+    let calm = [
+        "--set",
+        "fx.spread_vol_elasticity=0",
+        "--days",
+        "20",
+        "--quiet",
+    ];
+    let mut a = vec!["run", "s.toml", "--out", "s"];
+    a.extend(calm);
+    run(dir.path(), &a);
+    let mut a = vec!["run", "--out", "b"];
+    a.extend(calm);
+    run(dir.path(), &a);
+    let key = |r: &BTreeMap<String, String>| {
+        (
+            r["corridor"].clone(),
+            r["initiated_at"].clone(),
+            r["invoice_amount"].clone(),
+        )
+    };
+    let base: BTreeMap<_, _> = read_csv(&dir.path().join("b/payments.csv"))
+        .into_iter()
+        .map(|r| (key(&r), r))
+        .collect();
+    let (mut lira, mut other) = (0, 0);
+    for r in read_csv(&dir.path().join("s/payments.csv")) {
+        let b = &base[&key(&r)];
+        let (x, y): (f64, f64) = (
+            r["spread_usd"].parse().unwrap(),
+            b["spread_usd"].parse().unwrap(),
+        );
+        // Payments whose conversions all fall inside the window (a dollar chain converts at
+        // initiation and at the credit, within a day here) and that touch the lira.
+        let whole = r["initiated_at"].as_str() >= "2025-01-06"
+            && r["settled_at"].as_str() < "2025-01-13"
+            && r["status"] == "settled";
+        let touches = r["corridor"].contains("TR");
+        if whole && touches && y > 1.0 {
+            // × 5 on the lira leg; the other currency's leg (its own USD quote) unchanged: more
+            // than before, at most five times.
+            assert!(x > y && x <= y * 5.0 + 0.02, "{x} vs {y}: {r:?}");
+            lira += 1;
+        } else if !touches && r["initiated_at"].as_str() >= "2025-01-06" {
+            assert_eq!(x, y, "{r:?}");
+            other += 1;
+        }
+    }
+    assert!(lira > 500 && other > 500, "{lira} {other}");
+}
+
+#[test]
+fn derisking_adds_banks_fees_and_holds_by_the_stated_amounts() {
+    let dir = tempfile::tempdir().unwrap();
+    scenario(
+        dir.path(),
+        "d.toml",
+        "ots-baseline",
+        "d",
+        "[[shock]]\nname = \"out\"\nkind = \"derisking\"\nrail = \"swift-usd\"\nextra_intermediaries = 2\nfee_factor = 2\nfrom = 2025-01-06\nto = 2025-01-13\n",
+    );
+    run(
+        dir.path(),
+        &["run", "d.toml", "--days", "20", "--out", "s", "--quiet"],
+    );
+    run(
+        dir.path(),
+        &["run", "--days", "20", "--out", "b", "--quiet"],
+    );
+    let key = |r: &BTreeMap<String, String>| {
+        (
+            r["corridor"].clone(),
+            r["initiated_at"].clone(),
+            r["invoice_amount"].clone(),
+        )
+    };
+    let base: BTreeMap<_, _> = read_csv(&dir.path().join("b/payments.csv"))
+        .into_iter()
+        .map(|r| (key(&r), r))
+        .collect();
+    let mut n = 0;
+    for r in read_csv(&dir.path().join("s/payments.csv")) {
+        let b = &base[&key(&r)];
+        let inside =
+            r["initiated_at"].as_str() >= "2025-01-06" && r["settled_at"].as_str() < "2025-01-13";
+        let outside = r["initiated_at"].as_str() >= "2025-01-14"
+            || (!r["settled_at"].is_empty() && r["settled_at"].as_str() < "2025-01-06");
+        let (hs, hb): (u32, u32) = (r["hops"].parse().unwrap(), b["hops"].parse().unwrap());
+        if inside && r["status"] == "settled" && b["status"] == "settled" {
+            // Two more banks on the way, every fee doubled: a SHA/BEN payment pays its banks'
+            // fees twice over, and two more intermediaries' (at $25 each, doubled).
+            assert_eq!(hs, hb + 2, "{r:?}");
+            let (fs, fb): (f64, f64) = (
+                r["fees_usd"].parse().unwrap(),
+                b["fees_usd"].parse().unwrap(),
+            );
+            if r["charge_bearer"] != "OUR" && fb > 0.0 {
+                let want = 2.0 * fb + 2.0 * 2.0 * 25.0;
+                assert!(
+                    (fs - want).abs() < 0.05 + 0.01 * fb,
+                    "{fs} vs {want}: {r:?}"
+                );
+            }
+            n += 1;
+        } else if outside {
+            assert_eq!(hs, hb);
+            assert_eq!(r["fees_usd"], b["fees_usd"]);
+        }
+    }
+    assert!(n > 1000, "{n}");
+}
