@@ -10,9 +10,10 @@ out=${1:-kervan-out/bundled}
 reps=${2:-10}
 cargo build --release --quiet
 bin=target/release/kervan
-# The designs only: ots-observers adds trade (TM and HU as members), so it is not the same job.
+# The designs only: ots-observers adds trade (TM and HU as members) and the what-ifs add shocks,
+# so they are not the same job.
 # shellcheck disable=SC2046
-"$bin" compare $("$bin" list | awk '$1 != "ots-observers" {print $1}') --replications "$reps" --no-payments --quiet --out "$out"
+"$bin" compare $("$bin" list | awk '$1 != "ots-observers" && $1 !~ /^whatif-/ {print $1}') --replications "$reps" --no-payments --quiet --out "$out"
 echo "| scenario | rail | payments | cost bps (per \$ delivered) | ±95% | fees | spread | drift | liquidity | float | bps median | bps p95 | latency h median | within 1 h | same day | within 1 business day | USD bought \$m | peak prefunding \$m |"
 echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 awk -F, '

@@ -116,6 +116,14 @@ pub enum Kind {
         factor_from: f64,
         factor_to: f64,
     },
+    /// A share of the corridors' payments, going from `share_from` at `from` to `share_to` at
+    /// `to`, is sent to `rail`; the rest keep their route.
+    RouteShare {
+        rail: usize,
+        corridors: Corridors,
+        share_from: f64,
+        share_to: f64,
+    },
     /// The member trades from `from` on: its corridors carry no invoice before.
     Join { member: usize },
     /// A netting participant fails at the rail's first cycle in the window (and recovers at
@@ -149,8 +157,24 @@ impl Shock {
             Kind::Sanction { .. } => "sanction",
             Kind::Derisking { .. } => "derisking",
             Kind::TradeGrowth { .. } => "trade_growth",
+            Kind::RouteShare { .. } => "route_share",
             Kind::Join { .. } => "join",
             Kind::Default { .. } => "default",
+        }
+    }
+
+    /// A route-share shock's share at `t` (None outside its window): linear across it.
+    pub fn route_share(&self, t: Time) -> Option<f64> {
+        match self.kind {
+            Kind::RouteShare {
+                share_from,
+                share_to,
+                ..
+            } if self.active(t) => {
+                let span = (self.to - self.from).max(1) as f64;
+                Some(share_from + (share_to - share_from) * ((t - self.from) as f64 / span))
+            }
+            _ => None,
         }
     }
 
@@ -180,6 +204,7 @@ pub const KINDS: &[&str] = &[
     "sanction",
     "derisking",
     "trade_growth",
+    "route_share",
     "join",
     "default",
 ];

@@ -646,13 +646,44 @@ impl RunState<'_> {
         // The payment's own streams are keyed by (corridor, its number in the corridor), so the
         // same invoice routes and travels alike in every variant that shares it.
         let mut route_rng = rng::stream(self.s.seed, self.replication, Purpose::Route, inv.key, 0);
-        let u: f64 = rand::RngExt::random(&mut route_rng);
+        let mut u: f64 = rand::RngExt::random(&mut route_rng);
+        // A route-share shock sends its share of the corridor to its rail; the rest take their
+        // route with the same draw, rescaled (so a payment's route depends only on its draw).
+        let shifted = self
+            .world
+            .shocks
+            .iter()
+            .enumerate()
+            .find_map(|(k, sh)| match sh.kind {
+                Kind::RouteShare {
+                    rail, corridors, ..
+                } if corridors.covers(corridor.exporter, corridor.importer) => {
+                    sh.route_share(inv.t0).map(|share| (k, rail, share))
+                }
+                _ => None,
+            });
+        let mut forced = None;
+        if let Some((k, rail, share)) = shifted {
+            if u < share {
+                forced = Some(rail);
+                // Counted in shocks.csv as sent to the rail by the shock.
+                if self.report.shocks.len() < self.world.shocks.len() {
+                    self.report
+                        .shocks
+                        .resize(self.world.shocks.len(), ShockCount::default());
+                }
+                self.report.shocks[k].rerouted += 1;
+            } else if share < 1.0 {
+                u = (u - share) / (1.0 - share);
+            }
+        }
         let shares = &self.routing.shares[inv.corridor];
         let rail = shares
             .iter()
             .find(|(_, c)| u < *c)
             .or(shares.last())
             .map_or(0, |(r, _)| *r);
+        let rail = forced.unwrap_or(rail);
         let value_usd = self.world.fx.to_usd(inv.currency, inv.amount, inv.t0);
         let p = Payment {
             id,

@@ -436,6 +436,8 @@ impl SwapLine {
 }
 
 impl RailKind for SwapLine {
+    /// Long because: the settlement stage prices the draw at the line's rate less the bank's
+    /// margin (widened by any spread shock) and books both legs in one place.
     fn step(&mut self, ctx: &mut Ctx, _slot: u32, p: &mut Payment) -> Result<Next> {
         let w = ctx.world;
         let importer = &w.members[p.importer];

@@ -164,6 +164,42 @@ pub const BUNDLED: &[(&str, &str)] = &[
         include_str!("../../scenarios/ots-observers.toml"),
     ),
     (
+        "whatif-swift-cutoff.toml",
+        include_str!("../../scenarios/whatif-swift-cutoff.toml"),
+    ),
+    (
+        "whatif-swift-cutoff-reroute-base.toml",
+        include_str!("../../scenarios/whatif-swift-cutoff-reroute-base.toml"),
+    ),
+    (
+        "whatif-swift-cutoff-reroute.toml",
+        include_str!("../../scenarios/whatif-swift-cutoff-reroute.toml"),
+    ),
+    (
+        "whatif-kzt-devaluation.toml",
+        include_str!("../../scenarios/whatif-kzt-devaluation.toml"),
+    ),
+    (
+        "whatif-try-stress.toml",
+        include_str!("../../scenarios/whatif-try-stress.toml"),
+    ),
+    (
+        "whatif-derisking.toml",
+        include_str!("../../scenarios/whatif-derisking.toml"),
+    ),
+    (
+        "whatif-turkmenistan-joins.toml",
+        include_str!("../../scenarios/whatif-turkmenistan-joins.toml"),
+    ),
+    (
+        "whatif-middle-corridor-x2.toml",
+        include_str!("../../scenarios/whatif-middle-corridor-x2.toml"),
+    ),
+    (
+        "whatif-local-ramp.toml",
+        include_str!("../../scenarios/whatif-local-ramp.toml"),
+    ),
+    (
         "ots-trade-2024.csv",
         include_str!("../../scenarios/ots-trade-2024.csv"),
     ),

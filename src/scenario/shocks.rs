@@ -60,6 +60,14 @@ fn allowed(kind: &str) -> &'static [&'static str] {
             "hold_probability_added",
         ],
         "trade_growth" => &["corridor", "member", "factor", "factor_from", "factor_to"],
+        "route_share" => &[
+            "rail",
+            "corridor",
+            "member",
+            "factor",
+            "factor_from",
+            "factor_to",
+        ],
         "join" => &["member"],
         "default" => &["rail", "member"],
         _ => &[],
@@ -425,6 +433,44 @@ pub fn shock_sections(v: &Checker, raw: &[ShockSection], n: &Names) -> Result<Ve
                         factor_to: b,
                     },
                     target,
+                )
+            }
+            "route_share" => {
+                let r = rail()?;
+                one_of(&["corridor", "member"])?;
+                let (corridors, target) = if let Some(c) = &s.corridor {
+                    let (e, i) = corridor(c)?;
+                    (Corridors::Corridor(e, i), c.clone())
+                } else if let Some(m) = &s.member {
+                    (Corridors::Member(member(m)?), m.clone())
+                } else {
+                    (Corridors::All, "*".to_string())
+                };
+                let share = |key: &str, x: Option<f64>| v.probability(path(key), x.unwrap_or(0.0));
+                let (a, b) = match (s.factor, s.factor_from, s.factor_to) {
+                    (Some(x), None, None) => {
+                        let x = share("factor", Some(x))?;
+                        (x, x)
+                    }
+                    (None, Some(_), Some(_)) => (
+                        share("factor_from", s.factor_from)?,
+                        share("factor_to", s.factor_to)?,
+                    ),
+                    _ => {
+                        return Err(v.err(
+                            path("factor"),
+                            "give the share sent to the rail: `factor`, or `factor_from` and `factor_to` (a ramp), each between 0 and 1",
+                        ));
+                    }
+                };
+                (
+                    Kind::RouteShare {
+                        rail: r,
+                        corridors,
+                        share_from: a,
+                        share_to: b,
+                    },
+                    format!("{target} to {}", n.rails[r].name),
                 )
             }
             "join" => {

@@ -610,3 +610,68 @@ fn derisking_adds_banks_fees_and_holds_by_the_stated_amounts() {
     }
     assert!(n > 1000, "{n}");
 }
+
+#[test]
+fn a_route_share_ramp_moves_the_corridors_payments_to_its_rail_over_its_window() {
+    // From none to all through bilateral accounts over 60 days; the same invoices as the base.
+    let dir = tempfile::tempdir().unwrap();
+    scenario(
+        dir.path(),
+        "r.toml",
+        "whatif-swift-cutoff-reroute-base",
+        "r",
+        "[[shock]]\nname = \"ramp\"\nkind = \"route_share\"\nrail = \"local-bilateral\"\nfactor_from = 0\nfactor_to = 1\nfrom = 2025-01-01\nto = 2025-03-02\n",
+    );
+    run(
+        dir.path(),
+        &["run", "r.toml", "--days", "60", "--out", "s", "--quiet"],
+    );
+    run(
+        dir.path(),
+        &[
+            "run",
+            "whatif-swift-cutoff-reroute-base",
+            "--days",
+            "60",
+            "--out",
+            "b",
+            "--quiet",
+        ],
+    );
+    assert_eq!(
+        invoices(&dir.path().join("s")),
+        invoices(&dir.path().join("b"))
+    );
+    let rows = read_csv(&dir.path().join("s/payments.csv"));
+    // The share on the bilateral rail by 15-day quarter of the window: about 1/8, 3/8, 5/8,
+    // 7/8 (the ramp's mean over each), within 4 binomial sd.
+    let quarter = |r: &BTreeMap<String, String>| -> usize {
+        let day: usize = r["initiated_at"][8..10].parse().unwrap();
+        let month: usize = r["initiated_at"][5..7].parse().unwrap();
+        ((month - 1) * 31 + day - 1) / 15
+    };
+    for q in 0..4 {
+        let these: Vec<_> = rows
+            .iter()
+            .filter(|r| quarter(r) == q && r["fallback"] == "false")
+            .collect();
+        let n = these.len() as f64;
+        let local = these
+            .iter()
+            .filter(|r| r["rail"] == "local-bilateral")
+            .count() as f64;
+        let want = (2 * q + 1) as f64 / 8.0;
+        let sd = (want * (1.0 - want) / n).sqrt();
+        assert!(
+            (local / n - want).abs() < 4.0 * sd + 0.02,
+            "quarter {q}: {} vs {want}",
+            local / n
+        );
+    }
+    let shocks = read_csv(&dir.path().join("s/shocks.csv"));
+    let sent = rows
+        .iter()
+        .filter(|r| r["rail"] == "local-bilateral")
+        .count();
+    assert_eq!(shocks[0]["payments_rerouted"], sent.to_string());
+}
