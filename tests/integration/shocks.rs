@@ -675,3 +675,51 @@ fn a_route_share_ramp_moves_the_corridors_payments_to_its_rail_over_its_window()
         .count();
     assert_eq!(shocks[0]["payments_rerouted"], sent.to_string());
 }
+
+#[test]
+fn set_reaches_a_shock_by_its_name() {
+    // The bundled what-if's −20 % step changed to −50 % on the command line: 2 tenge per
+    // tenge-dollar after the step instead of 1.25.
+    let dir = tempfile::tempdir().unwrap();
+    run(
+        dir.path(),
+        &[
+            "run",
+            "whatif-kzt-devaluation",
+            "--days",
+            "70",
+            "--set",
+            "shock.kzt-step.value_change=-0.5",
+            "--out",
+            "s",
+            "--quiet",
+        ],
+    );
+    run(
+        dir.path(),
+        &["run", "--days", "70", "--out", "b", "--quiet"],
+    );
+    let (s, b) = (mids(&dir.path().join("s")), mids(&dir.path().join("b")));
+    let k = ("2025-03-10T00:00:00Z".to_string(), "KZT".to_string());
+    assert!((s[&k] / b[&k] - 2.0).abs() < 1e-9, "{}", s[&k] / b[&k]);
+    let before = ("2025-03-03T00:00:00Z".to_string(), "KZT".to_string());
+    assert_eq!(s[&before], b[&before]);
+    // A name that is not there is refused.
+    let o = kervan(
+        dir.path(),
+        &[
+            "run",
+            "whatif-kzt-devaluation",
+            "--days",
+            "2",
+            "--set",
+            "shock.nope.factor=2",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("no `shock` named `nope`"),
+        "{}",
+        stderr(&o)
+    );
+}
