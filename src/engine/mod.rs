@@ -58,6 +58,44 @@ pub fn push_iso_time(out: &mut Vec<u8>, unix_s: i64) {
     out.push(b'Z');
 }
 
+/// [`push_iso_time`] with the date of the last instant kept: the rows of a payments file are
+/// mostly on a few days, so the date (`2025-01-06T`, 11 bytes) is worked out once per day.
+#[derive(Debug, Clone)]
+pub struct IsoTimes {
+    day: i64,
+    date: [u8; 11],
+}
+
+impl Default for IsoTimes {
+    fn default() -> Self {
+        Self {
+            day: i64::MIN,
+            date: [0; 11],
+        }
+    }
+}
+
+impl IsoTimes {
+    /// Appends `unix_s` exactly as [`push_iso_time`] does.
+    pub fn push(&mut self, out: &mut Vec<u8>, unix_s: i64) {
+        let day = unix_s.div_euclid(86_400);
+        if day != self.day {
+            let mut v = Vec::with_capacity(20);
+            push_iso_time(&mut v, day * 86_400);
+            self.date.copy_from_slice(&v[..11]);
+            self.day = day;
+        }
+        let secs = unix_s.rem_euclid(86_400);
+        out.extend_from_slice(&self.date);
+        push_2(out, secs / 3_600);
+        out.push(b':');
+        push_2(out, secs / 60 % 60);
+        out.push(b':');
+        push_2(out, secs % 60);
+        out.push(b'Z');
+    }
+}
+
 /// Why a run stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StopReason {
@@ -167,6 +205,29 @@ mod tests {
         let mut v = Vec::new();
         push_iso_time(&mut v, unix_s);
         String::from_utf8(v).unwrap()
+    }
+
+    #[test]
+    fn cached_dates_print_the_same() {
+        let mut cached = IsoTimes::default();
+        for unix in [
+            0i64,
+            59,
+            86_399,
+            86_400,
+            1_735_689_600,
+            1_735_689_601,
+            1_736_154_000,
+            1_709_251_199,
+            1_709_251_200,
+            -1,
+            -86_400,
+            253_402_300_799,
+        ] {
+            let mut v = Vec::new();
+            cached.push(&mut v, unix);
+            assert_eq!(String::from_utf8(v).unwrap(), iso(unix), "{unix}");
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use super::fmt::{csv_field, push_cents, push_decimal, push_hours_4dp, push_u64};
 use super::metrics::{Agg, Metrics};
 use crate::engine::Time;
-use crate::engine::{iso_time, push_iso_time};
+use crate::engine::{IsoTimes, iso_time};
 use crate::money::{Cents, CurrencyId};
 use crate::rails::LiquidityStats;
 use crate::record::Balance;
@@ -196,6 +196,8 @@ pub struct RunWriter<'a> {
     pub rows_liquidity: u64,
     pub rows_depth: u64,
     row: Vec<u8>,
+    /// The date part of the last timestamp printed.
+    times: IsoTimes,
     /// Names as CSV fields (quoted if they need it), prepared once.
     names: Names,
 }
@@ -272,6 +274,7 @@ impl<'a> RunWriter<'a> {
             rows_liquidity: 0,
             rows_depth: 0,
             row: Vec::with_capacity(512),
+            times: IsoTimes::default(),
             names,
         })
     }
@@ -426,7 +429,7 @@ impl Sink for RunWriter<'_> {
             return Ok(());
         };
         self.rows_payments += 1;
-        let (n, epoch, b) = (&self.names, self.epoch_unix, &mut self.row);
+        let (n, epoch, b, times) = (&self.names, self.epoch_unix, &mut self.row, &mut self.times);
         let text = |b: &mut Vec<u8>, s: &str| {
             b.extend_from_slice(s.as_bytes());
             b.push(b',');
@@ -454,12 +457,12 @@ impl Sink for RunWriter<'_> {
         b.push(b',');
         let c = &r.cents;
         usd(b, c.value);
-        push_iso_time(b, epoch + r.invoiced_at);
+        times.push(b, epoch + r.invoiced_at);
         b.push(b',');
-        push_iso_time(b, epoch + r.initiated_at);
+        times.push(b, epoch + r.initiated_at);
         b.push(b',');
         if let Some(t) = r.settled_at {
-            push_iso_time(b, epoch + t);
+            times.push(b, epoch + t);
         }
         b.push(b',');
         if let Some(l) = r.latency_s {

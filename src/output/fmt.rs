@@ -5,17 +5,30 @@
 
 use rust_decimal::Decimal;
 
+/// "00" to "99": integers are printed two digits per division.
+const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
 /// Appends an unsigned integer.
 pub fn push_u64(out: &mut Vec<u8>, mut n: u64) {
     let mut digits = [0u8; 20];
     let mut i = digits.len();
-    loop {
+    while n >= 100 {
+        let k = (n % 100) as usize * 2;
+        n /= 100;
+        i -= 2;
+        digits[i..i + 2].copy_from_slice(&PAIRS[k..k + 2]);
+    }
+    if n >= 10 {
+        let k = n as usize * 2;
+        i -= 2;
+        digits[i..i + 2].copy_from_slice(&PAIRS[k..k + 2]);
+    } else {
         i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+        digits[i] = b'0' + n as u8;
     }
     out.extend_from_slice(&digits[i..]);
 }
@@ -132,7 +145,19 @@ mod tests {
 
     #[test]
     fn integers_and_hours() {
-        for n in [0u64, 7, 10, 12_345, u64::MAX] {
+        for n in [
+            0u64,
+            7,
+            9,
+            10,
+            99,
+            100,
+            101,
+            999,
+            12_345,
+            1_000_000,
+            u64::MAX,
+        ] {
             assert_eq!(s(|v| push_u64(v, n)), n.to_string());
         }
         for secs in [0i64, 1, 2, 5_400, 3_000, 1_645, 86_399, 237_599, 1_000_003] {
