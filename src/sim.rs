@@ -109,10 +109,7 @@ pub fn build_world(s: &Scenario, replication: u32) -> Result<(World, Ledger)> {
         trade_end: s.days as Time * DAY_S,
         currencies: s.currencies.clone(),
         members,
-        fx: Fx {
-            path,
-            spreads: s.fx.spreads.clone(),
-        },
+        fx: Fx::new(path, s.fx.spreads.clone()),
         liquidity_cost_pa: s.liquidity_cost_pa.clone(),
         dealer,
     };
