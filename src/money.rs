@@ -142,8 +142,29 @@ fn round_half_even(a: u128, drop: u32) -> u128 {
 
 /// A booked amount as a float, for carry, sampled balances and other statistics (never for
 /// booking). Every Decimal fits an f64's range, so the fallback of 0 is never taken.
+///
+/// The same bits as `rust_decimal`'s conversion, which splits the mantissa at the decimal
+/// point with a 128-bit power and division: here the split is done in 64 bits when the
+/// mantissa fits (every amount a payment carries but the widest USD values), and everything
+/// after it is the same floating-point arithmetic in the same order.
 pub fn to_f64(d: Decimal) -> f64 {
-    rust_decimal::prelude::ToPrimitive::to_f64(&d).unwrap_or(0.0)
+    let scale = d.scale();
+    let m = d.mantissa().unsigned_abs();
+    let (Ok(m), true) = (u64::try_from(m), (1..=19).contains(&scale)) else {
+        return rust_decimal::prelude::ToPrimitive::to_f64(&d).unwrap_or(0.0);
+    };
+    let precision = POW10[scale as usize] as u64;
+    let (integral, frac) = (m / precision, m % precision);
+    let frac_f64 = frac as f64 / precision as f64;
+    let integral = integral as f64;
+    let neg = d.is_sign_negative();
+    if frac_f64 == 0.0 {
+        return if neg { -integral } else { integral };
+    }
+    let value = integral + frac_f64;
+    let round_to = 10f64.powi(scale as i32);
+    let rounded = (value * round_to).round() / round_to;
+    if neg { -rounded } else { rounded }
 }
 
 /// Turns a float draw into an exact amount once: rounds `amount` to whole minor units (half to
@@ -333,6 +354,20 @@ mod tests {
             let c = round_minor(x, 2);
             let old = c.mantissa() * 10i128.pow(2 - c.scale().min(2));
             assert_eq!(Cents::of(x), Cents(old), "{x}");
+        }
+    }
+
+    #[test]
+    fn to_f64_is_rust_decimal_bit_for_bit() {
+        use rand::RngExt;
+        let mut rng = crate::rng::from_seed(13);
+        for _ in 0..1_000_000 {
+            let bits = rng.random_range(1..=96u32);
+            let m = (rng.random::<u128>() >> (128 - bits)) as i128;
+            let m = if rng.random::<bool>() { -m } else { m };
+            let x = Decimal::from_i128_with_scale(m, rng.random_range(0..=28u32));
+            let want = rust_decimal::prelude::ToPrimitive::to_f64(&x).unwrap();
+            assert_eq!(to_f64(x).to_bits(), want.to_bits(), "{x}");
         }
     }
 

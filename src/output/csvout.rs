@@ -196,8 +196,9 @@ pub struct RunWriter<'a> {
     pub rows_liquidity: u64,
     pub rows_depth: u64,
     row: Vec<u8>,
-    /// The date part of the last timestamp printed.
-    times: IsoTimes,
+    /// The date part of the last timestamp printed, per column (an invoice date is weeks
+    /// before its payment's).
+    times: [IsoTimes; 3],
     /// Names as CSV fields (quoted if they need it), prepared once.
     names: Names,
 }
@@ -274,7 +275,7 @@ impl<'a> RunWriter<'a> {
             rows_liquidity: 0,
             rows_depth: 0,
             row: Vec::with_capacity(512),
-            times: IsoTimes::default(),
+            times: Default::default(),
             names,
         })
     }
@@ -457,12 +458,12 @@ impl Sink for RunWriter<'_> {
         b.push(b',');
         let c = &r.cents;
         usd(b, c.value);
-        times.push(b, epoch + r.invoiced_at);
+        times[0].push(b, epoch + r.invoiced_at);
         b.push(b',');
-        times.push(b, epoch + r.initiated_at);
+        times[1].push(b, epoch + r.initiated_at);
         b.push(b',');
         if let Some(t) = r.settled_at {
-            times.push(b, epoch + t);
+            times[2].push(b, epoch + t);
         }
         b.push(b',');
         if let Some(l) = r.latency_s {

@@ -78,13 +78,18 @@ pub fn push_cents(out: &mut Vec<u8>, c: crate::money::Cents) {
         out.push(b'-');
     }
     let a = c.0.unsigned_abs();
-    match u64::try_from(a / 100) {
+    // Cents of one payment fit in 64 bits, where dividing by 100 is a multiplication (128-bit
+    // division is a library call).
+    let (units, cents) = match u64::try_from(a) {
+        Ok(a) => (u128::from(a / 100), (a % 100) as usize),
+        Err(_) => (a / 100, (a % 100) as usize),
+    };
+    match u64::try_from(units) {
         Ok(units) => push_u64(out, units),
-        Err(_) => out.extend_from_slice((a / 100).to_string().as_bytes()),
+        Err(_) => out.extend_from_slice(units.to_string().as_bytes()),
     }
     out.push(b'.');
-    out.push(b'0' + (a % 100 / 10) as u8);
-    out.push(b'0' + (a % 10) as u8);
+    out.extend_from_slice(&PAIRS[cents * 2..cents * 2 + 2]);
 }
 
 /// Appends `seconds` as hours with four decimals, rounded to nearest. (`s × 10⁴ / 3600` is
@@ -166,6 +171,27 @@ mod tests {
                 format!("{:.4}", secs as f64 / 3_600.0),
                 "{secs}"
             );
+        }
+    }
+
+    #[test]
+    fn cents_print_like_display() {
+        use crate::money::Cents;
+        for c in [
+            0i128,
+            5,
+            -5,
+            99,
+            100,
+            -101,
+            12_345_678,
+            i128::from(u64::MAX),
+            i128::from(u64::MAX) + 1,
+            -i128::from(u64::MAX) * 1_000,
+            i128::MAX,
+            -i128::MAX,
+        ] {
+            assert_eq!(s(|v| push_cents(v, Cents(c))), Cents(c).to_string(), "{c}");
         }
     }
 
