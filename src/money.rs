@@ -87,7 +87,7 @@ impl Currencies {
 
 /// Powers of ten up to 10^38, the largest that fits in 128 bits: looked up, not computed, on
 /// the rounding path (`pow` is a loop of 128-bit multiplications).
-const POW10: [u128; 39] = {
+pub const POW10: [u128; 39] = {
     let mut t = [1u128; 39];
     let mut i = 1;
     while i < 39 {
@@ -138,6 +138,26 @@ fn round_half_even(a: u128, drop: u32) -> u128 {
         std::cmp::Ordering::Less => false,
     };
     q + u128::from(up)
+}
+
+/// `n / d` rounded to the nearest integer, for a figure that rust_decimal works out in
+/// several rounded steps (a product, a quotient to 28 digits, then rounding to a few
+/// decimals): each step moves the value by less than 10⁻²⁶ of it (or, for tiny values, 10⁻²⁸
+/// absolute), so wherever the exact quotient lies farther than `(n + d)·2⁻⁶⁹` from a half —
+/// some 10⁻²¹ of the value, and of one unit — those steps round to the same integer as the
+/// exact quotient does. None nearer a half (a tie included; the caller then takes the steps
+/// themselves) or when `d` is too wide for the arithmetic here.
+pub fn nearest_unless_near_half(n: u128, d: u128) -> Option<u128> {
+    if d == 0 || d >= 1 << 126 {
+        return None;
+    }
+    let (q, r) = (n / d, n % d);
+    let twice = 2 * r;
+    let bound = (n >> 69) + (d >> 69) + 1;
+    if twice.abs_diff(d) <= bound {
+        return None;
+    }
+    Some(q + u128::from(twice > d))
 }
 
 /// A booked amount as a float, for carry, sampled balances and other statistics (never for

@@ -749,7 +749,10 @@ impl RunState<'_> {
             liquidity_usd: liquidity,
             float_usd: crate::money::minor_from_f64(p.float_usd, 6),
             total_cost_usd,
-            principal_at_risk_usd_h: p.principal_at_risk_usd_h(end).round_dp(2),
+            principal_at_risk_usd_h: Decimal::from_i128_with_scale(
+                p.principal_at_risk_cents(end).0,
+                2,
+            ),
             usd_bought: p.usd_bought + funding_bought,
             usd_sold: p.usd_sold + funding_sold,
             status: p.status,
