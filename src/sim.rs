@@ -720,8 +720,7 @@ impl RunState<'_> {
                 .calendar
                 .add_business_days(p.t0, 1)
                 .is_some_and(|t| p.settled_at <= t);
-        let same_day = settled
-            && importer.calendar.local_date(p.settled_at) == importer.calendar.local_date(p.t0);
+        let same_day = settled && importer.calendar.same_local_date(p.settled_at, p.t0);
         let (liquidity, funding_bought, funding_sold) = self.balance_charges(p);
         self.finished.push(PaymentRecord {
             replication: self.replication,
