@@ -408,6 +408,17 @@ impl Calendar {
         local_naive(self.time_zone, self.epoch_s.saturating_add(t)).date()
     }
 
+    /// Whether instants `a` and `b` fall on the same local date: [`Calendar::local_date`] of
+    /// each, compared as day numbers (the local wall-clock second, clamped as there, divided
+    /// into days), without building the dates.
+    pub fn same_local_date(&self, a: Time, b: Time) -> bool {
+        let day = |t: Time| {
+            let utc_s = clamp_utc_s(self.epoch_s.saturating_add(t));
+            clamp_utc_s(utc_s + utc_offset_s(self.time_zone, utc_s)).div_euclid(86_400)
+        };
+        day(a) == day(b)
+    }
+
     /// Not a weekend day and not a full holiday (half-days ARE business days).
     pub fn is_business_day(&self, date: NaiveDate) -> bool {
         !self.weekend[date.weekday().num_days_from_monday() as usize]
@@ -762,6 +773,30 @@ mod tests {
         assert_eq!(cal.process(307_800, -5), Some(307_800));
         // Work that cannot finish inside the precomputed range.
         assert_eq!(cal.process(0, 400 * DAY_S), None);
+    }
+
+    #[test]
+    fn same_local_date_compares_local_dates() {
+        // Across New York's DST changes and midnights, and at the clamped edges.
+        let epoch = utc(2025, 3, 1);
+        let cal = us(epoch, 400);
+        let points: Vec<Time> = (0..2_000)
+            .map(|i| i * 4_337 - 86_400)
+            .chain([i64::MIN, i64::MAX, -UTC_LIMIT_S, UTC_LIMIT_S])
+            .collect();
+        for w in points.windows(2) {
+            for (a, b) in [
+                (w[0], w[1]),
+                (w[0], w[0].saturating_add(1)),
+                (w[1], w[1].saturating_sub(3_600)),
+            ] {
+                assert_eq!(
+                    cal.same_local_date(a, b),
+                    cal.local_date(a) == cal.local_date(b),
+                    "{a} {b}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -85,9 +85,21 @@ impl Currencies {
     }
 }
 
+/// Powers of ten up to 10^38, the largest that fits in 128 bits: looked up, not computed, on
+/// the rounding path (`pow` is a loop of 128-bit multiplications).
+pub const POW10: [u128; 39] = {
+    let mut t = [1u128; 39];
+    let mut i = 1;
+    while i < 39 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
 /// Rounds to `minor_units` decimal places, half to even (banker's rounding).
 ///
-/// The same as `round_dp_with_strategy(.., MidpointNearestEven)`, done with one 128-bit
+/// The same as `round_dp_with_strategy(.., MidpointNearestEven)`, done with one integer
 /// division instead of a division by ten per dropped digit: USD values at t0 mids carry about
 /// twenty decimals, and this runs for every booking and every printed amount.
 pub fn round_minor(amount: Decimal, minor_units: u32) -> Decimal {
@@ -100,21 +112,79 @@ pub fn round_minor(amount: Decimal, minor_units: u32) -> Decimal {
         return amount.round_dp_with_strategy(minor_units, RoundingStrategy::MidpointNearestEven);
     }
     let m = amount.mantissa();
-    let p = 10u128.pow(drop);
-    let (q, r) = (m.unsigned_abs() / p, m.unsigned_abs() % p);
-    let up = match (2 * r).cmp(&p) {
+    let q = round_half_even(m.unsigned_abs(), drop) as i128;
+    Decimal::from_i128_with_scale(if m < 0 { -q } else { q }, minor_units)
+}
+
+/// `a / 10^drop` rounded half to even (`drop` ≤ 28). Most mantissas fit in 64 bits, where the
+/// division is one machine instruction rather than a 128-bit library call.
+#[inline]
+fn round_half_even(a: u128, drop: u32) -> u128 {
+    let p = POW10[drop as usize];
+    if let (Ok(a), Ok(p)) = (u64::try_from(a), u64::try_from(p)) {
+        let (q, r) = (a / p, a % p);
+        // 2r against p without overflow: r against p − r.
+        let up = match r.cmp(&(p - r)) {
+            std::cmp::Ordering::Greater => true,
+            std::cmp::Ordering::Equal => q % 2 == 1,
+            std::cmp::Ordering::Less => false,
+        };
+        return u128::from(q + u64::from(up));
+    }
+    let (q, r) = (a / p, a % p);
+    let up = match r.cmp(&(p - r)) {
         std::cmp::Ordering::Greater => true,
         std::cmp::Ordering::Equal => q % 2 == 1,
         std::cmp::Ordering::Less => false,
     };
-    let q = (q + u128::from(up)) as i128;
-    Decimal::from_i128_with_scale(if m < 0 { -q } else { q }, minor_units)
+    q + u128::from(up)
+}
+
+/// `n / d` rounded to the nearest integer, for a figure that rust_decimal works out in
+/// several rounded steps (a product, a quotient to 28 digits, then rounding to a few
+/// decimals): each step moves the value by less than 10⁻²⁶ of it (or, for tiny values, 10⁻²⁸
+/// absolute), so wherever the exact quotient lies farther than `(n + d)·2⁻⁶⁹` from a half —
+/// some 10⁻²¹ of the value, and of one unit — those steps round to the same integer as the
+/// exact quotient does. None nearer a half (a tie included; the caller then takes the steps
+/// themselves) or when `d` is too wide for the arithmetic here.
+pub fn nearest_unless_near_half(n: u128, d: u128) -> Option<u128> {
+    if d == 0 || d >= 1 << 126 {
+        return None;
+    }
+    let (q, r) = (n / d, n % d);
+    let twice = 2 * r;
+    let bound = (n >> 69) + (d >> 69) + 1;
+    if twice.abs_diff(d) <= bound {
+        return None;
+    }
+    Some(q + u128::from(twice > d))
 }
 
 /// A booked amount as a float, for carry, sampled balances and other statistics (never for
 /// booking). Every Decimal fits an f64's range, so the fallback of 0 is never taken.
+///
+/// The same bits as `rust_decimal`'s conversion, which splits the mantissa at the decimal
+/// point with a 128-bit power and division: here the split is done in 64 bits when the
+/// mantissa fits (every amount a payment carries but the widest USD values), and everything
+/// after it is the same floating-point arithmetic in the same order.
 pub fn to_f64(d: Decimal) -> f64 {
-    rust_decimal::prelude::ToPrimitive::to_f64(&d).unwrap_or(0.0)
+    let scale = d.scale();
+    let m = d.mantissa().unsigned_abs();
+    let (Ok(m), true) = (u64::try_from(m), (1..=19).contains(&scale)) else {
+        return rust_decimal::prelude::ToPrimitive::to_f64(&d).unwrap_or(0.0);
+    };
+    let precision = POW10[scale as usize] as u64;
+    let (integral, frac) = (m / precision, m % precision);
+    let frac_f64 = frac as f64 / precision as f64;
+    let integral = integral as f64;
+    let neg = d.is_sign_negative();
+    if frac_f64 == 0.0 {
+        return if neg { -integral } else { integral };
+    }
+    let value = integral + frac_f64;
+    let round_to = 10f64.powi(scale as i32);
+    let rounded = (value * round_to).round() / round_to;
+    if neg { -rounded } else { rounded }
 }
 
 /// Turns a float draw into an exact amount once: rounds `amount` to whole minor units (half to
@@ -151,9 +221,15 @@ pub const MAX_AMOUNT: i64 = 1_000_000_000_000_000_000;
 impl Cents {
     /// Rounds a USD amount to the cent, half to even. Exact for every `Decimal`.
     pub fn of(amount: Decimal) -> Cents {
-        let c = round_minor(amount, 2);
-        // scale ≤ 2 after rounding; |mantissa| < 2^96, so × 100 fits in 128 bits.
-        Cents(c.mantissa() * 10i128.pow(2 - c.scale().min(2)))
+        let (m, scale) = (amount.mantissa(), amount.scale());
+        if scale <= 2 {
+            // |mantissa| < 2^96, so × 100 fits in 128 bits.
+            return Cents(m * POW10[(2 - scale) as usize] as i128);
+        }
+        // What `round_minor(amount, 2)` keeps as its mantissa (at scale 2), without building the
+        // Decimal.
+        let q = round_half_even(m.unsigned_abs(), scale - 2) as i128;
+        Cents(if m < 0 { -q } else { q })
     }
 
     pub fn to_f64(self) -> f64 {
@@ -246,6 +322,72 @@ mod tests {
                 assert_eq!(got, expected, "{text} to {units}");
                 assert!(got.scale() <= units.max(x.scale().min(units)));
             }
+        }
+    }
+
+    /// `round_minor` as it was, with one 128-bit division whatever the width.
+    fn round_minor_u128(amount: Decimal, minor_units: u32) -> Decimal {
+        let scale = amount.scale();
+        if scale <= minor_units {
+            return amount;
+        }
+        let drop = scale - minor_units;
+        let m = amount.mantissa();
+        let p = 10u128.pow(drop);
+        let (q, r) = (m.unsigned_abs() / p, m.unsigned_abs() % p);
+        let up = match (2 * r).cmp(&p) {
+            std::cmp::Ordering::Greater => true,
+            std::cmp::Ordering::Equal => q % 2 == 1,
+            std::cmp::Ordering::Less => false,
+        };
+        let q = (q + u128::from(up)) as i128;
+        Decimal::from_i128_with_scale(if m < 0 { -q } else { q }, minor_units)
+    }
+
+    #[test]
+    fn fast_rounding_and_cents_agree_with_rust_decimal_on_random_amounts() {
+        use rand::RngExt;
+        let mut rng = <rand_pcg::Pcg64 as rand::SeedableRng>::seed_from_u64(9);
+        for _ in 0..200_000 {
+            // Mantissas of every width up to 96 bits, every scale, both signs; ties included
+            // (a mantissa ending in 5 followed by zeros).
+            let bits = rng.random_range(1..=96u32);
+            let mut m = rng.random::<u128>() >> (128 - bits);
+            if rng.random::<f64>() < 0.1 {
+                m = m / 1000 * 1000 + 500;
+            }
+            let m = (m & ((1u128 << 96) - 1)) as i128;
+            let m = if rng.random::<bool>() { -m } else { m };
+            let x = Decimal::from_i128_with_scale(m, rng.random_range(0..=28u32));
+            for units in [0, 2, 4, 6] {
+                let expected =
+                    x.round_dp_with_strategy(units, RoundingStrategy::MidpointNearestEven);
+                let got = round_minor(x, units);
+                assert_eq!(got, expected, "{x} to {units}");
+                // Bit for bit (sign of zero, scale) what the 128-bit division gave before.
+                assert_eq!(
+                    got.serialize(),
+                    round_minor_u128(x, units).serialize(),
+                    "{x} to {units}"
+                );
+            }
+            let c = round_minor(x, 2);
+            let old = c.mantissa() * 10i128.pow(2 - c.scale().min(2));
+            assert_eq!(Cents::of(x), Cents(old), "{x}");
+        }
+    }
+
+    #[test]
+    fn to_f64_is_rust_decimal_bit_for_bit() {
+        use rand::RngExt;
+        let mut rng = <rand_pcg::Pcg64 as rand::SeedableRng>::seed_from_u64(13);
+        for _ in 0..1_000_000 {
+            let bits = rng.random_range(1..=96u32);
+            let m = (rng.random::<u128>() >> (128 - bits)) as i128;
+            let m = if rng.random::<bool>() { -m } else { m };
+            let x = Decimal::from_i128_with_scale(m, rng.random_range(0..=28u32));
+            let want = rust_decimal::prelude::ToPrimitive::to_f64(&x).unwrap();
+            assert_eq!(to_f64(x).to_bits(), want.to_bits(), "{x}");
         }
     }
 

@@ -45,7 +45,8 @@ pub struct PaymentRecord {
     pub float_usd: Decimal,
     /// Value debited minus value credited at t0 mids: fees + spread + drift.
     pub total_cost_usd: Decimal,
-    /// Value (USD at t0) × hours between the payer's debit and the payee's credit.
+    /// Value (USD at t0) × hours between the payer's debit and the payee's credit, rounded
+    /// to hundredths (printed like cents).
     pub principal_at_risk_usd_h: Decimal,
     pub usd_bought: Decimal,
     pub usd_sold: Decimal,
@@ -104,13 +105,53 @@ impl PaymentRecord {
 }
 
 /// `cost_usd / value_usd × 10 000`, to 6 decimals (0 for a zero value).
+///
+/// Worked out exactly from the mantissas where that is what the Decimal steps (a product, a
+/// 28-digit quotient, rounding to 6 decimals) give: everywhere but within 10⁻²¹ of a half of
+/// the sixth decimal ([`crate::money::nearest_unless_near_half`]), and not for a zero result
+/// (whose sign the steps decide); there, and for very wide operands, the steps are taken.
 pub fn cost_bps(cost_usd: Decimal, value_usd: Decimal) -> Decimal {
+    if let Some(bps) = cost_bps_exact(cost_usd, value_usd) {
+        return bps;
+    }
     if value_usd.is_zero() {
         return Decimal::ZERO;
     }
     let mut bps = (cost_usd * Decimal::from(10_000) / value_usd).round_dp(6);
     bps.rescale(6);
     bps
+}
+
+/// `cost_bps` as an integer count of 10⁻⁶ bps: |cost| × 10^(10 + value scale − cost scale) /
+/// value, rounded; None where [`cost_bps`] takes the Decimal steps.
+fn cost_bps_exact(cost_usd: Decimal, value_usd: Decimal) -> Option<Decimal> {
+    if value_usd.is_sign_negative() || value_usd.is_zero() || cost_usd.is_zero() {
+        return None;
+    }
+    let pow10 = crate::money::POW10;
+    let (mc, mv) = (
+        cost_usd.mantissa().unsigned_abs(),
+        value_usd.mantissa().unsigned_abs(),
+    );
+    if mc.checked_mul(10_000).is_none_or(|x| x >> 96 != 0) && cost_usd.scale() == 0 {
+        // The product overflows Decimal: the steps fail, and so must this.
+        return None;
+    }
+    let e = 10 + value_usd.scale() as i32 - cost_usd.scale() as i32;
+    let (n, d) = if e >= 0 {
+        (mc.checked_mul(pow10[e as usize])?, mv)
+    } else {
+        (mc, mv.checked_mul(pow10[(-e) as usize])?)
+    };
+    let k = crate::money::nearest_unless_near_half(n, d)?;
+    if k == 0 || k >= 1 << 96 {
+        return None;
+    }
+    let k = k as i128;
+    Some(Decimal::from_i128_with_scale(
+        if cost_usd.is_sign_negative() { -k } else { k },
+        6,
+    ))
 }
 
 /// A balance sampled for liquidity.csv.
@@ -228,6 +269,63 @@ mod tests {
         // 1/3 USD on 7 USD: 476.1904761… → 476.190476.
         assert_eq!(cost_bps(d("1") / d("3"), d("7")).to_string(), "476.190476");
         assert_eq!(cost_bps(d("5"), d("0")), Decimal::ZERO);
+    }
+
+    /// `cost_bps` as the Decimal steps alone work it out (None where they overflow).
+    fn cost_bps_steps(cost_usd: Decimal, value_usd: Decimal) -> Option<Decimal> {
+        if value_usd.is_zero() {
+            return Some(Decimal::ZERO);
+        }
+        let q = cost_usd
+            .checked_mul(Decimal::from(10_000))?
+            .checked_div(value_usd)?;
+        let mut bps = q.round_dp(6);
+        bps.rescale(6);
+        Some(bps)
+    }
+
+    #[test]
+    fn exact_cost_bps_is_the_decimal_steps_bit_for_bit() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(17);
+        let mut exact = 0;
+        for i in 0..400_000 {
+            // Values and costs as payments carry them: 2-28 digits at scales up to 28, costs
+            // of either sign; every fourth cost placed within a hair of a half of the sixth
+            // decimal, where the fast path must step aside.
+            let digits = rng.random_range(2..=28u32);
+            let value = Decimal::from_i128_with_scale(
+                rng.random_range(1..10i128.pow(digits)),
+                rng.random_range(0..=28u32).min(26),
+            );
+            let shorter = 10i128.pow(rng.random_range(0..=25u32));
+            let mut cost = Decimal::from_i128_with_scale(
+                rng.random_range(-10i128.pow(26)..10i128.pow(26)) / shorter,
+                rng.random_range(0..=28u32),
+            );
+            if i % 4 == 0 {
+                // cost = (k + ½)·10⁻⁶ bps of value, nudged by a few units of its last digit.
+                let k = Decimal::from(rng.random_range(-10_000_000i64..10_000_000));
+                let half = (k + Decimal::new(5, 1)) / Decimal::from(10_000_000_000i64);
+                if let Some(c) = half
+                    .checked_mul(value)
+                    .and_then(|c| c.checked_add(Decimal::new(rng.random_range(-3..=3), c.scale())))
+                {
+                    cost = c;
+                }
+            }
+            let Some(want) = cost_bps_steps(cost, value) else {
+                continue;
+            };
+            assert_eq!(
+                cost_bps(cost, value).serialize(),
+                want.serialize(),
+                "{cost} / {value}"
+            );
+            exact += usize::from(cost_bps_exact(cost, value).is_some());
+        }
+        // The fast path is the usual one, not a rarity that leaves the check idle.
+        assert!(exact > 100_000, "{exact}");
     }
 
     #[test]

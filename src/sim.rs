@@ -33,7 +33,7 @@ enum Event {
     Step(u32),
     /// A timer a rail asked for.
     Timer { rail: u16, token: u32 },
-    /// Midnight UTC: liquidity cost is allocated to the day's payments and rows are written.
+    /// Midnight UTC: prefunded balances and market depth are sampled.
     DayEnd,
 }
 
@@ -130,8 +130,10 @@ pub fn build_world(s: &Scenario, replication: u32) -> Result<(World, Ledger)> {
         trade_end: s.days as Time * DAY_S,
         currencies: s.currencies.clone(),
         members,
-        fx: Fx {
-            shocks: s
+        fx: Fx::new(
+            path,
+            s.fx.spreads.clone(),
+            s
                 .shocks
                 .iter()
                 .filter_map(|sh| match sh.kind {
@@ -152,9 +154,7 @@ pub fn build_world(s: &Scenario, replication: u32) -> Result<(World, Ledger)> {
                     _ => None,
                 })
                 .collect(),
-            path,
-            spreads: s.fx.spreads.clone(),
-        },
+        ),
         liquidity_cost_pa: s.liquidity_cost_pa.clone(),
         dealer,
         shocks: s.shocks.clone(),
@@ -162,8 +162,8 @@ pub fn build_world(s: &Scenario, replication: u32) -> Result<(World, Ledger)> {
     Ok((world, ledger))
 }
 
-/// The most payments a replication may hold in memory at once (in flight, or settled and
-/// waiting for the day's close): a few hundred bytes each, so about a gigabyte.
+/// The most payments a replication may hold in memory at once (in flight): a few hundred
+/// bytes each, so about a gigabyte.
 pub const MAX_PAYMENTS_HELD: usize = 3_000_000;
 
 /// The most payments one replication may start: twice what validation lets a scenario expect
@@ -442,7 +442,7 @@ fn run_pass(
         free: Vec::new(),
         in_flight: 0,
         next_id: 1,
-        day_rows: Vec::new(),
+        finished: Vec::new(),
         timers: Vec::new(),
         wake: Vec::new(),
         report: RunReport::default(),
@@ -457,6 +457,7 @@ fn run_pass(
         }
         let result = state
             .handle(sched, event, &mut trade, sink)
+            .and_then(|()| state.write_finished(sink))
             .and_then(|()| state.reports.drain(..).try_for_each(|r| sink.report(&r)));
         if let Err(e) = result {
             state.error = Some(e);
@@ -534,8 +535,11 @@ struct RunState<'a> {
     free: Vec<u32>,
     in_flight: usize,
     next_id: u64,
-    /// Finished payments of the current day, waiting for the day's liquidity cost.
-    day_rows: Vec<PaymentRecord>,
+    /// Payments finished by the current event, written as soon as it has been handled: a
+    /// payment's whole cost is known when it finishes (its balances' carry per dollar comes
+    /// from the first pass), so nothing waits for the day's close and memory holds only the
+    /// payments in flight.
+    finished: Vec<PaymentRecord>,
     timers: Vec<(Time, u32)>,
     wake: Vec<u32>,
     report: RunReport,
@@ -753,15 +757,14 @@ impl RunState<'_> {
     }
 
     /// Stops a run that would exhaust memory: too many payments held at once (waiting on a
-    /// rail, or settled today and waiting for the day's carry), or far more payments than
-    /// validation estimated.
+    /// rail), or far more payments than validation estimated.
     fn check_budget(&self, now: Time) -> Result<()> {
-        let held = self.in_flight + self.day_rows.len();
+        let held = self.in_flight;
         let when = || crate::engine::iso_time(self.s.epoch, now);
         if held > MAX_PAYMENTS_HELD {
             return Err(Error::Budget(format!(
                 "replication {}: more than {MAX_PAYMENTS_HELD} payments are held at once at {} \
-                 (waiting to settle, or for the day's close); the run stopped before exhausting \
+                 (waiting to settle); the run stopped before exhausting \
                  memory. Payments are piling up faster than the rails settle them: check \
                  trade.size (invoice sizes in USD), trade.scale and the rails' capacity",
                 self.replication,
@@ -897,7 +900,7 @@ impl RunState<'_> {
     }
 
     /// Records a finished payment (`end`: when it finished, for the principal still in transit
-    /// of a payment unsettled at the horizon); its liquidity cost is added when its day closes.
+    /// of a payment unsettled at the horizon); it is written when the current event ends.
     fn finish(&mut self, p: &Payment, end: Time) -> Result<()> {
         self.in_flight -= 1;
         let w = self.world;
@@ -923,10 +926,9 @@ impl RunState<'_> {
                 .calendar
                 .add_business_days(p.t0, 1)
                 .is_some_and(|t| p.settled_at <= t);
-        let same_day = settled
-            && importer.calendar.local_date(p.settled_at) == importer.calendar.local_date(p.t0);
+        let same_day = settled && importer.calendar.same_local_date(p.settled_at, p.t0);
         let (liquidity, funding_bought, funding_sold) = self.balance_charges(p);
-        self.day_rows.push(PaymentRecord {
+        self.finished.push(PaymentRecord {
             replication: self.replication,
             payment_id: p.id,
             corridor: p.corridor,
@@ -954,7 +956,10 @@ impl RunState<'_> {
             liquidity_usd: liquidity,
             float_usd: crate::money::minor_from_f64(p.float_usd, 6),
             total_cost_usd,
-            principal_at_risk_usd_h: p.principal_at_risk_usd_h(end).round_dp(2),
+            principal_at_risk_usd_h: Decimal::from_i128_with_scale(
+                p.principal_at_risk_cents(end).0,
+                2,
+            ),
             usd_bought: p.usd_bought + funding_bought,
             usd_sold: p.usd_sold + funding_sold,
             status: p.status,
@@ -988,8 +993,8 @@ impl RunState<'_> {
         (d(carry), d(bought), d(sold))
     }
 
-    /// Closes a day: samples the rails' balances and the pairs' depth, then writes the day's
-    /// finished payments.
+    /// Closes a day: samples the rails' balances and the pairs' depth, and writes what is still
+    /// waiting (the payments reported unsettled at the horizon).
     fn close_day(&mut self, now: Time, sink: &mut dyn Sink) -> Result<()> {
         for (r, rail) in self.rails.iter_mut().enumerate() {
             rail.end_of_day(self.world, self.ledger, now);
@@ -1007,7 +1012,13 @@ impl RunState<'_> {
                 sink.depth(now, (a, b), volume, base * factor)?;
             }
         }
-        for row in &mut self.day_rows {
+        self.write_finished(sink)
+    }
+
+    /// Closes the finished payments' rows (cost in bps, cents) and writes them, in the order
+    /// they finished.
+    fn write_finished(&mut self, sink: &mut dyn Sink) -> Result<()> {
+        for row in &mut self.finished {
             row.close();
             // The identity again on the cents as printed: each of the three parts and the
             // total is rounded on its own (half a cent each), so they may differ by at most
@@ -1025,7 +1036,7 @@ impl RunState<'_> {
             self.report.max_printed_residual_cents =
                 self.report.max_printed_residual_cents.max(printed as u64);
         }
-        for row in self.day_rows.drain(..) {
+        for row in self.finished.drain(..) {
             sink.payment(&row)?;
         }
         Ok(())

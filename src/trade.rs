@@ -480,8 +480,7 @@ impl Generator {
         let terms = p.terms_days.draw(rng);
         let bearer =
             [Bearer::Our, Bearer::Sha, Bearer::Ben][pick(&p.bearer_cumulative, rng.random())];
-        let mid: f64 =
-            rust_decimal::prelude::ToPrimitive::to_f64(&world.fx.mid(currency, t0)).unwrap_or(1.0);
+        let mid: f64 = crate::money::to_f64(world.fx.mid(currency, t0));
         let units = world.currencies.minor_units(currency);
         let mut amount = minor_from_f64(size_usd * mid, units);
         if amount <= Decimal::ZERO {

@@ -24,15 +24,8 @@ pub fn iso_time(epoch: chrono::DateTime<chrono::Utc>, t: Time) -> String {
     String::from_utf8(v).unwrap_or_default()
 }
 
-fn push_2(out: &mut Vec<u8>, n: i64) {
-    out.push(b'0' + (n / 10) as u8);
-    out.push(b'0' + (n % 10) as u8);
-}
-
-/// Appends a Unix time as ISO 8601 UTC, `2025-01-06T09:00:00Z`, for years 0 to 9999.
-pub fn push_iso_time(out: &mut Vec<u8>, unix_s: i64) {
-    let days = unix_s.div_euclid(86_400);
-    let secs = unix_s.rem_euclid(86_400);
+/// `YYYY-MM-DDT` of the day `days` after 1970-01-01 (years clamped to 0..=9999).
+fn iso_date(days: i64) -> [u8; 11] {
     // Howard Hinnant's civil_from_days.
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
@@ -43,19 +36,73 @@ pub fn push_iso_time(out: &mut Vec<u8>, unix_s: i64) {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = (yoe + era * 400 + i64::from(m <= 2)).clamp(0, 9_999);
-    push_2(out, y / 100);
-    push_2(out, y % 100);
-    out.push(b'-');
-    push_2(out, m);
-    out.push(b'-');
-    push_2(out, d);
-    out.push(b'T');
-    push_2(out, secs / 3_600);
-    out.push(b':');
-    push_2(out, secs / 60 % 60);
-    out.push(b':');
-    push_2(out, secs % 60);
-    out.push(b'Z');
+    let digit = |n: i64| b'0' + n as u8;
+    [
+        digit(y / 1_000),
+        digit(y / 100 % 10),
+        digit(y / 10 % 10),
+        digit(y % 10),
+        b'-',
+        digit(m / 10),
+        digit(m % 10),
+        b'-',
+        digit(d / 10),
+        digit(d % 10),
+        b'T',
+    ]
+}
+
+/// `HH:MM:SSZ` of the second `secs` of a day.
+fn iso_clock(secs: i64) -> [u8; 9] {
+    let (h, m, s) = (secs / 3_600, secs / 60 % 60, secs % 60);
+    let digit = |n: i64| b'0' + n as u8;
+    [
+        digit(h / 10),
+        digit(h % 10),
+        b':',
+        digit(m / 10),
+        digit(m % 10),
+        b':',
+        digit(s / 10),
+        digit(s % 10),
+        b'Z',
+    ]
+}
+
+/// Appends a Unix time as ISO 8601 UTC, `2025-01-06T09:00:00Z`, for years 0 to 9999.
+pub fn push_iso_time(out: &mut Vec<u8>, unix_s: i64) {
+    out.extend_from_slice(&iso_date(unix_s.div_euclid(86_400)));
+    out.extend_from_slice(&iso_clock(unix_s.rem_euclid(86_400)));
+}
+
+/// [`push_iso_time`] with the date of the last instant kept: the rows of a payments file are
+/// mostly on a few days, so the date (`2025-01-06T`, 11 bytes) is worked out once per day.
+#[derive(Debug, Clone)]
+pub struct IsoTimes {
+    day: i64,
+    date: [u8; 11],
+}
+
+impl Default for IsoTimes {
+    fn default() -> Self {
+        Self {
+            day: i64::MIN,
+            date: [0; 11],
+        }
+    }
+}
+
+impl IsoTimes {
+    /// Appends `unix_s` exactly as [`push_iso_time`] does.
+    pub fn push(&mut self, out: &mut Vec<u8>, unix_s: i64) {
+        let day = unix_s.div_euclid(86_400);
+        if day != self.day {
+            self.date = iso_date(day);
+            self.day = day;
+        }
+        out.extend_from_slice(&self.date);
+        out.extend_from_slice(&iso_clock(unix_s.rem_euclid(86_400)));
+    }
 }
 
 /// Why a run stopped.
@@ -167,6 +214,29 @@ mod tests {
         let mut v = Vec::new();
         push_iso_time(&mut v, unix_s);
         String::from_utf8(v).unwrap()
+    }
+
+    #[test]
+    fn cached_dates_print_the_same() {
+        let mut cached = IsoTimes::default();
+        for unix in [
+            0i64,
+            59,
+            86_399,
+            86_400,
+            1_735_689_600,
+            1_735_689_601,
+            1_736_154_000,
+            1_709_251_199,
+            1_709_251_200,
+            -1,
+            -86_400,
+            253_402_300_799,
+        ] {
+            let mut v = Vec::new();
+            cached.push(&mut v, unix);
+            assert_eq!(String::from_utf8(v).unwrap(), iso(unix), "{unix}");
+        }
     }
 
     #[test]

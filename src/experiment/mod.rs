@@ -18,7 +18,7 @@ use rust_decimal::Decimal;
 use crate::engine::Time;
 use crate::output::assemble::{self, METRICS_PART, PartSource, Series, UnitFacts};
 pub use crate::output::manifest::{Info, VariantInfo};
-use crate::output::{Manifest, OutputDir, RunWriter};
+use crate::output::{Begun, Manifest, OutputDir, RunWriter};
 use crate::scenario::Scenario;
 use crate::sim;
 use crate::{Error, Result};
@@ -171,12 +171,27 @@ impl PartSource for LocalParts {
     fn copy(&self, unit: usize, file: &str, out: &mut dyn std::io::Write) -> Result<()> {
         let path = self.dir.join(part_name(unit, file));
         let mut f = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
-        std::io::copy(&mut f, out).map_err(|e| Error::io(&path, e))?;
-        Ok(())
+        copy_chunks(&mut f, out).map_err(|e| Error::io(&path, e))
     }
     fn text(&self, unit: usize, file: &str) -> Result<String> {
         let path = self.dir.join(part_name(unit, file));
         std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))
+    }
+}
+
+/// Copies a part in chunks of up to a megabyte (`io::copy` into a `dyn Write` goes through an
+/// 8 KiB buffer: thousands of calls per replication's payments).
+pub fn copy_chunks(f: &mut std::fs::File, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    use std::io::Read as _;
+    let len = f.metadata().map_or(0, |m| m.len());
+    let mut buf = vec![0u8; len.clamp(1, 1 << 20) as usize];
+    loop {
+        match f.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => out.write_all(&buf[..n])?,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
     }
 }
 
@@ -188,13 +203,16 @@ fn run_into(e: &Experiment, dir: &mut OutputDir, opts: &RunOptions) -> Result<Ru
         .num_threads(opts.threads)
         .build()
         .map_err(|err| Error::Usage(format!("--threads: {err}")))?;
+    let Some((k, n)) = opts.shard else {
+        return run_and_join(e, dir, opts, &pool, &parts);
+    };
     // Each unit writes its parts and returns its payment count; the first error (in unit
     // order) is the run's.
     let results: Vec<Result<u64>> = pool.install(|| {
         use rayon::prelude::*;
         units
             .par_iter()
-            .map(|&u| run_unit(e, u, (&parts, &shown), opts))
+            .map(|&u| run_unit(e, u, (&parts, &shown), opts, Vec::new()).map(|(n, _)| n))
             .collect()
     });
     let mut payments = 0;
@@ -205,38 +223,217 @@ fn run_into(e: &Experiment, dir: &mut OutputDir, opts: &RunOptions) -> Result<Ru
         cancelled()?;
     }
     let source = LocalParts { dir: parts };
-    let outcome = match opts.shard {
-        Some((k, n)) => {
-            shard::write_shard(e, dir, &source, &units, (k, n), opts)?;
-            RunOutcome {
-                dir: PathBuf::new(),
-                summary: String::new(),
-                g20: String::new(),
-                payments,
-                series: Vec::new(),
-            }
-        }
-        None => {
-            let mut o = assemble_folder(&e.info(opts), dir, &source)?;
-            o.payments = payments;
-            o
-        }
-    };
+    shard::write_shard(e, dir, &source, &units, (k, n), opts)?;
     dir.remove_parts();
-    Ok(outcome)
+    Ok(RunOutcome {
+        dir: PathBuf::new(),
+        summary: String::new(),
+        g20: String::new(),
+        payments,
+        series: Vec::new(),
+    })
 }
 
-/// Runs unit `u` into its parts.
+/// The files joined from every unit's parts, in the order they are created (the marker lists
+/// them so), each with its header.
+fn joined_files(write_payments: bool) -> Vec<(&'static str, Vec<&'static str>)> {
+    let mut files = crate::output::streamed_files(write_payments);
+    files.extend(crate::output::aggregate_files());
+    files
+}
+
+/// The joined files as they are being written: each unit's parts are appended, in unit order,
+/// as soon as that unit and every unit before it have finished — while later units still run,
+/// so the end of a run waits for the last unit's parts only. `None`: a file the first unit is
+/// still writing into directly.
+struct Joiner {
+    files: Vec<(&'static str, Option<Begun>)>,
+    /// The next unit to append.
+    next: usize,
+    error: Option<Error>,
+}
+
+/// What the workers of [`run_and_join`] share.
+struct Shared<'a> {
+    /// The first unit's begun files, until it takes them.
+    first_unit: std::sync::Mutex<Option<Vec<(&'static str, Begun)>>>,
+    joiner: std::sync::Mutex<Joiner>,
+    /// Per unit: finished without error.
+    done: Vec<std::sync::atomic::AtomicBool>,
+    /// Per unit: its payment count, or its error.
+    results: Vec<std::sync::Mutex<Option<Result<u64>>>>,
+    /// Units handed out so far.
+    taken: std::sync::atomic::AtomicUsize,
+    source: LocalParts,
+    streamed: Vec<&'static str>,
+    shown: &'a Path,
+}
+
+/// A poisoned lock: a worker panicked (the panic itself is reported by rayon).
+fn locked<T>(m: &std::sync::Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>> {
+    m.lock()
+        .map_err(|_| Error::Invariant("a worker thread panicked".into()))
+}
+
+/// Runs every unit of a run that is not a shard and writes the folder. Units are taken in
+/// order by whichever worker is free (so the join keeps pace with them); the first unit
+/// writes its streamed rows straight into the output files, the others into parts that are
+/// appended as they finish (see [`Joiner`]). The folder is the same, byte for byte, whatever
+/// the threads and whichever of them ran a unit.
+fn run_and_join(
+    e: &Experiment,
+    dir: &mut OutputDir,
+    opts: &RunOptions,
+    pool: &rayon::ThreadPool,
+    parts: &Path,
+) -> Result<RunOutcome> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, AtomicUsize};
+    let shown = dir.shown().to_path_buf();
+    let n_units = e.units();
+    let streamed: Vec<&'static str> = crate::output::streamed_files(opts.write_payments)
+        .iter()
+        .map(|(f, _)| *f)
+        .collect();
+    // Every joined file begun now, header first, hashed from its first byte.
+    let mut first_unit = Vec::new();
+    let mut files = Vec::new();
+    for (name, header) in joined_files(opts.write_payments) {
+        let mut w = dir.create_hashed(name)?;
+        w.write_all(header.join(",").as_bytes())
+            .and_then(|()| w.write_all(b"\n"))
+            .map_err(|err| dir.fault_at(name, err))?;
+        if streamed.contains(&name) {
+            first_unit.push((name, w));
+            files.push((name, None));
+        } else {
+            files.push((name, Some(w)));
+        }
+    }
+    let shared = Shared {
+        first_unit: Mutex::new(Some(first_unit)),
+        joiner: Mutex::new(Joiner {
+            files,
+            next: 0,
+            error: None,
+        }),
+        done: (0..n_units).map(|_| AtomicBool::new(false)).collect(),
+        results: (0..n_units).map(|_| Mutex::new(None)).collect(),
+        taken: AtomicUsize::new(0),
+        source: LocalParts {
+            dir: parts.to_path_buf(),
+        },
+        streamed,
+        shown: &shown,
+    };
+    let worker_errors: Vec<Result<()>> = pool.broadcast(|_| work(e, opts, &shared));
+    for r in worker_errors {
+        r?;
+    }
+    // The first error in unit order is the run's.
+    let mut payments = 0;
+    for r in &shared.results {
+        let r = locked(r)?.take();
+        payments += r.unwrap_or_else(|| Err(Error::Invariant("a unit did not run".into())))?;
+    }
+    if let Some(cancelled) = opts.cancelled {
+        cancelled()?;
+    }
+    let mut j = locked(&shared.joiner)?;
+    join_ready(&mut j, &shared);
+    if let Some(err) = j.error.take() {
+        return Err(err);
+    }
+    if j.next != n_units {
+        return Err(Error::Invariant(format!(
+            "joined {} of {n_units} units",
+            j.next
+        )));
+    }
+    for (name, w) in j.files.drain(..) {
+        let w = w.ok_or_else(|| Error::Invariant(format!("{name}: never written")))?;
+        dir.finish_hashed(name, w)?;
+    }
+    drop(j);
+    let mut o = finish_folder(&e.info(opts), dir, &shared.source)?;
+    o.payments = payments;
+    dir.remove_parts();
+    Ok(o)
+}
+
+/// One worker: takes the next unit until none is left, runs it, and appends what is ready.
+fn work(e: &Experiment, opts: &RunOptions, sh: &Shared) -> Result<()> {
+    use std::sync::atomic::Ordering;
+    loop {
+        let u = sh.taken.fetch_add(1, Ordering::SeqCst);
+        if u >= sh.done.len() {
+            return Ok(());
+        }
+        let direct = match u {
+            0 => locked(&sh.first_unit)?.take().unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        let result = match run_unit(e, u, (&sh.source.dir, sh.shown), opts, direct) {
+            Ok((payments, returned)) => {
+                if !returned.is_empty() {
+                    let mut j = locked(&sh.joiner)?;
+                    for (name, w) in returned {
+                        if let Some(slot) = j.files.iter_mut().find(|(f, _)| *f == name) {
+                            slot.1 = Some(w);
+                        }
+                    }
+                }
+                sh.done[u].store(true, Ordering::SeqCst);
+                Ok(payments)
+            }
+            Err(err) => Err(err),
+        };
+        *locked(&sh.results[u])? = Some(result);
+        // Append what is ready unless another worker is at it: whatever it leaves is
+        // appended by the next worker to finish a unit, or once every unit has finished.
+        if let Ok(mut j) = sh.joiner.try_lock() {
+            join_ready(&mut j, sh);
+        }
+    }
+}
+
+/// Appends the parts of every unit that is ready (finished, as has every unit before it) to
+/// the joined files, and removes them; the first unit's streamed rows are already in place.
+fn join_ready(j: &mut Joiner, sh: &Shared) {
+    use std::sync::atomic::Ordering;
+    while j.error.is_none() && j.next < sh.done.len() && sh.done[j.next].load(Ordering::SeqCst) {
+        let u = j.next;
+        for (name, w) in &mut j.files {
+            if u == 0 && sh.streamed.contains(name) {
+                continue;
+            }
+            let Some(w) = w else {
+                j.error = Some(Error::Invariant(format!("{name}: not handed back")));
+                return;
+            };
+            if let Err(err) = sh.source.copy(u, name, w) {
+                j.error = Some(err);
+                return;
+            }
+            let _ = std::fs::remove_file(sh.source.dir.join(part_name(u, name)));
+        }
+        j.next += 1;
+    }
+}
+
+/// Runs unit `u` into its parts, or into the begun output files of `direct`; returns its
+/// payment count and those files, to be continued.
 fn run_unit(
     e: &Experiment,
     u: usize,
     (parts, shown): (&Path, &Path),
     opts: &RunOptions,
-) -> Result<u64> {
+    direct: Vec<(&'static str, Begun)>,
+) -> Result<(u64, Vec<(&'static str, Begun)>)> {
     let (v, r) = e.unit(u);
     let s = e.variants[v];
     let prefix = format!("u{u:06}.");
-    let mut writer = RunWriter::new(parts, &prefix, shown, s, r, opts.write_payments)?;
+    let mut writer = RunWriter::new(parts, &prefix, shown, s, r, opts.write_payments, direct)?;
     let report = {
         let mut w = Progressed {
             inner: &mut writer,
@@ -249,7 +446,7 @@ fn run_unit(
     let text = assemble::unit_metrics(s, &done.metrics, &report, &done.rows);
     let path = parts.join(part_name(u, METRICS_PART));
     std::fs::write(&path, text).map_err(|err| Error::io(shown.join(".kervan-partial"), err))?;
-    Ok(report.payments)
+    Ok((report.payments, done.direct))
 }
 
 /// Joins the parts of every unit into `dir`: each file's header then its parts in unit order,
@@ -259,23 +456,29 @@ pub fn assemble_folder(
     dir: &mut OutputDir,
     parts: &dyn PartSource,
 ) -> Result<RunOutcome> {
-    let write_payments = info.write_payments;
-    let facts: Vec<UnitFacts> = (0..info.units())
-        .map(|u| assemble::parse_unit(&parts.text(u, METRICS_PART)?))
-        .collect::<Result<_>>()?;
-    let mut files: Vec<(&str, Vec<&str>)> = crate::output::streamed_files(write_payments);
-    files.extend(crate::output::aggregate_files());
-    for (name, header) in &files {
-        let f = dir.create_file(name)?;
-        let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+    // Read first: a shard whose metrics do not parse stops the merge before any copying.
+    for u in 0..info.units() {
+        assemble::parse_unit(&parts.text(u, METRICS_PART)?)?;
+    }
+    for (name, header) in joined_files(info.write_payments) {
+        let mut w = dir.create_hashed(name)?;
         w.write_all(header.join(",").as_bytes())
             .and_then(|()| w.write_all(b"\n"))
             .map_err(|err| dir.fault_at(name, err))?;
         for u in 0..info.units() {
             parts.copy(u, name, &mut w)?;
         }
-        w.flush().map_err(|err| dir.fault_at(name, err))?;
+        dir.finish_hashed(name, w)?;
     }
+    finish_folder(info, dir, parts)
+}
+
+/// After the joined files: summary.csv, g20.csv (and compare.csv or sweep.csv) and the
+/// manifest, from every unit's metrics part.
+fn finish_folder(info: &Info, dir: &mut OutputDir, parts: &dyn PartSource) -> Result<RunOutcome> {
+    let facts: Vec<UnitFacts> = (0..info.units())
+        .map(|u| assemble::parse_unit(&parts.text(u, METRICS_PART)?))
+        .collect::<Result<_>>()?;
     let r = info.replications as usize;
     let series: Vec<Series> = (0..info.variant.len())
         .map(|v| assemble::series(facts[v * r..(v + 1) * r].iter()))

@@ -21,6 +21,8 @@ pub struct Fx {
     pub spreads: SpreadTable,
     /// Spread shocks: quotes × a factor inside a window.
     pub shocks: Vec<SpreadShock>,
+    /// Client rates already worked out, by pair, tick and half-spread (see [`Quotes`]).
+    pub quotes: std::cell::RefCell<Quotes>,
 }
 
 /// A spread shock as the quotes see it: in [from, to), quotes on pairs it covers × `factor`.
@@ -43,6 +45,68 @@ impl SpreadShock {
                 (Some(c), None) => x == c || y == c,
                 (Some(a), Some(b)) => (x == a && y == b) || (x == b && y == a),
             }
+    }
+}
+
+impl Fx {
+    pub fn new(path: FxPath, spreads: SpreadTable, shocks: Vec<SpreadShock>) -> Self {
+        Self {
+            path,
+            spreads,
+            shocks,
+            quotes: Default::default(),
+        }
+    }
+}
+
+/// A memo of client rates: (mid, rate) is a function of the pair, the tick (which fixes the
+/// mids) and the half-spread, and working it out costs two 28-digit divisions and a
+/// multiplication. Payments in the same hour on the same pair and size band share it, so most
+/// conversions find their rate here. A direct-mapped table: a clash only costs the
+/// recomputation, and what is returned is always what the computation gives.
+#[derive(Debug, Clone)]
+pub struct Quotes {
+    slots: Vec<Option<QuoteKey>>,
+    rates: Vec<(Decimal, Decimal)>,
+}
+
+/// (from, to, tick, half-spread in bps as f64 bits).
+type QuoteKey = (CurrencyId, CurrencyId, usize, u64);
+
+const QUOTE_SLOTS: usize = 1 << 9;
+
+impl Default for Quotes {
+    fn default() -> Self {
+        Self {
+            slots: vec![None; QUOTE_SLOTS],
+            rates: vec![(Decimal::ZERO, Decimal::ZERO); QUOTE_SLOTS],
+        }
+    }
+}
+
+impl Quotes {
+    fn slot(key: &QuoteKey) -> usize {
+        let h = (key.2 as u64)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .wrapping_add(u64::from(key.0.0) << 8 | u64::from(key.1.0))
+            .wrapping_add(key.3.wrapping_mul(0xC2B2_AE3D_27D4_EB4F));
+        (h ^ (h >> 29)) as usize % QUOTE_SLOTS
+    }
+
+    /// The memoised (mid, rate) of `key`, or `compute()`'s, remembered.
+    fn get_or(
+        &mut self,
+        key: QuoteKey,
+        compute: impl FnOnce() -> (Decimal, Decimal),
+    ) -> (Decimal, Decimal) {
+        let i = Self::slot(&key);
+        if self.slots[i] == Some(key) {
+            return self.rates[i];
+        }
+        let r = compute();
+        self.slots[i] = Some(key);
+        self.rates[i] = r;
+        r
     }
 }
 
@@ -127,14 +191,17 @@ impl Fx {
         ticket_usd: f64,
         factor: f64,
     ) -> (Decimal, Decimal, f64) {
-        let mid = self.cross_mid(from, to, t);
         let half_bps = quote::capped_half_bps(
             self.spreads.half_spread_bps(from, to, ticket_usd)
                 * factor
                 * self.path.spread_factor(from, to, t)
                 * self.spread_shock(from, to, t),
         );
-        let rate = mid * (Decimal::ONE - quote::bps_to_fraction(half_bps));
+        let key = (from, to, self.path.tick(t), half_bps.to_bits());
+        let (mid, rate) = self.quotes.borrow_mut().get_or(key, || {
+            let mid = self.cross_mid(from, to, t);
+            (mid, mid * (Decimal::ONE - quote::bps_to_fraction(half_bps)))
+        });
         (mid, rate, half_bps)
     }
 
@@ -261,17 +328,17 @@ mod tests {
                 .collect::<Vec<_>>(),
         )
         .unwrap();
-        let fx = Fx {
-            shocks: Vec::new(),
+        let fx = Fx::new(
             path,
-            spreads: SpreadTable {
+            SpreadTable {
                 usd_half_bps: vec![0.0, 4.0, 10.0],
                 cross_half_bps: Default::default(),
                 cross_multiplier: 2.0,
                 size_curve: Vec::new(),
                 vol,
             },
-        };
+            Vec::new(),
+        );
         let mut currencies = Currencies::new();
         currencies.add("TRY", 2);
         currencies.add("KZT", 2);

@@ -408,12 +408,16 @@ impl FxPath {
         f64::from(row[a.index()].max(row[b.index()]))
     }
 
+    /// The tick whose rates hold at `t` (the last at or before `t`; clamped to the path).
+    #[inline]
+    pub fn tick(&self, t: Time) -> usize {
+        ((t.max(0) / self.tick_s) as usize).min(self.n_ticks - 1)
+    }
+
     /// Mid rate of `ccy` per USD at `t` (the last tick at or before `t`; clamped to the path).
     #[inline]
     pub fn mid(&self, ccy: CurrencyId, t: Time) -> Decimal {
-        let tick = (t.max(0) / self.tick_s) as usize;
-        let tick = tick.min(self.n_ticks - 1);
-        self.mids[tick * self.n_ccy + ccy.index()]
+        self.mids[self.tick(t) * self.n_ccy + ccy.index()]
     }
 
     /// USD per unit of `ccy` at `t`: the reciprocal of [`FxPath::mid`] to 16 significant digits.

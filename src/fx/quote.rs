@@ -73,7 +73,44 @@ pub fn capped_half_bps(bps: f64) -> f64 {
 }
 
 pub fn bps_to_fraction(bps: f64) -> Decimal {
-    crate::money::minor_from_f64(bps, 4) / Decimal::from(10_000)
+    let n = crate::money::minor_from_f64(bps, 4).mantissa();
+    fraction_of_ten_thousandths(n)
+        .unwrap_or_else(|| Decimal::new(n as i64, 4) / Decimal::from(10_000))
+}
+
+/// `Decimal::new(n, 4) / 10 000` without the 96-bit division, for n in 0..=60 000 000 (every
+/// half-spread up to 6 000 bps, above [`MAX_HALF_SPREAD_BPS`]); None outside. The quotient is
+/// n × 10⁻⁸; the division leaves it at scale 4 when n is a multiple of 10 000, else at 4 + k,
+/// k the digits it takes to divide the remainder exactly — except that one digit comes out as
+/// two (0.00999 is 0.009990). That rule is what the tests check against the division for
+/// every n of the range.
+fn fraction_of_ten_thousandths(n: i128) -> Option<Decimal> {
+    if !(0..=60_000_000).contains(&n) {
+        return None;
+    }
+    if n == 0 {
+        return Some(Decimal::ZERO);
+    }
+    // 64-bit arithmetic: 128-bit division is a library call.
+    let n = n as u64;
+    let r = n % 10_000;
+    let k = if r == 0 {
+        0
+    } else if r.is_multiple_of(100) {
+        // One digit (r a multiple of 1 000) or two.
+        2
+    } else if r.is_multiple_of(10) {
+        3
+    } else {
+        4
+    };
+    Some(Decimal::from_parts(
+        (n * 10u64.pow(k) / 10_000) as u32,
+        0,
+        0,
+        false,
+        4 + k,
+    ))
 }
 
 impl SpreadTable {
@@ -195,6 +232,23 @@ mod tests {
         assert_eq!(capped_half_bps(9_000.0), MAX_HALF_SPREAD_BPS);
         assert_eq!(capped_half_bps(f64::INFINITY), MAX_HALF_SPREAD_BPS);
         assert_eq!(capped_half_bps(f64::NAN), MAX_HALF_SPREAD_BPS);
+    }
+
+    #[test]
+    fn fractions_without_division_are_the_division_bit_for_bit() {
+        // Every n of the range would take seconds; every n up to 200 000 and a stride through
+        // the rest cover each remainder class many times over (the rule depends on n mod
+        // 10 000 only).
+        let check = |n: i64| {
+            let want = Decimal::new(n, 4) / Decimal::from(10_000);
+            let got = fraction_of_ten_thousandths(i128::from(n)).unwrap();
+            assert_eq!(got.serialize(), want.serialize(), "{n}");
+        };
+        (0..=200_000).for_each(check);
+        (200_001..=60_000_000).step_by(997).for_each(check);
+        check(60_000_000);
+        assert_eq!(fraction_of_ten_thousandths(60_000_001), None);
+        assert_eq!(fraction_of_ten_thousandths(-1), None);
     }
 
     #[test]

@@ -11,9 +11,10 @@ use std::path::{Path, PathBuf};
 use rust_decimal::Decimal;
 
 use super::fmt::{csv_field, push_cents, push_decimal, push_hours_4dp, push_u64};
+use super::folder::Hashing;
 use super::metrics::{Agg, Metrics};
 use crate::engine::Time;
-use crate::engine::{iso_time, push_iso_time};
+use crate::engine::{IsoTimes, iso_time};
 use crate::money::{Cents, CurrencyId};
 use crate::rails::LiquidityStats;
 use crate::record::Balance;
@@ -21,20 +22,73 @@ use crate::record::{Cell, PaymentRecord, ReportRow, ReportTable, Sink};
 use crate::scenario::Scenario;
 use crate::{Error, Result};
 
-type Csv = csv::Writer<BufWriter<File>>;
+type Csv = csv::Writer<Out>;
 
-/// Creates a unit's part of `name`; an error names the output file as the user knows it
-/// (`shown`/`name`).
-fn part_file(parts: &Path, prefix: &str, shown: &Path, name: &str) -> Result<BufWriter<File>> {
-    let path = parts.join(format!("{prefix}{name}"));
-    let file = File::create(&path).map_err(|e| Error::io(shown.join(name), e))?;
-    Ok(BufWriter::with_capacity(1 << 20, file))
+/// An output file begun in the output folder (its header written), hashed as it is written:
+/// see [`Out::Direct`].
+pub type Begun = Hashing<BufWriter<File>>;
+
+/// Where a unit's rows of one file go: its own part file, joined into the output file when
+/// the run ends; or, for the first unit of a run (which is not a shard), the output file
+/// itself, right after its header — that unit's rows then never need copying, which for a
+/// one-replication run is every row.
+pub enum Out {
+    Part(BufWriter<File>),
+    Direct(Begun),
 }
 
-fn csv_part(parts: &Path, prefix: &str, shown: &Path, name: &str) -> Result<Csv> {
+impl std::io::Write for Out {
+    #[inline]
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Out::Part(w) => w.write(buf),
+            Out::Direct(w) => w.write(buf),
+        }
+    }
+
+    #[inline]
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        match self {
+            Out::Part(w) => w.write_all(buf),
+            Out::Direct(w) => w.write_all(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Out::Part(w) => w.flush(),
+            Out::Direct(w) => w.flush(),
+        }
+    }
+}
+
+/// Creates a unit's part of `name`, or takes the begun output file of that name from
+/// `direct`; an error names the output file as the user knows it (`shown`/`name`).
+fn part_file(
+    parts: &Path,
+    prefix: &str,
+    shown: &Path,
+    name: &str,
+    direct: &mut Vec<(&'static str, Begun)>,
+) -> Result<Out> {
+    if let Some(i) = direct.iter().position(|(n, _)| *n == name) {
+        return Ok(Out::Direct(direct.swap_remove(i).1));
+    }
+    let path = parts.join(format!("{prefix}{name}"));
+    let file = File::create(&path).map_err(|e| Error::io(shown.join(name), e))?;
+    Ok(Out::Part(BufWriter::with_capacity(1 << 20, file)))
+}
+
+fn csv_part(
+    parts: &Path,
+    prefix: &str,
+    shown: &Path,
+    name: &str,
+    direct: &mut Vec<(&'static str, Begun)>,
+) -> Result<Csv> {
     Ok(csv::WriterBuilder::new()
         .has_headers(false)
-        .from_writer(part_file(parts, prefix, shown, name)?))
+        .from_writer(part_file(parts, prefix, shown, name, direct)?))
 }
 
 pub const PAYMENT_COLUMNS: &[&str] = &[
@@ -211,7 +265,7 @@ pub struct RunWriter<'a> {
     shown: PathBuf,
     epoch_unix: i64,
     /// payments.csv rows are assembled in `row` and written with one call.
-    payments: Option<BufWriter<File>>,
+    payments: Option<Out>,
     fx: Csv,
     liquidity: Csv,
     /// One file per table a rail kind reports into, in [`crate::rails::REPORT_TABLES`] order,
@@ -225,6 +279,9 @@ pub struct RunWriter<'a> {
     pub rows_liquidity: u64,
     pub rows_depth: u64,
     row: Vec<u8>,
+    /// The date part of the last timestamp printed, per column (an invoice date is weeks
+    /// before its payment's).
+    times: [IsoTimes; 3],
     /// Names as CSV fields (quoted if they need it), prepared once.
     names: Names,
 }
@@ -238,15 +295,19 @@ struct Names {
     currencies: Vec<String>,
 }
 
-/// What a unit wrote: rows per file (manifest order), and its aggregates for the summaries.
-#[derive(Debug, Clone, Default)]
+/// What a unit wrote: rows per file (manifest order), its aggregates for the summaries, and
+/// the output files it was given to write into directly, to be continued by the next units'
+/// parts.
+#[derive(Default)]
 pub struct UnitRows {
     pub rows: Vec<(&'static str, u64)>,
     pub metrics: Metrics,
+    pub direct: Vec<(&'static str, Begun)>,
 }
 
 impl<'a> RunWriter<'a> {
     /// A writer for replication `replication` of `s` (its variant named in every row).
+    /// `direct`: streamed files to write straight into (begun output files), instead of parts.
     pub fn new(
         parts: &Path,
         prefix: &str,
@@ -254,19 +315,25 @@ impl<'a> RunWriter<'a> {
         s: &'a Scenario,
         replication: u32,
         write_payments: bool,
+        mut direct: Vec<(&'static str, Begun)>,
     ) -> Result<Self> {
+        let direct = &mut direct;
         let payments = if write_payments {
-            Some(part_file(parts, prefix, shown, "payments.csv")?)
+            Some(part_file(parts, prefix, shown, "payments.csv", direct)?)
         } else {
             None
         };
-        let fx = csv_part(parts, prefix, shown, "fx.csv")?;
-        let liquidity = csv_part(parts, prefix, shown, "liquidity.csv")?;
+        let fx = csv_part(parts, prefix, shown, "fx.csv", direct)?;
+        let liquidity = csv_part(parts, prefix, shown, "liquidity.csv", direct)?;
         let mut reports = Vec::with_capacity(crate::rails::REPORT_TABLES.len());
         for &table in crate::rails::REPORT_TABLES {
-            reports.push((table, csv_part(parts, prefix, shown, table.file)?, 0));
+            reports.push((
+                table,
+                csv_part(parts, prefix, shown, table.file, direct)?,
+                0,
+            ));
         }
-        let depth = csv_part(parts, prefix, shown, "depth.csv")?;
+        let depth = csv_part(parts, prefix, shown, "depth.csv", direct)?;
         let names = Names {
             variant: csv_field(&s.variant),
             corridors: s
@@ -301,6 +368,7 @@ impl<'a> RunWriter<'a> {
             rows_liquidity: 0,
             rows_depth: 0,
             row: Vec::with_capacity(512),
+            times: Default::default(),
             names,
         })
     }
@@ -312,25 +380,8 @@ impl<'a> RunWriter<'a> {
 
     /// Flushes the streamed parts, writes the unit's corridors and rails rows, and returns the
     /// rows written per file in manifest order.
-    pub fn finish(mut self, report: &crate::sim::RunReport) -> Result<UnitRows> {
+    pub fn finish(self, report: &crate::sim::RunReport) -> Result<UnitRows> {
         let liquidity: &[LiquidityStats] = &report.liquidity;
-        if let Some(p) = &mut self.payments {
-            p.flush()
-                .map_err(|e| Error::io(self.path("payments.csv"), e))?;
-        }
-        self.fx
-            .flush()
-            .map_err(|e| Error::io(self.path("fx.csv"), e))?;
-        self.liquidity
-            .flush()
-            .map_err(|e| Error::io(self.path("liquidity.csv"), e))?;
-        for (table, w, _) in &mut self.reports {
-            w.flush()
-                .map_err(|e| Error::io(self.shown.join(table.file), e))?;
-        }
-        self.depth
-            .flush()
-            .map_err(|e| Error::io(self.path("depth.csv"), e))?;
         let (n_corr, n_rails) = self.write_aggregates(liquidity)?;
         let n_shocks = self.write_shocks(report)?;
         let mut rows = Vec::new();
@@ -346,9 +397,32 @@ impl<'a> RunWriter<'a> {
         ]);
         rows.extend(self.reports.iter().map(|(t, _, n)| (t.key(), *n)));
         rows.push(("depth", self.rows_depth));
+        let metrics = self.metrics;
+        let mut direct = Vec::new();
+        let mut done = |name: &'static str, out: Out| -> Result<()> {
+            match out {
+                Out::Part(mut w) => w.flush(),
+                Out::Direct(mut w) => w.flush().map(|()| direct.push((name, w))),
+            }
+            .map_err(|e| Error::io(self.shown.join(name), e))
+        };
+        let csv_out = |name: &'static str, w: Csv| -> Result<Out> {
+            w.into_inner()
+                .map_err(|e| Error::io(self.shown.join(name), e.into_error()))
+        };
+        if let Some(p) = self.payments {
+            done("payments.csv", p)?;
+        }
+        done("fx.csv", csv_out("fx.csv", self.fx)?)?;
+        done("liquidity.csv", csv_out("liquidity.csv", self.liquidity)?)?;
+        for (table, w, _) in self.reports {
+            done(table.file, csv_out(table.file, w)?)?;
+        }
+        done("depth.csv", csv_out("depth.csv", self.depth)?)?;
         Ok(UnitRows {
             rows,
-            metrics: self.metrics,
+            metrics,
+            direct,
         })
     }
 
@@ -356,7 +430,13 @@ impl<'a> RunWriter<'a> {
     /// replication.
     fn write_shocks(&self, report: &crate::sim::RunReport) -> Result<u64> {
         let s = self.s;
-        let mut w = csv_part(&self.parts, &self.prefix, &self.shown, "shocks.csv")?;
+        let mut w = csv_part(
+            &self.parts,
+            &self.prefix,
+            &self.shown,
+            "shocks.csv",
+            &mut Vec::new(),
+        )?;
         for (k, sh) in s.shocks.iter().enumerate() {
             let c = report.shocks.get(k).copied().unwrap_or_default();
             let t = report
@@ -399,7 +479,13 @@ impl<'a> RunWriter<'a> {
     /// Writes the unit's corridors.csv and rails.csv rows; returns their row counts.
     fn write_aggregates(&self, liquidity: &[LiquidityStats]) -> Result<(u64, u64)> {
         let s = self.s;
-        let mut corridors = csv_part(&self.parts, &self.prefix, &self.shown, "corridors.csv")?;
+        let mut corridors = csv_part(
+            &self.parts,
+            &self.prefix,
+            &self.shown,
+            "corridors.csv",
+            &mut Vec::new(),
+        )?;
         let mut n_corr = 0;
         for ((rep, corridor, rail), agg) in &self.metrics.groups {
             let spec = &s.rails[*rail as usize];
@@ -424,7 +510,13 @@ impl<'a> RunWriter<'a> {
             .flush()
             .map_err(|e| Error::io(self.path("corridors.csv"), e))?;
 
-        let mut rails = csv_part(&self.parts, &self.prefix, &self.shown, "rails.csv")?;
+        let mut rails = csv_part(
+            &self.parts,
+            &self.prefix,
+            &self.shown,
+            "rails.csv",
+            &mut Vec::new(),
+        )?;
         let mut n_rails = 0;
         for ((rep, rail), agg) in &self.metrics.by_rail() {
             let spec = &s.rails[*rail as usize];
@@ -502,7 +594,7 @@ impl Sink for RunWriter<'_> {
             return Ok(());
         };
         self.rows_payments += 1;
-        let (n, epoch, b) = (&self.names, self.epoch_unix, &mut self.row);
+        let (n, epoch, b, times) = (&self.names, self.epoch_unix, &mut self.row, &mut self.times);
         let text = |b: &mut Vec<u8>, s: &str| {
             b.extend_from_slice(s.as_bytes());
             b.push(b',');
@@ -533,12 +625,12 @@ impl Sink for RunWriter<'_> {
         b.push(b',');
         let c = &r.cents;
         usd(b, c.value);
-        push_iso_time(b, epoch + r.invoiced_at);
+        times[0].push(b, epoch + r.invoiced_at);
         b.push(b',');
-        push_iso_time(b, epoch + r.initiated_at);
+        times[1].push(b, epoch + r.initiated_at);
         b.push(b',');
         if let Some(t) = r.settled_at {
-            push_iso_time(b, epoch + t);
+            times[2].push(b, epoch + t);
         }
         b.push(b',');
         if let Some(l) = r.latency_s {

@@ -5,17 +5,30 @@
 
 use rust_decimal::Decimal;
 
+/// "00" to "99": integers are printed two digits per division.
+const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
 /// Appends an unsigned integer.
 pub fn push_u64(out: &mut Vec<u8>, mut n: u64) {
     let mut digits = [0u8; 20];
     let mut i = digits.len();
-    loop {
+    while n >= 100 {
+        let k = (n % 100) as usize * 2;
+        n /= 100;
+        i -= 2;
+        digits[i..i + 2].copy_from_slice(&PAIRS[k..k + 2]);
+    }
+    if n >= 10 {
+        let k = n as usize * 2;
+        i -= 2;
+        digits[i..i + 2].copy_from_slice(&PAIRS[k..k + 2]);
+    } else {
         i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+        digits[i] = b'0' + n as u8;
     }
     out.extend_from_slice(&digits[i..]);
 }
@@ -65,13 +78,18 @@ pub fn push_cents(out: &mut Vec<u8>, c: crate::money::Cents) {
         out.push(b'-');
     }
     let a = c.0.unsigned_abs();
-    match u64::try_from(a / 100) {
+    // Cents of one payment fit in 64 bits, where dividing by 100 is a multiplication (128-bit
+    // division is a library call).
+    let (units, cents) = match u64::try_from(a) {
+        Ok(a) => (u128::from(a / 100), (a % 100) as usize),
+        Err(_) => (a / 100, (a % 100) as usize),
+    };
+    match u64::try_from(units) {
         Ok(units) => push_u64(out, units),
-        Err(_) => out.extend_from_slice((a / 100).to_string().as_bytes()),
+        Err(_) => out.extend_from_slice(units.to_string().as_bytes()),
     }
     out.push(b'.');
-    out.push(b'0' + (a % 100 / 10) as u8);
-    out.push(b'0' + (a % 10) as u8);
+    out.extend_from_slice(&PAIRS[cents * 2..cents * 2 + 2]);
 }
 
 /// Appends `seconds` as hours with four decimals, rounded to nearest. (`s × 10⁴ / 3600` is
@@ -132,7 +150,19 @@ mod tests {
 
     #[test]
     fn integers_and_hours() {
-        for n in [0u64, 7, 10, 12_345, u64::MAX] {
+        for n in [
+            0u64,
+            7,
+            9,
+            10,
+            99,
+            100,
+            101,
+            999,
+            12_345,
+            1_000_000,
+            u64::MAX,
+        ] {
             assert_eq!(s(|v| push_u64(v, n)), n.to_string());
         }
         for secs in [0i64, 1, 2, 5_400, 3_000, 1_645, 86_399, 237_599, 1_000_003] {
@@ -141,6 +171,27 @@ mod tests {
                 format!("{:.4}", secs as f64 / 3_600.0),
                 "{secs}"
             );
+        }
+    }
+
+    #[test]
+    fn cents_print_like_display() {
+        use crate::money::Cents;
+        for c in [
+            0i128,
+            5,
+            -5,
+            99,
+            100,
+            -101,
+            12_345_678,
+            i128::from(u64::MAX),
+            i128::from(u64::MAX) + 1,
+            -i128::from(u64::MAX) * 1_000,
+            i128::MAX,
+            -i128::MAX,
+        ] {
+            assert_eq!(s(|v| push_cents(v, Cents(c))), Cents(c).to_string(), "{c}");
         }
     }
 

@@ -116,6 +116,9 @@ pub struct OutputDir {
     previous: Vec<FileEntry>,
     /// Files this run has created in the partial folder, in order.
     written: Vec<String>,
+    /// Size and SHA-256 of the written files that were hashed as they were written
+    /// ([`OutputDir::create_hashed`]): the commit need not read them again.
+    hashed: Vec<FileEntry>,
     /// Whether this run created `OUT/` itself (then a failed run removes it again).
     created: bool,
     lock: Option<Lock>,
@@ -169,6 +172,7 @@ impl OutputDir {
             partial: out.join(PARTIAL),
             previous: Vec::new(),
             written: Vec::new(),
+            hashed: Vec::new(),
             created,
             lock: None,
             committed: false,
@@ -204,6 +208,28 @@ impl OutputDir {
             self.written.push(name.to_string());
         }
         Ok(file)
+    }
+
+    /// Creates `name` like [`OutputDir::create_file`], hashing what is written through it;
+    /// [`OutputDir::finish_hashed`] records the hash, so the commit does not read the file
+    /// back (a year of payments is tens of megabytes per replication).
+    pub fn create_hashed(&mut self, name: &str) -> Result<Hashing<std::io::BufWriter<File>>> {
+        let f = self.create_file(name)?;
+        self.hashed.retain(|e| e.name != name);
+        Ok(Hashing::new(std::io::BufWriter::with_capacity(1 << 20, f)))
+    }
+
+    /// Flushes a file made by [`OutputDir::create_hashed`] and records its size and hash.
+    pub fn finish_hashed(
+        &mut self,
+        name: &str,
+        mut w: Hashing<std::io::BufWriter<File>>,
+    ) -> Result<()> {
+        w.flush().map_err(|e| self.fault_at(name, e))?;
+        let mut entry = w.entry();
+        entry.name = name.to_string();
+        self.hashed.push(entry);
+        Ok(())
     }
 
     /// The folder units write their parts into (inside the partial folder), created on first
@@ -320,6 +346,10 @@ impl OutputDir {
             .to_path_buf();
         let mut new = Vec::with_capacity(self.written.len());
         for name in &self.written {
+            if let Some(e) = self.hashed.iter().find(|e| e.name == *name) {
+                new.push(e.clone());
+                continue;
+            }
             let mut e = hash_file(&self.partial.join(name)).map_err(|e| self.fault_at(name, e))?;
             e.name = name.clone();
             new.push(e);
@@ -389,6 +419,46 @@ impl Drop for OutputDir {
             // Fails, harmlessly, if anything else appeared in it meanwhile.
             let _ = std::fs::remove_dir(&self.shown);
         }
+    }
+}
+
+/// A writer that hashes (SHA-256) and counts every byte it passes on, in order: the hash of
+/// the file it writes, without reading the file again.
+pub struct Hashing<W> {
+    inner: W,
+    hash: Sha256,
+    bytes: u64,
+}
+
+impl<W: std::io::Write> Hashing<W> {
+    pub fn new(inner: W) -> Self {
+        Self {
+            inner,
+            hash: Sha256::new(),
+            bytes: 0,
+        }
+    }
+
+    /// Size and hash of what was written (the name is left empty).
+    pub fn entry(self) -> FileEntry {
+        FileEntry {
+            name: String::new(),
+            bytes: self.bytes,
+            sha256: crate::scenario::load::hex(&self.hash.finalize()),
+        }
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hash.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }
 

@@ -3,8 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use rust_decimal::prelude::ToPrimitive;
-
 use super::sketch::Sketch;
 use crate::money::Cents;
 use crate::record::PaymentRecord;
@@ -70,7 +68,7 @@ impl Agg {
         self.within_1bd += u64::from(r.within_1bd);
         if r.status == Status::Settled {
             self.settled_value_usd += c.value;
-            let bps = r.cost_bps.to_f64().unwrap_or(f64::NAN);
+            let bps = crate::money::to_f64(r.cost_bps);
             self.cost_bps_sum += bps;
             self.cost_bps.add(bps);
             if let Some(l) = r.latency_s {

@@ -13,7 +13,9 @@ mod summary;
 
 use rust_decimal::Decimal;
 
-pub use csvout::{RunWriter, aggregate_files, corridors_header, rails_header, streamed_files};
+pub use csvout::{
+    Begun, RunWriter, aggregate_files, corridors_header, rails_header, streamed_files,
+};
 pub use folder::OutputDir;
 pub use manifest::{Checks, Manifest, Rows};
 pub use metrics::{Agg, Metrics};

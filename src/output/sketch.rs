@@ -73,8 +73,12 @@ fn gamma() -> f64 {
     (1.0 + ALPHA) / (1.0 - ALPHA)
 }
 
+/// ln γ, worked out once (the same libm call as before, so the same bits) rather than on
+/// every value added.
+static LN_GAMMA: std::sync::LazyLock<f64> = std::sync::LazyLock::new(|| gamma().ln());
+
 fn index(magnitude: f64) -> i32 {
-    (magnitude.ln() / gamma().ln()).ceil() as i32
+    (magnitude.ln() / *LN_GAMMA).ceil() as i32
 }
 
 fn estimate(i: i32) -> f64 {

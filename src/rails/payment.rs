@@ -12,7 +12,7 @@ use crate::Result;
 use crate::engine::{HOUR_S, Time, YEAR_S};
 use crate::fx::Conversion;
 use crate::ledger::AccountId;
-use crate::money::CurrencyId;
+use crate::money::{Cents, CurrencyId};
 use crate::rng::Stream;
 use crate::terms::{Bearer, FeeSchedule, Status};
 use crate::world::World;
@@ -27,6 +27,19 @@ pub struct LegUsd0 {
     pub at_rate: Decimal,
     pub received: Decimal,
     pub rounding: Decimal,
+}
+
+/// `value × secs / 3 600` in cents, rounded to nearest, from the value's mantissa: None where
+/// that may differ from the Decimal steps (see [`Payment::principal_at_risk_cents`]).
+fn value_hours_cents(value_usd: Decimal, secs: Time) -> Option<Cents> {
+    let secs = u128::try_from(secs).ok()?;
+    if value_usd.is_sign_negative() {
+        return None;
+    }
+    let n = value_usd.mantissa().unsigned_abs().checked_mul(secs)?;
+    let d = 36 * crate::money::POW10[value_usd.scale() as usize];
+    let cents = crate::money::nearest_unless_near_half(n, d)?;
+    Some(Cents(i128::try_from(cents).ok()?))
 }
 
 /// A payment from an importer (paying its own currency) to an exporter (receiving its own).
@@ -196,6 +209,18 @@ impl Payment {
         }
     }
 
+    /// [`Payment::principal_at_risk_usd_h`] rounded to the cent (half to even), as printed and
+    /// summed. Worked out exactly from the value's mantissa (value × seconds / 36 in cents),
+    /// which is what the Decimal steps give wherever the exact figure is not within 10⁻²¹ of a
+    /// half-cent ([`crate::money::nearest_unless_near_half`]); there the steps are taken.
+    pub fn principal_at_risk_cents(&self, end: Time) -> Cents {
+        let exact = match self.debited_at {
+            None => Some(Cents(0)),
+            Some(t) => value_hours_cents(self.value_usd, self.credited_at.unwrap_or(end) - t),
+        };
+        exact.unwrap_or_else(|| Cents::of(self.principal_at_risk_usd_h(end).round_dp(2)))
+    }
+
     /// Charges the importer a fee in its own currency (OUR/SHA fees at the originating bank).
     pub fn charge_importer(&mut self, ctx: &mut Ctx, to: AccountId, amount: Decimal) -> Result<()> {
         let from = ctx.world.members[self.importer].clients;
@@ -345,5 +370,49 @@ impl Payment {
             total -= self.usd0(world, self.ccy, self.amount) + self.unit_usd0;
         }
         total
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn principal_at_risk_in_cents_is_the_decimal_steps_bit_for_bit() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(19);
+        let mut exact = 0;
+        for i in 0..400_000 {
+            // USD values at t0 mids (2-28 digits, scales up to 26) and delays up to a year;
+            // every fourth value placed within a hair of a half-cent of value-hours.
+            let secs: Time = rng.random_range(0..=366 * 86_400);
+            let digits = rng.random_range(2..=28u32);
+            let mut value = Decimal::from_i128_with_scale(
+                rng.random_range(1..10i128.pow(digits)),
+                rng.random_range(0..=26u32),
+            );
+            if i % 4 == 0 && secs > 0 {
+                let k = Decimal::from(rng.random_range(0..1_000_000_000i64));
+                let tie = (k + Decimal::new(5, 1)) * Decimal::from(36) / Decimal::from(secs);
+                if let Some(v) =
+                    tie.checked_add(Decimal::new(rng.random_range(-3..=3), tie.scale()))
+                {
+                    value = v.abs();
+                }
+            }
+            let Some(steps) = value
+                .checked_mul(Decimal::from(secs))
+                .and_then(|x| x.checked_div(Decimal::from(HOUR_S)))
+            else {
+                continue;
+            };
+            let want = Cents::of(steps.round_dp(2));
+            let got = value_hours_cents(value, secs);
+            exact += usize::from(got.is_some());
+            if let Some(got) = got {
+                assert_eq!(got, want, "{value} × {secs} s");
+            }
+        }
+        assert!(exact > 200_000, "{exact}");
     }
 }
