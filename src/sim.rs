@@ -133,8 +133,7 @@ pub fn build_world(s: &Scenario, replication: u32) -> Result<(World, Ledger)> {
         fx: Fx::new(
             path,
             s.fx.spreads.clone(),
-            s
-                .shocks
+            s.shocks
                 .iter()
                 .filter_map(|sh| match sh.kind {
                     Kind::Spread { quotes, factor } => {
