@@ -248,6 +248,11 @@ pub struct Calendar {
     windows: Vec<(Time, Time)>,
     /// Open seconds summed over `windows[..=i]`; lets `process` find its end in O(log n).
     open_s_through: Vec<Time>,
+    /// Per UTC day from `index_from` (sim time, a midnight): the first window whose cut-off lies
+    /// after that midnight. An instant's window is then found a step or two from its day's
+    /// entry instead of by a binary search over the whole range (see `window_index_after`).
+    index_from: Time,
+    first_window_of_day: Vec<u32>,
     /// Whether a bundled holiday set was loaded (see `outside_bundled_years`).
     uses_bundled: bool,
 }
@@ -351,6 +356,8 @@ impl Calendar {
             business: Vec::new(),
             windows: Vec::new(),
             open_s_through: Vec::new(),
+            index_from: 0,
+            first_window_of_day: Vec::new(),
             uses_bundled: spec.holidays.is_some(),
         };
         let mut open_s_total: Time = 0;
@@ -382,6 +389,20 @@ impl Calendar {
             }
         }
         debug_assert!(cal.windows.windows(2).all(|w| w[0].1 <= w[1].0));
+        if let (Some(&(first_open, _)), Some(&(_, last_cutoff))) =
+            (cal.windows.first(), cal.windows.last())
+        {
+            cal.index_from = first_open.div_euclid(DAY_S) * DAY_S;
+            let days = (last_cutoff - cal.index_from).div_euclid(DAY_S) + 1;
+            cal.first_window_of_day = (0..days)
+                .map(|d| {
+                    let midnight = cal.index_from + d * DAY_S;
+                    cal.windows
+                        .partition_point(|&(_, cutoff)| cutoff <= midnight)
+                        as u32
+                })
+                .collect();
+        }
         Ok(cal)
     }
 
@@ -432,7 +453,20 @@ impl Calendar {
 
     /// Index of the first window whose cut-off lies after t (the window t is in, or the next).
     fn window_index_after(&self, t: Time) -> usize {
-        self.windows.partition_point(|&(_, cutoff)| cutoff <= t)
+        // The answer is at or after the first window ending after t's midnight (which is at or
+        // before t), and every window between ends at or before t: step to it from there.
+        let day = t.saturating_sub(self.index_from).div_euclid(DAY_S);
+        let Some(&from) = usize::try_from(day)
+            .ok()
+            .and_then(|d| self.first_window_of_day.get(d))
+        else {
+            return self.windows.partition_point(|&(_, cutoff)| cutoff <= t);
+        };
+        let mut i = from as usize;
+        while self.windows.get(i).is_some_and(|&(_, cutoff)| cutoff <= t) {
+            i += 1;
+        }
+        i
     }
 
     /// Is the system open at t (open <= local time < cut-off of that day, on a business day)?
@@ -465,9 +499,15 @@ impl Calendar {
         // that count reaches (count at start + work).
         let open_s_at_start = self.open_s_through[first] - (cutoff - start);
         let open_s_at_end = open_s_at_start.saturating_add(work_s);
-        let last = self
-            .open_s_through
-            .partition_point(|&through| through < open_s_at_end);
+        // Every window before `first` ends with less open time than that (the work starts in
+        // or after it): most work ends in it or a few windows on, so look there first.
+        let near = &self.open_s_through[first..(first + 4).min(self.open_s_through.len())];
+        let last = match near.iter().position(|&through| through >= open_s_at_end) {
+            Some(k) => first + k,
+            None => self
+                .open_s_through
+                .partition_point(|&through| through < open_s_at_end),
+        };
         let &(_, last_cutoff) = self.windows.get(last)?;
         Some(last_cutoff - (self.open_s_through[last] - open_s_at_end))
     }
@@ -773,6 +813,39 @@ mod tests {
         assert_eq!(cal.process(307_800, -5), Some(307_800));
         // Work that cannot finish inside the precomputed range.
         assert_eq!(cal.process(0, 400 * DAY_S), None);
+    }
+
+    #[test]
+    fn indexed_look_ups_are_the_binary_searches() {
+        // Every instant's window and every step's end, against the plain binary searches, in
+        // New York (DST, the evening-before opening) and Istanbul, inside and past the range.
+        let epoch = utc(2025, 3, 1);
+        for cal in [us(epoch, 60), tr(epoch, 60)] {
+            let mut t = -12 * DAY_S;
+            while t < 80 * DAY_S {
+                let plain = cal.windows.partition_point(|&(_, cutoff)| cutoff <= t);
+                assert_eq!(cal.window_index_after(t), plain, "{t}");
+                for work in [0, 1, 600, 3_600, 9 * 3_600, 40 * 3_600, 30 * DAY_S] {
+                    let first = cal.windows.get(plain).copied();
+                    let want = first.and_then(|(open, cutoff)| {
+                        let start = t.max(open);
+                        if work <= 0 {
+                            return Some(start);
+                        }
+                        let at_end = cal.open_s_through[plain] - (cutoff - start) + work;
+                        let last = cal.open_s_through.partition_point(|&x| x < at_end);
+                        let &(_, last_cutoff) = cal.windows.get(last)?;
+                        Some(last_cutoff - (cal.open_s_through[last] - at_end))
+                    });
+                    assert_eq!(cal.process(t, work), want, "{t} + {work}");
+                }
+                t += 1_799;
+            }
+            for t in [i64::MIN, i64::MAX, -UTC_LIMIT_S, UTC_LIMIT_S] {
+                let plain = cal.windows.partition_point(|&(_, cutoff)| cutoff <= t);
+                assert_eq!(cal.window_index_after(t), plain, "{t}");
+            }
+        }
     }
 
     #[test]

@@ -26,7 +26,7 @@ type Csv = csv::Writer<Out>;
 
 /// An output file begun in the output folder (its header written), hashed as it is written:
 /// see [`Out::Direct`].
-pub type Begun = Hashing<BufWriter<File>>;
+pub type Begun = BufWriter<Hashing<File>>;
 
 /// Where a unit's rows of one file go: its own part file, joined into the output file when
 /// the run ends; or, for the first unit of a run (which is not a shard), the output file
