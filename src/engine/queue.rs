@@ -99,8 +99,12 @@ impl<E> EventQueue<E> {
                 self.occupied |= 1 << to;
             }
         }
-        // Keep the emptied bucket's allocation for the next time it fills.
-        self.buckets[b] = from;
+        // Keep the emptied bucket's allocation for the next time it fills, unless it is large:
+        // every bucket keeping the most it ever held would add up to several times the events
+        // in flight (megabytes in a long run of millions of payments).
+        if from.capacity() <= 1 << 12 {
+            self.buckets[b] = from;
+        }
     }
 
     pub fn pop(&mut self) -> Option<(Time, E)> {
