@@ -4,7 +4,7 @@
 //! shape of a kervan run, where every trade corridor keeps only its next arrival in the queue
 //! (docs/architecture.md). Handling an event reschedules its stream at `now + delay`, with the delay from a
 //! seeded xorshift; a run stops at the event limit, after 1 M events. The event is a `u32`
-//! stream id, so a queue entry is 24 bytes, like the model's own `(time, seq, Event)`.
+//! stream id, so a queue entry is 16 bytes, like the model's own `(time, Event)`.
 //!
 //! Two delay laws:
 //! - `spread`: delays uniform in 1..=3 600 s, so almost every pending event has its own time

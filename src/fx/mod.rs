@@ -68,6 +68,10 @@ impl Fx {
 pub struct Quotes {
     slots: Vec<Option<QuoteKey>>,
     rates: Vec<(Decimal, Decimal)>,
+    /// The cross mids themselves, by pair and tick (a quote of another size band needs the
+    /// same mid, and a cross against the dollar is a 28-digit division).
+    mid_slots: Vec<Option<(CurrencyId, CurrencyId, usize)>>,
+    mids: Vec<Decimal>,
 }
 
 /// (from, to, tick, half-spread in bps as f64 bits).
@@ -80,6 +84,8 @@ impl Default for Quotes {
         Self {
             slots: vec![None; QUOTE_SLOTS],
             rates: vec![(Decimal::ZERO, Decimal::ZERO); QUOTE_SLOTS],
+            mid_slots: vec![None; QUOTE_SLOTS],
+            mids: vec![Decimal::ZERO; QUOTE_SLOTS],
         }
     }
 }
@@ -93,20 +99,33 @@ impl Quotes {
         (h ^ (h >> 29)) as usize % QUOTE_SLOTS
     }
 
-    /// The memoised (mid, rate) of `key`, or `compute()`'s, remembered.
-    fn get_or(
+    /// The memoised cross mid of (from, to, tick), or `compute()`'s, remembered.
+    fn mid_or(
         &mut self,
-        key: QuoteKey,
-        compute: impl FnOnce() -> (Decimal, Decimal),
-    ) -> (Decimal, Decimal) {
-        let i = Self::slot(&key);
-        if self.slots[i] == Some(key) {
-            return self.rates[i];
+        key: (CurrencyId, CurrencyId, usize),
+        compute: impl FnOnce() -> Decimal,
+    ) -> Decimal {
+        let i = Self::slot(&(key.0, key.1, key.2, 0));
+        if self.mid_slots[i] == Some(key) {
+            return self.mids[i];
         }
-        let r = compute();
+        let mid = compute();
+        self.mid_slots[i] = Some(key);
+        self.mids[i] = mid;
+        mid
+    }
+
+    /// The memoised (mid, rate) of `key`, if any.
+    fn get(&self, key: &QuoteKey) -> Option<(Decimal, Decimal)> {
+        let i = Self::slot(key);
+        (self.slots[i] == Some(*key)).then(|| self.rates[i])
+    }
+
+    /// Remembers (mid, rate) of `key`.
+    fn put(&mut self, key: QuoteKey, rates: (Decimal, Decimal)) {
+        let i = Self::slot(&key);
         self.slots[i] = Some(key);
-        self.rates[i] = r;
-        r
+        self.rates[i] = rates;
     }
 }
 
@@ -197,11 +216,17 @@ impl Fx {
                 * self.path.spread_factor(from, to, t)
                 * self.spread_shock(from, to, t),
         );
-        let key = (from, to, self.path.tick(t), half_bps.to_bits());
-        let (mid, rate) = self.quotes.borrow_mut().get_or(key, || {
-            let mid = self.cross_mid(from, to, t);
-            (mid, mid * (Decimal::ONE - quote::bps_to_fraction(half_bps)))
-        });
+        let tick = self.path.tick(t);
+        let mut quotes = self.quotes.borrow_mut();
+        let (mid, rate) = match quotes.get(&(from, to, tick, half_bps.to_bits())) {
+            Some(r) => r,
+            None => {
+                let mid = quotes.mid_or((from, to, tick), || self.cross_mid(from, to, t));
+                let rate = mid * (Decimal::ONE - quote::bps_to_fraction(half_bps));
+                quotes.put((from, to, tick, half_bps.to_bits()), (mid, rate));
+                (mid, rate)
+            }
+        };
         (mid, rate, half_bps)
     }
 

@@ -249,7 +249,36 @@ fn reciprocal(mid: Decimal) -> Decimal {
     // significant digits.
     let int_digits = decimal_digits(mid.mantissa().unsigned_abs()) as i32 - mid.scale() as i32;
     let scale = (15 + int_digits).clamp(0, 28) as u32;
-    (Decimal::ONE / mid).round_dp(scale)
+    reciprocal_exact(mid, scale).unwrap_or_else(|| (Decimal::ONE / mid).round_dp(scale))
+}
+
+/// `(1 / mid).round_dp(scale)` from integers, where that is provably what the two Decimal
+/// steps give: 10^(scale + mid's scale) / mid's mantissa, rounded to nearest, when the exact
+/// quotient needs more than `scale` decimals (so the rounded one has exactly `scale`) and lies
+/// clear of a half of its last digit — by more than the 28-decimal quotient can be off
+/// (10^(scale − 28) of that digit) and than [`crate::money::nearest_unless_near_half`]'s
+/// margin. None otherwise (a path's whole rate table goes through here, a division each).
+fn reciprocal_exact(mid: Decimal, scale: u32) -> Option<Decimal> {
+    if mid.is_sign_negative() || mid.is_zero() || scale >= 28 {
+        return None;
+    }
+    let d = mid.mantissa().unsigned_abs();
+    let n = *crate::money::POW10.get((scale + mid.scale()) as usize)?;
+    let r = n % d;
+    if r == 0 || d >= 1 << 100 {
+        return None;
+    }
+    let clear = (2 * r)
+        .abs_diff(d)
+        .checked_mul(crate::money::POW10[(28 - scale) as usize])?;
+    if clear <= 4 * d {
+        return None;
+    }
+    let q = crate::money::nearest_unless_near_half(n, d)?;
+    Some(Decimal::from_i128_with_scale(
+        i128::try_from(q).ok()?,
+        scale,
+    ))
 }
 
 fn decimal_digits(n: u128) -> u32 {
@@ -664,6 +693,25 @@ mod tests {
         assert_eq!(reciprocal(d("35.3585")), d("0.02828174272098647"));
         let r = reciprocal(d("12904.9"));
         assert!((r * d("12904.9") - Decimal::ONE).abs() < d("1e-15"), "{r}");
+    }
+
+    #[test]
+    fn reciprocals_from_integers_are_the_decimal_steps_bit_for_bit() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(31);
+        let mut exact = 0;
+        for _ in 0..300_000 {
+            // Mids as paths make them: 10 significant digits across the whole rate range.
+            let x = 10f64.powf(rng.random_range(-3.0..6.0));
+            let mid = to_decimal_rate(x);
+            let int_digits =
+                decimal_digits(mid.mantissa().unsigned_abs()) as i32 - mid.scale() as i32;
+            let scale = (15 + int_digits).clamp(0, 28) as u32;
+            let steps = (Decimal::ONE / mid).round_dp(scale);
+            assert_eq!(reciprocal(mid).serialize(), steps.serialize(), "1 / {mid}");
+            exact += usize::from(reciprocal_exact(mid, scale).is_some());
+        }
+        assert!(exact > 200_000, "{exact}");
     }
 
     fn mid_f64(path: &FxPath, ccy: u16, t: Time) -> f64 {
