@@ -181,33 +181,12 @@ pub fn table(base_name: &str, base: &Series, variants: &[(&str, &Series)]) -> St
             ]);
         }
     }
-    let widths: Vec<usize> = (0..rows[0].len())
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
     let mut out = format!(
         "paired differences against {base_name}, over {} replications (* : the 95% interval excludes 0)\n",
         base.get(&("*".into(), "*".into(), HEADLINE.into()))
             .map_or(0, Vec::len)
     );
-    for (n, row) in rows.iter().enumerate() {
-        let line: Vec<String> = row
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                if i < 2 {
-                    format!("{c:<w$}", w = widths[i])
-                } else {
-                    format!("{c:>w$}", w = widths[i])
-                }
-            })
-            .collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
-        if n == 0 {
-            out.push_str(&"-".repeat(widths.iter().sum::<usize>() + 2 * (widths.len() - 1)));
-            out.push('\n');
-        }
-    }
+    out.push_str(&crate::output::layout(&rows, 2));
     out
 }
 

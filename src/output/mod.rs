@@ -19,7 +19,7 @@ pub use csvout::{
 pub use folder::OutputDir;
 pub use manifest::{Checks, Manifest, Rows};
 pub use metrics::{Agg, Metrics};
-pub use summary::{g20_table, shock_timeline, summary_table};
+pub use summary::{g20_table, layout, shock_timeline, summary_table};
 
 /// Checks for the manifest; a run only gets this far when conservation held.
 pub fn manifest_checks(

@@ -141,6 +141,12 @@ pub fn g20_table(variants: &[&str], series: &[Series]) -> String {
 
 /// Lays out rows as a table: the first two columns left-aligned, the rest right-aligned.
 fn table(rows: &[Vec<String>]) -> String {
+    layout(rows, 2)
+}
+
+/// Lays out rows as a terminal table under a rule: the first `left` columns left-aligned, the
+/// rest right-aligned. The first row is the header.
+pub fn layout(rows: &[Vec<String>], left: usize) -> String {
     let header = &rows[0];
     let widths: Vec<usize> = (0..header.len())
         .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
@@ -151,7 +157,7 @@ fn table(rows: &[Vec<String>]) -> String {
             .iter()
             .enumerate()
             .map(|(i, cell)| {
-                if i < 2 {
+                if i < left {
                     format!("{cell:<w$}", w = widths[i])
                 } else {
                     format!("{cell:>w$}", w = widths[i])
