@@ -36,6 +36,11 @@ const UTC_LIMIT_S: i64 = 10_000 * 366 * DAY_S;
 /// A nonexistent local time (DST gap) is resolved by searching this far either side of it;
 /// real gaps are at most a day long (Samoa skipped 30 Dec 2011).
 const GAP_SEARCH_S: i64 = 26 * 3_600;
+/// Whether a zone keeps one UTC offset over a calendar's range is checked by reading the offset
+/// at least this often (see [`FixedOffsetDays::check`]).
+const OFFSET_SAMPLE_S: i64 = 6 * 3_600;
+/// Days 0001-01-01 (day 1 of the common era, as chrono counts) to 1970-01-01.
+const CE_TO_UNIX_DAYS: i64 = 719_163;
 
 /// First and last calendar year covered by the bundled holiday file.
 pub const BUNDLED_YEARS: (i32, i32) = (2025, 2026);
@@ -255,6 +260,29 @@ pub struct Calendar {
     first_window_of_day: Vec<u32>,
     /// Whether a bundled holiday set was loaded (see `outside_bundled_years`).
     uses_bundled: bool,
+    /// The zone's one UTC offset around the precomputed dates, if it has one there: lets
+    /// `add_business_days` and `same_local_date` skip the time-zone look-ups. Checked on the
+    /// first call that needs it (see `fixed`), so calendars that never do pay nothing.
+    fixed: OnceLock<Option<FixedOffsetDays>>,
+}
+
+/// What the fast paths of a zone with one UTC offset over a calendar's range need. Day numbers
+/// count local days since 1970-01-01 (the local wall-clock second divided by 86 400).
+#[derive(Debug, Clone)]
+struct FixedOffsetDays {
+    /// The zone's offset (local minus UTC, seconds) at every instant in `from..=to`.
+    offset_s: i64,
+    /// Sim-time instants over which `offset_s` was checked: from two days before the first
+    /// precomputed local date's midnight to two days after the last one's end.
+    from: Time,
+    to: Time,
+    /// `epoch_s + offset_s`: added to sim time, gives the local wall-clock second.
+    wall_shift_s: i64,
+    /// Day numbers of the first and last precomputed local date.
+    first_day: i64,
+    last_day: i64,
+    /// Day numbers of the business days (`Calendar::business`), ascending.
+    business: Vec<i64>,
 }
 
 impl Calendar {
@@ -359,6 +387,7 @@ impl Calendar {
             index_from: 0,
             first_window_of_day: Vec::new(),
             uses_bundled: spec.holidays.is_some(),
+            fixed: OnceLock::new(),
         };
         let mut open_s_total: Time = 0;
         for date in first_date.iter_days().take_while(|d| *d <= last_date) {
@@ -424,6 +453,28 @@ impl Calendar {
         (self.first_date, self.last_date)
     }
 
+    /// The zone's UTC offset in seconds (local minus UTC) if it keeps a single one from two
+    /// days before the precomputed dates to two days after them; None if it changes there
+    /// (DST) or the dates lie near the edge of the supported range.
+    pub fn fixed_offset_s(&self) -> Option<i64> {
+        self.fixed().map(|f| f.offset_s)
+    }
+
+    /// The fast-path data of a zone with one offset over the range, checked on first use.
+    fn fixed(&self) -> Option<&FixedOffsetDays> {
+        self.fixed
+            .get_or_init(|| {
+                FixedOffsetDays::check(
+                    self.time_zone,
+                    self.epoch_s,
+                    self.first_date,
+                    self.last_date,
+                    &self.business,
+                )
+            })
+            .as_ref()
+    }
+
     /// Local date of instant t in this calendar's zone.
     pub fn local_date(&self, t: Time) -> NaiveDate {
         local_naive(self.time_zone, self.epoch_s.saturating_add(t)).date()
@@ -433,6 +484,16 @@ impl Calendar {
     /// each, compared as day numbers (the local wall-clock second, clamped as there, divided
     /// into days), without building the dates.
     pub fn same_local_date(&self, a: Time, b: Time) -> bool {
+        // Where the zone's one offset was checked, the wall-clock second is t + epoch + offset,
+        // and no clamp applies (`FixedOffsetDays::check` keeps that span inside them).
+        if let Some(f) = self.fixed().filter(|f| f.covers(a) && f.covers(b)) {
+            return f.day(a) == f.day(b);
+        }
+        self.same_local_date_slow(a, b)
+    }
+
+    /// [`Calendar::same_local_date`] through the time zone, for any instants.
+    fn same_local_date_slow(&self, a: Time, b: Time) -> bool {
         let day = |t: Time| {
             let utc_s = clamp_utc_s(self.epoch_s.saturating_add(t));
             clamp_utc_s(utc_s + utc_offset_s(self.time_zone, utc_s)).div_euclid(86_400)
@@ -528,6 +589,33 @@ impl Calendar {
     /// next valid instant; if it occurs twice, the earlier). n = 0 gives t. None if out of
     /// range.
     pub fn add_business_days(&self, t: Time, n: u32) -> Option<Time> {
+        let Some(f) = self.fixed().filter(|f| f.covers(t)) else {
+            return self.add_business_days_slow(t, n);
+        };
+        // The same steps as `add_business_days_slow`, on day numbers. t's wall-clock second is
+        // t + epoch + offset (no clamp applies there), so its local date is `day` and its wall
+        // time the remainder. The target business day D lies in the precomputed dates, so the
+        // wall second W = D * 86 400 + that remainder maps back to UTC W - offset: that instant
+        // lies within a day of D, inside the checked span, where the offset is `offset_s`; and
+        // any other instant with wall clock W would have another offset, below a day in size
+        // (chrono bounds offsets by ±86 400 s), so it would lie within a day of D as well, where
+        // there is no other offset. So `local_to_utc_s` finds exactly one instant, W - offset,
+        // which in sim time is t + (D - day) * 86 400. Sizes: |t| and the day numbers are
+        // bounded by the checked span (about ±10 000 years in seconds), far from overflow.
+        let day = f.day(t);
+        if day < f.first_day || day > f.last_day {
+            return None;
+        }
+        if n == 0 {
+            return Some(t);
+        }
+        let after = f.business.partition_point(|&d| d <= day);
+        let target = *f.business.get(after.checked_add(n as usize - 1)?)?;
+        Some(t + (target - day) * DAY_S)
+    }
+
+    /// [`Calendar::add_business_days`] through the time zone, for any instant and zone.
+    fn add_business_days_slow(&self, t: Time, n: u32) -> Option<Time> {
         let local = local_naive(self.time_zone, self.epoch_s.saturating_add(t));
         let date = local.date();
         if date < self.first_date || date > self.last_date {
@@ -566,6 +654,65 @@ impl Calendar {
             .checked_add_signed(TimeDelta::seconds(i64::from(minutes) * MINUTE_S))
             .unwrap_or(midnight);
         local_to_utc_s(self.time_zone, local) - self.epoch_s
+    }
+}
+
+/// Unix day number of a date (days since 1970-01-01).
+fn day_number(date: NaiveDate) -> i64 {
+    i64::from(date.num_days_from_ce()) - CE_TO_UNIX_DAYS
+}
+
+impl FixedOffsetDays {
+    /// The fast-path data if `tz` has one UTC offset at every UTC second from two days before
+    /// the first precomputed local date (its midnight read as UTC) to two days after the end
+    /// of the last one; None if it does not, or if that span comes within a day of the clamped
+    /// edge of supported instants (so no clamp applies to an instant or its wall clock inside).
+    ///
+    /// The offset is read every [`OFFSET_SAMPLE_S`] and at the span's last second. Readings that
+    /// all agree could only miss a change if the zone left that offset and came back between two
+    /// of them, within 6 h. In the tz database of chrono-tz 0.10.4 (pinned in Cargo.toml) the
+    /// shortest such excursion, over all its zones, lasts 167 h (a week of summer time: Brazil's
+    /// north-east in October 2000, Gaza and Hebron as predicted for October 2040), so none can
+    /// hide between readings.
+    fn check(
+        tz: Tz,
+        epoch_s: i64,
+        first_date: NaiveDate,
+        last_date: NaiveDate,
+        business: &[NaiveDate],
+    ) -> Option<FixedOffsetDays> {
+        let (first_day, last_day) = (day_number(first_date), day_number(last_date));
+        let (from_s, to_s) = ((first_day - 2) * DAY_S, (last_day + 3) * DAY_S);
+        if from_s < -UTC_LIMIT_S + DAY_S || to_s > UTC_LIMIT_S - DAY_S {
+            return None;
+        }
+        let offset_s = utc_offset_s(tz, from_s);
+        let mut at = from_s;
+        while at < to_s {
+            at = (at + OFFSET_SAMPLE_S).min(to_s);
+            if utc_offset_s(tz, at) != offset_s {
+                return None;
+            }
+        }
+        Some(FixedOffsetDays {
+            offset_s,
+            from: from_s - epoch_s,
+            to: to_s - epoch_s,
+            wall_shift_s: epoch_s + offset_s,
+            first_day,
+            last_day,
+            business: business.iter().map(|&d| day_number(d)).collect(),
+        })
+    }
+
+    /// Whether sim time t lies where the offset was checked.
+    fn covers(&self, t: Time) -> bool {
+        (self.from..=self.to).contains(&t)
+    }
+
+    /// Local day number of sim time t (only for t it covers).
+    fn day(&self, t: Time) -> i64 {
+        (t + self.wall_shift_s).div_euclid(DAY_S)
     }
 }
 
@@ -870,6 +1017,221 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Every bundled zone with its holiday set over a default year from 1 Jan 2025, three weeks
+    /// from 20 Oct 2025 (Europe and New York leave DST in them) and a month from 20 Feb 2024
+    /// (Almaty changes its offset in it); Fedwire's evening-before day; a UTC calendar open
+    /// every day; and an epoch near the clamped edge of instants: the calendars the fast paths
+    /// serve and the ones that fall back.
+    fn differential_calendars() -> Vec<Calendar> {
+        let zones = [
+            ("TR", Europe::Istanbul),
+            ("AZ", Asia::Baku),
+            ("KZ", Asia::Almaty),
+            ("KG", Asia::Bishkek),
+            ("UZ", Asia::Tashkent),
+            ("TM", Asia::Ashgabat),
+            ("HU", Europe::Budapest),
+            ("US", America::New_York),
+        ];
+        let mut cals = Vec::new();
+        for (set, tz) in zones {
+            let s = spec(set, tz, 480, 1050, Some(set));
+            cals.push(Calendar::new(&s, utc(2025, 1, 1), 395).unwrap());
+            cals.push(Calendar::new(&s, utc(2025, 10, 20), 20).unwrap());
+            cals.push(Calendar::new(&s, utc(2024, 2, 20), 30).unwrap());
+        }
+        let mut fed = spec("US", America::New_York, 21 * 60, 18 * 60, Some("US"));
+        fed.open_previous_evening = true;
+        cals.push(Calendar::new(&fed, utc(2025, 1, 1), 395).unwrap());
+        // No fast path near the edge: the checked span would run past it.
+        let mut all_days = spec("UTC", Tz::UTC, 480, 1050, None);
+        all_days.weekend.clear();
+        cals.push(Calendar::new(&all_days, utc(2025, 1, 1), 30).unwrap());
+        let near_edge = DateTime::from_timestamp(UTC_LIMIT_S - 10 * DAY_S, 0).unwrap();
+        cals.push(
+            Calendar::new(
+                &spec("TR", Europe::Istanbul, 480, 1050, None),
+                near_edge,
+                30,
+            )
+            .unwrap(),
+        );
+        cals
+    }
+
+    /// Instants to compare the two paths at: the ends of the checked span and of the
+    /// precomputed dates, every local midnight in range (and the seconds either side), pseudo-
+    /// random instants over the range and far beyond it, and the extremes of i64.
+    fn differential_instants(cal: &Calendar) -> Vec<Time> {
+        let mut ts: Vec<Time> = Vec::new();
+        let first_midnight = cal.local_minutes_to_sim(cal.first_date, 0);
+        let last_midnight = cal.local_minutes_to_sim(cal.last_date, MINUTES_PER_DAY);
+        let mut edges = vec![
+            first_midnight,
+            last_midnight,
+            -UTC_LIMIT_S - cal.epoch_s,
+            UTC_LIMIT_S - cal.epoch_s,
+            0,
+        ];
+        if let Some(f) = cal.fixed() {
+            edges.extend([f.from, f.to]);
+        }
+        for edge in edges {
+            for d in [
+                -2 * DAY_S,
+                -DAY_S,
+                -3_600,
+                -1,
+                0,
+                1,
+                3_600,
+                DAY_S,
+                2 * DAY_S,
+            ] {
+                ts.push(edge.saturating_add(d));
+            }
+        }
+        for date in cal
+            .first_date
+            .iter_days()
+            .take_while(|d| *d <= cal.last_date)
+        {
+            let midnight = cal.local_minutes_to_sim(date, 0);
+            ts.extend([midnight - 1, midnight, midnight + 1]);
+        }
+        // splitmix64: fixed pseudo-random instants, the same every run.
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        };
+        let span = last_midnight - first_midnight + 8 * DAY_S;
+        for _ in 0..2_000 {
+            let r = next();
+            ts.push(first_midnight - 4 * DAY_S + (r % span as u64) as i64);
+        }
+        for _ in 0..200 {
+            ts.push(next() as i64);
+            ts.push((next() as i64) >> 20);
+        }
+        ts.extend([
+            i64::MIN,
+            i64::MIN + 1,
+            i64::MAX,
+            i64::MAX - 1,
+            -1_000_000 * DAY_S,
+        ]);
+        ts
+    }
+
+    #[test]
+    fn fast_paths_match_the_time_zone_paths() {
+        let mut fast_served = 0;
+        for cal in differential_calendars() {
+            let ts = differential_instants(&cal);
+            for (i, &t) in ts.iter().enumerate() {
+                for n in [0, 1, 2, 5, u32::MAX] {
+                    assert_eq!(
+                        cal.add_business_days(t, n),
+                        cal.add_business_days_slow(t, n),
+                        "{} from {}: add_business_days({t}, {n})",
+                        cal.name,
+                        cal.first_date
+                    );
+                }
+                let others = [
+                    t.saturating_add(1),
+                    t.saturating_sub(1),
+                    t.saturating_add(DAY_S - 1),
+                    t.saturating_sub(DAY_S),
+                    t.saturating_add(3 * 3_600),
+                    ts[(i * 7 + 3) % ts.len()],
+                ];
+                for u in others {
+                    assert_eq!(
+                        cal.same_local_date(t, u),
+                        cal.same_local_date_slow(t, u),
+                        "{} from {}: same_local_date({t}, {u})",
+                        cal.name,
+                        cal.first_date
+                    );
+                }
+            }
+            if cal.fixed().is_some() {
+                fast_served += 1;
+            }
+        }
+        // Türkiye, Azerbaijan, Kyrgyzstan, Uzbekistan and Turkmenistan over all three spans,
+        // Kazakhstan over the two in 2025, Hungary's February 2024 (before its DST starts on
+        // 31 March), and the UTC calendar; not New York, nor Hungary across DST, nor the epoch
+        // near the edge.
+        assert_eq!(fast_served, 19);
+    }
+
+    #[test]
+    fn only_zones_with_one_offset_over_the_range_take_the_fast_paths() {
+        let year = |tz: Tz| Calendar::new(&spec("X", tz, 480, 1050, None), utc(2025, 1, 1), 395);
+        assert_eq!(
+            year(Europe::Istanbul).unwrap().fixed_offset_s(),
+            Some(3 * 3_600)
+        );
+        assert_eq!(year(Asia::Baku).unwrap().fixed_offset_s(), Some(4 * 3_600));
+        assert_eq!(
+            year(Asia::Almaty).unwrap().fixed_offset_s(),
+            Some(5 * 3_600)
+        );
+        assert_eq!(
+            year(Asia::Bishkek).unwrap().fixed_offset_s(),
+            Some(6 * 3_600)
+        );
+        assert_eq!(
+            year(Asia::Tashkent).unwrap().fixed_offset_s(),
+            Some(5 * 3_600)
+        );
+        assert_eq!(
+            year(Asia::Ashgabat).unwrap().fixed_offset_s(),
+            Some(5 * 3_600)
+        );
+        assert_eq!(year(Tz::UTC).unwrap().fixed_offset_s(), Some(0));
+        // Daylight saving time.
+        assert_eq!(year(America::New_York).unwrap().fixed_offset_s(), None);
+        assert_eq!(year(Europe::Budapest).unwrap().fixed_offset_s(), None);
+        // A New York range in winter has one offset (dates 24 Dec .. 10 Jan, checked to the end
+        // of 12 Jan; DST starts on 9 Mar); one over the change has not.
+        let winter = Calendar::new(
+            &spec("US", America::New_York, 540, 1080, None),
+            utc(2025, 1, 1),
+            3,
+        )
+        .unwrap();
+        assert_eq!(winter.fixed_offset_s(), Some(-5 * 3_600));
+        let march = Calendar::new(
+            &spec("US", America::New_York, 540, 1080, None),
+            utc(2025, 3, 1),
+            3,
+        )
+        .unwrap();
+        assert_eq!(march.fixed_offset_s(), None);
+        // Almaty's move to UTC+5 on 1 Mar 2024, and the days just either side of the check.
+        let almaty = |y, m, d, span| {
+            Calendar::new(
+                &spec("KZ", Asia::Almaty, 480, 1140, None),
+                utc(y, m, d),
+                span,
+            )
+            .unwrap()
+            .fixed_offset_s()
+        };
+        assert_eq!(almaty(2024, 2, 20, 30), None);
+        // Range 13 Feb .. 22 Feb + 7 d = 29 Feb, checked to the end of 2 Mar local: refused.
+        assert_eq!(almaty(2024, 2, 20, 2), None);
+        // Range from 12 Mar - 7 d = 5 Mar, checked from 3 Mar 00:00 (as UTC): UTC+5 throughout.
+        assert_eq!(almaty(2024, 3, 12, 10), Some(5 * 3_600));
     }
 
     #[test]
