@@ -116,8 +116,10 @@ pub fn round_minor(amount: Decimal, minor_units: u32) -> Decimal {
     Decimal::from_i128_with_scale(if m < 0 { -q } else { q }, minor_units)
 }
 
-/// `a / 10^drop` rounded half to even (`drop` ≤ 28). Most mantissas fit in 64 bits, where the
-/// division is one machine instruction rather than a 128-bit library call.
+/// `a / 10^drop` rounded half to even (`drop` ≤ 38). Most mantissas fit in 64 bits, where the
+/// division is one machine instruction; wider ones up to 18 dropped digits are divided by
+/// 32-bit limbs in 64-bit instructions ([`div_rem_small`]) rather than by the 128-bit library
+/// call.
 #[inline]
 fn round_half_even(a: u128, drop: u32) -> u128 {
     let p = POW10[drop as usize];
@@ -131,6 +133,35 @@ fn round_half_even(a: u128, drop: u32) -> u128 {
         };
         return u128::from(q + u64::from(up));
     }
+    if drop <= 18 {
+        // 10^drop = 10^low · 10^high with both factors below 2^32: two limb divisions. The
+        // whole remainder is r_high · 10^low + r_low, and half of 10^drop is (10^high / 2) ·
+        // 10^low, so it is compared with the half through r_high first (10^high is even when
+        // high > 0; when high = 0 the remainder is r_low alone).
+        let (low, high) = (drop.min(9), drop.saturating_sub(9));
+        let (q_low, r_low) = div_rem_small(a, POW10[low as usize] as u64);
+        let (q, cmp) = if high == 0 {
+            let p = POW10[low as usize] as u64;
+            (q_low, r_low.cmp(&(p - r_low)))
+        } else {
+            let (q, r_high) = div_rem_small(q_low, POW10[high as usize] as u64);
+            let half = POW10[high as usize] as u64 / 2;
+            (
+                q,
+                r_high.cmp(&half).then(if r_low > 0 {
+                    std::cmp::Ordering::Greater
+                } else {
+                    std::cmp::Ordering::Equal
+                }),
+            )
+        };
+        let up = match cmp {
+            std::cmp::Ordering::Greater => true,
+            std::cmp::Ordering::Equal => q % 2 == 1,
+            std::cmp::Ordering::Less => false,
+        };
+        return q + u128::from(up);
+    }
     let (q, r) = (a / p, a % p);
     let up = match r.cmp(&(p - r)) {
         std::cmp::Ordering::Greater => true,
@@ -138,6 +169,22 @@ fn round_half_even(a: u128, drop: u32) -> u128 {
         std::cmp::Ordering::Less => false,
     };
     q + u128::from(up)
+}
+
+/// `a / d` and `a % d` for `0 < d < 2^32`: schoolbook division by 32-bit limbs, each step a
+/// 64-bit division whose dividend (remainder · 2^32 + next limb) fits in 64 bits.
+#[inline]
+fn div_rem_small(a: u128, d: u64) -> (u128, u64) {
+    debug_assert!(d > 0 && d < 1 << 32);
+    let mut q: u128 = 0;
+    let mut r: u64 = 0;
+    for shift in [96u32, 64, 32, 0] {
+        let limb = ((a >> shift) as u64) & 0xffff_ffff;
+        let n = (r << 32) | limb;
+        q |= u128::from(n / d) << shift;
+        r = n % d;
+    }
+    (q, r)
 }
 
 /// `n / d` rounded to the nearest integer, for a figure that rust_decimal works out in
@@ -249,6 +296,152 @@ impl std::fmt::Display for Cents {
         let sign = if self.0 < 0 { "-" } else { "" };
         let a = self.0.unsigned_abs();
         write!(f, "{sign}{}.{:02}", a / 100, a % 100)
+    }
+}
+
+/// A value in US dollars at a fixed scale: a whole number of 10⁻¹⁷ USD.
+///
+/// What a payment costs is kept as USD values at its t0 mids: each amount it books, times the
+/// dollar value of one unit of its currency (a 16-digit reciprocal of the mid), summed into
+/// fees, spread and drift and printed to the cent. As `Decimal`s those values carry 20-28
+/// significant digits, and adding them (unaligned, 96-bit mantissas) or multiplying them
+/// (products wider than 96 bits, rescaled digit by digit) was the largest single cost of a run
+/// (docs/performance.md). Here a value is one `i128`: sums are exact integer additions and a
+/// product `amount × rate` is the exact product of the two mantissas, rounded once, half to
+/// even, to 10⁻¹⁷ USD: fifteen orders of magnitude below the cent, and as fine a grain as
+/// `Decimal`'s 28 digits keep for a value of $1 000 000 000.
+///
+/// Range: ±1.7·10²¹ USD. A valid scenario's bookings stay below 1e17 units of a currency worth
+/// at most 1e3 USD a unit (docs/reliability.md), so one booking is worth at most 1e20 USD and a
+/// payment's handful of legs stays inside the range. Arithmetic saturates instead of wrapping,
+/// and [`Usd::is_saturated`] lets the simulator stop a run that got there anyway with a message
+/// instead of printing a wrong figure.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Usd(pub i128);
+
+impl Usd {
+    /// Decimal places: one unit is 10⁻¹⁷ USD.
+    pub const SCALE: u32 = 17;
+    pub const ZERO: Usd = Usd(0);
+
+    /// `d` in units of 10⁻¹⁷ USD: exact when it has at most 17 decimals, else rounded half to
+    /// even.
+    pub fn from_decimal(d: Decimal) -> Usd {
+        let m = d.mantissa();
+        Usd::from_magnitude(m.unsigned_abs(), d.scale(), m < 0)
+    }
+
+    /// `a × b` (a USD value: an amount times the USD value of one of its units), the exact
+    /// product rounded once to 10⁻¹⁷ USD, half to even. Products of two mantissas wider than
+    /// 128 bits (never an amount times a 16-digit rate) go through `Decimal`'s product, which
+    /// keeps 28 significant digits, and are then rounded to 10⁻¹⁷.
+    #[inline]
+    pub fn product(a: Decimal, b: Decimal) -> Usd {
+        let (ma, mb) = (a.mantissa(), b.mantissa());
+        let negative = (ma < 0) != (mb < 0);
+        match ma.unsigned_abs().checked_mul(mb.unsigned_abs()) {
+            Some(p) => Usd::from_magnitude(p, a.scale() + b.scale(), negative),
+            None => match a.checked_mul(b) {
+                Some(d) => Usd::from_decimal(d),
+                None => Usd::saturated(negative),
+            },
+        }
+    }
+
+    /// `magnitude × 10^-scale` USD with the sign given.
+    #[inline]
+    fn from_magnitude(magnitude: u128, scale: u32, negative: bool) -> Usd {
+        let units = if scale <= Usd::SCALE {
+            magnitude.checked_mul(POW10[(Usd::SCALE - scale) as usize])
+        } else if scale - Usd::SCALE < POW10.len() as u32 {
+            Some(round_half_even(magnitude, scale - Usd::SCALE))
+        } else {
+            Some(0)
+        };
+        match units.and_then(|u| i128::try_from(u).ok()) {
+            Some(u) => Usd(if negative { -u } else { u }),
+            None => Usd::saturated(negative),
+        }
+    }
+
+    fn saturated(negative: bool) -> Usd {
+        Usd(if negative { -i128::MAX } else { i128::MAX })
+    }
+
+    /// Whether arithmetic ran out of range (see the type's documentation).
+    pub fn is_saturated(self) -> bool {
+        self.0.unsigned_abs() >= i128::MAX.unsigned_abs()
+    }
+
+    pub fn abs(self) -> Usd {
+        Usd(self.0.saturating_abs())
+    }
+
+    /// The same value as a `Decimal`: exact below 7.9·10¹¹ USD (a 96-bit mantissa at 17
+    /// decimals); above, rounded half to even to the decimals that fit.
+    pub fn to_decimal(self) -> Decimal {
+        const LIMIT: u128 = 1 << 96;
+        let magnitude = self.0.unsigned_abs();
+        // The fewest decimals dropped (one rounding) that bring the mantissa under 96 bits:
+        // at most a dozen, as i128 has 39 digits and a Decimal mantissa 28.
+        let mut drop = 0;
+        while drop < Usd::SCALE && magnitude / POW10[drop as usize] >= LIMIT {
+            drop += 1;
+        }
+        let mut m = round_half_even(magnitude, drop);
+        if m >= LIMIT && drop < Usd::SCALE {
+            drop += 1;
+            m = round_half_even(magnitude, drop);
+        }
+        let m = m.min(LIMIT - 1) as i128;
+        Decimal::from_i128_with_scale(if self.0 < 0 { -m } else { m }, Usd::SCALE - drop)
+    }
+
+    /// Rounded to the cent, half to even (as [`Cents::of`] the same value as a `Decimal`).
+    pub fn cents(self) -> Cents {
+        let q = round_half_even(self.0.unsigned_abs(), Usd::SCALE - 2) as i128;
+        Cents(if self.0 < 0 { -q } else { q })
+    }
+
+    /// As a float, for statistics (never for booking).
+    pub fn to_f64(self) -> f64 {
+        self.0 as f64 / 1e17
+    }
+}
+
+impl std::ops::Add for Usd {
+    type Output = Usd;
+    #[inline]
+    fn add(self, o: Usd) -> Usd {
+        Usd(self.0.saturating_add(o.0))
+    }
+}
+
+impl std::ops::Sub for Usd {
+    type Output = Usd;
+    #[inline]
+    fn sub(self, o: Usd) -> Usd {
+        Usd(self.0.saturating_sub(o.0))
+    }
+}
+
+impl std::ops::AddAssign for Usd {
+    #[inline]
+    fn add_assign(&mut self, o: Usd) {
+        *self = *self + o;
+    }
+}
+
+impl std::ops::SubAssign for Usd {
+    #[inline]
+    fn sub_assign(&mut self, o: Usd) {
+        *self = *self - o;
+    }
+}
+
+impl std::fmt::Display for Usd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.to_decimal().fmt(f)
     }
 }
 
@@ -398,5 +591,142 @@ mod tests {
         assert_eq!(minor_from_f64(12_608.4, 0), d("12608"));
         assert_eq!(minor_from_f64(f64::NAN, 2), Decimal::ZERO);
         assert_eq!(minor_from_f64(f64::INFINITY, 2), Decimal::ZERO);
+    }
+
+    /// `a / 10^drop` rounded half to even the plain way: one 128-bit division.
+    fn round_half_even_by_u128(a: u128, drop: u32) -> u128 {
+        let p = POW10[drop as usize];
+        let (q, r) = (a / p, a % p);
+        q + u128::from(2 * r > p || (2 * r == p && q % 2 == 1))
+    }
+
+    #[test]
+    fn limb_division_rounds_like_one_wide_division() {
+        use rand::RngExt;
+        let mut rng = <rand_pcg::Pcg64 as rand::SeedableRng>::seed_from_u64(29);
+        for i in 0..2_000_000u32 {
+            let drop = rng.random_range(0..=38u32);
+            let bits = rng.random_range(1..=127u32);
+            let mut a = rng.random::<u128>() >> (128 - bits);
+            if i % 3 == 0 {
+                // Exactly on a half, or a unit either side of it.
+                let p = POW10[drop as usize];
+                let q = a / p.max(1);
+                if let Some(x) = q.checked_mul(p).and_then(|x| x.checked_add(p / 2)) {
+                    a = x.saturating_add_signed(rng.random_range(-1..=1i128));
+                }
+            }
+            assert_eq!(
+                round_half_even(a, drop),
+                round_half_even_by_u128(a, drop),
+                "{a} / 10^{drop}"
+            );
+        }
+        let (q, r) = div_rem_small(u128::MAX, 999_999_937);
+        assert_eq!(
+            (q, u128::from(r)),
+            (u128::MAX / 999_999_937, u128::MAX % 999_999_937)
+        );
+    }
+
+    #[test]
+    fn usd_products_are_the_exact_product_rounded_once() {
+        use rand::RngExt;
+        use rust_decimal::RoundingStrategy::MidpointNearestEven;
+        let mut rng = <rand_pcg::Pcg64 as rand::SeedableRng>::seed_from_u64(31);
+        let mut checked = 0;
+        for i in 0..1_000_000u32 {
+            // An amount (up to 17 digits, 0-4 decimals) times a rate (up to 16 digits, scales
+            // up to 22), as a payment's valuations are, plus a share of wider operands.
+            let amount_digits = rng.random_range(1..=17u32);
+            let amount = Decimal::from_i128_with_scale(
+                rng.random_range(-(10i128.pow(amount_digits))..10i128.pow(amount_digits)),
+                rng.random_range(0..=4u32),
+            );
+            // Mostly products that rust_decimal holds exactly (the reference below).
+            let wide = i % 10 == 0;
+            let rate_digits = if wide {
+                27
+            } else {
+                rng.random_range(1..=(28 - amount_digits).min(16))
+            };
+            let rate = Decimal::from_i128_with_scale(
+                rng.random_range(1..10i128.pow(rate_digits)),
+                rng.random_range(0..=if wide { 28 } else { 22 }),
+            );
+            let got = Usd::product(amount, rate);
+            // rust_decimal's own product, where it is exact (it fits 96 bits at scale <= 28),
+            // then its own rounding to 17 decimals: an independent path to the same figure.
+            let Some(exact) = amount.checked_mul(rate) else {
+                continue;
+            };
+            let m = amount.mantissa().unsigned_abs() * rate.mantissa().unsigned_abs();
+            if m >= 1 << 96 || amount.scale() + rate.scale() > 28 {
+                continue;
+            }
+            let want = exact.round_dp_with_strategy(Usd::SCALE, MidpointNearestEven);
+            // The range ends at i128::MAX units, 1.7014118346…e21 USD.
+            if want.abs() >= d("1.70141e21") {
+                assert!(
+                    got.is_saturated() || want.abs() < d("1.70142e21"),
+                    "{amount} × {rate}"
+                );
+                continue;
+            }
+            assert_eq!(got, Usd::from_decimal(want), "{amount} × {rate}");
+            assert_eq!(got.to_decimal(), want, "{amount} × {rate}");
+            checked += 1;
+        }
+        assert!(checked > 300_000, "{checked}");
+    }
+
+    #[test]
+    fn usd_values_round_trip_and_round_to_cents_like_decimals() {
+        use rand::RngExt;
+        use rust_decimal::RoundingStrategy::MidpointNearestEven;
+        let mut rng = <rand_pcg::Pcg64 as rand::SeedableRng>::seed_from_u64(37);
+        for _ in 0..500_000 {
+            let bits = rng.random_range(1..=126u32);
+            let m = (rng.random::<u128>() >> (128 - bits)) as i128;
+            let u = Usd(if rng.random::<bool>() { -m } else { m });
+            let d = u.to_decimal();
+            if m < 1 << 96 {
+                // Exact: the same number of 10^-17 units.
+                assert_eq!(d.mantissa(), u.0);
+                assert_eq!(d.scale(), Usd::SCALE);
+                assert_eq!(Usd::from_decimal(d), u);
+            } else {
+                // Rounded once to the decimals that fit: within half a unit of its last place.
+                let dropped = Usd::SCALE - d.scale();
+                assert_eq!(
+                    d.mantissa().unsigned_abs(),
+                    round_half_even_by_u128(u.0.unsigned_abs(), dropped),
+                    "{u:?}"
+                );
+            }
+            let cents = d.round_dp_with_strategy(2, MidpointNearestEven);
+            if m < 1 << 96 {
+                assert_eq!(u.cents(), Cents::of(cents), "{u:?}");
+            }
+        }
+        // Half a cent rounds to even.
+        assert_eq!(Usd::from_decimal(d("0.005")).cents(), Cents(0));
+        assert_eq!(Usd::from_decimal(d("0.015")).cents(), Cents(2));
+        assert_eq!(Usd::from_decimal(d("-2.345")).cents(), Cents(-234));
+    }
+
+    #[test]
+    fn usd_arithmetic_saturates_and_says_so() {
+        let big = Usd::from_decimal(d("1e21"));
+        assert!(!big.is_saturated());
+        assert!((big + big).is_saturated());
+        assert!((Usd::ZERO - big - big).is_saturated());
+        assert!(Usd::product(d("1e17"), d("1e5")).is_saturated());
+        assert!(!Usd::product(d("1e17"), d("1e3")).is_saturated());
+        assert_eq!(
+            Usd::product(d("-3"), d("0.5")),
+            Usd::from_decimal(d("-1.5"))
+        );
+        assert_eq!((Usd::ZERO - big).abs(), big);
     }
 }

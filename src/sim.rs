@@ -11,7 +11,7 @@ use crate::engine::{DAY_S, HOUR_S, Scheduler, StopReason, Time};
 use crate::fx::depth::Depth;
 use crate::fx::{Fx, FxPath};
 use crate::ledger::Ledger;
-use crate::money::CurrencyId;
+use crate::money::{CurrencyId, Usd};
 use crate::rails::{Ctx, Learned, Next, Payment, Rail};
 use crate::record::{PaymentRecord, ReportRow, Sink};
 use crate::rng::{self, Purpose};
@@ -711,10 +711,10 @@ impl RunState<'_> {
             amount: Decimal::ZERO,
             ccy: self.world.members[corridor.importer].currency,
             unit_amount: Decimal::ZERO,
-            unit_usd0: Decimal::ZERO,
-            fees_usd: Decimal::ZERO,
-            spread_usd: Decimal::ZERO,
-            drift_usd: Decimal::ZERO,
+            unit_usd0: Usd::ZERO,
+            fees_usd: Usd::ZERO,
+            spread_usd: Usd::ZERO,
+            drift_usd: Usd::ZERO,
             usd_bought: Decimal::ZERO,
             usd_sold: Decimal::ZERO,
             status: Status::Pending,
@@ -725,10 +725,10 @@ impl RunState<'_> {
             hold_since: inv.t0,
             credited_at: None,
             float_usd: 0.0,
-            ledger_debited_usd: Decimal::ZERO,
-            ledger_credited_usd: Decimal::ZERO,
-            rounding_allowance_usd: Decimal::ZERO,
-            spread_quote_usd: Decimal::ZERO,
+            ledger_debited_usd: Usd::ZERO,
+            ledger_credited_usd: Usd::ZERO,
+            rounding_allowance_usd: Usd::ZERO,
+            spread_quote_usd: Usd::ZERO,
             uses: Vec::new(),
             key: inv.key,
             rng: rng::stream(
@@ -881,8 +881,8 @@ impl RunState<'_> {
             let w = self.world;
             let p = self.slots[slot as usize].as_mut().ok_or_else(missing)?;
             self.ledger.take_watched(|ccy, out, inn| {
-                p.ledger_debited_usd += w.fx.to_usd(ccy, out, p.t0);
-                p.ledger_credited_usd += w.fx.to_usd(ccy, inn, p.t0);
+                p.ledger_debited_usd += w.fx.to_usd_fixed(ccy, out, p.t0);
+                p.ledger_credited_usd += w.fx.to_usd_fixed(ccy, inn, p.t0);
             });
             self.flush_requests(sched, rail);
             Ok(next)
@@ -904,19 +904,36 @@ impl RunState<'_> {
         self.in_flight -= 1;
         let w = self.world;
         let total_cost_usd = p.total_cost_usd(w);
+        // Out of the USD values' range (±1.7e21 USD, beyond what validation lets a scenario
+        // describe): stop rather than print saturated figures.
+        let parts = [
+            total_cost_usd,
+            p.fees_usd,
+            p.spread_usd,
+            p.drift_usd,
+            p.spread_quote_usd,
+            p.rounding_allowance_usd,
+        ];
+        if parts.iter().any(|v| v.is_saturated()) {
+            return Err(Error::Invariant(format!(
+                "payment {} (seed {}, replication {}): a USD value left the range of the cost \
+                 accounting (±1.7e21 USD)",
+                p.id, self.s.seed, self.replication
+            )));
+        }
         // What the books show against the parts from the fee path, each conversion's quote and
-        // mids: only each conversion's rounding to minor units may separate them (Decimal keeps
-        // 28 significant digits beyond that). A posting outside the paths, or a conversion
-        // booked at another rate than its quote, breaks it.
+        // mids: only each conversion's rounding to minor units may separate them (the USD
+        // values are exact to 10⁻¹⁷ USD beyond that). A posting outside the paths, or a
+        // conversion booked at another rate than its quote, breaks it.
         let residual = (total_cost_usd - (p.fees_usd + p.spread_quote_usd + p.drift_usd)).abs();
-        if residual > p.rounding_allowance_usd + Decimal::new(1, 6) {
+        if residual > p.rounding_allowance_usd + Usd::from_decimal(Decimal::new(1, 6)) {
             return Err(Error::Invariant(format!(
                 "payment {} (seed {}, replication {}): the value the ledger shows debited \
                  minus credited differs from fees + spread + drift by {residual} USD",
                 p.id, self.s.seed, self.replication
             )));
         }
-        self.report.max_residual_usd = self.report.max_residual_usd.max(residual);
+        self.report.max_residual_usd = self.report.max_residual_usd.max(residual.to_decimal());
         let importer = &w.members[p.importer];
         let settled = p.status == Status::Settled;
         let latency_s = settled.then(|| p.settled_at - p.t0);
@@ -949,12 +966,12 @@ impl RunState<'_> {
             same_day,
             within_1bd,
             hops: p.hops,
-            fees_usd: p.fees_usd,
-            spread_usd: p.spread_usd,
-            drift_usd: p.drift_usd,
+            fees_usd: p.fees_usd.to_decimal(),
+            spread_usd: p.spread_usd.to_decimal(),
+            drift_usd: p.drift_usd.to_decimal(),
             liquidity_usd: liquidity,
             float_usd: crate::money::minor_from_f64(p.float_usd, 6),
-            total_cost_usd,
+            total_cost_usd: total_cost_usd.to_decimal(),
             principal_at_risk_usd_h: Decimal::from_i128_with_scale(
                 p.principal_at_risk_cents(end).0,
                 2,

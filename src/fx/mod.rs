@@ -9,7 +9,7 @@ pub mod quote;
 use rust_decimal::Decimal;
 
 use crate::engine::Time;
-use crate::money::{Currencies, CurrencyId};
+use crate::money::{Currencies, CurrencyId, Usd};
 
 pub use process::{CurrencyProcess, FxError, FxPath, Regime};
 pub use quote::{SizeBand, SpreadTable, VolWidening};
@@ -196,6 +196,17 @@ impl Fx {
             amount
         } else {
             amount * self.path.usd_per_unit(ccy, t)
+        }
+    }
+
+    /// [`Fx::to_usd`] at the fixed scale of a payment's cost accounting: the exact product
+    /// `amount × (1 / mid)` rounded once to 10⁻¹⁷ USD (see [`Usd`]).
+    #[inline]
+    pub fn to_usd_fixed(&self, ccy: CurrencyId, amount: Decimal, t: Time) -> Usd {
+        if ccy == CurrencyId::USD {
+            Usd::from_decimal(amount)
+        } else {
+            Usd::product(amount, self.path.usd_per_unit(ccy, t))
         }
     }
 

@@ -17,7 +17,7 @@ use crate::engine::Time;
 use crate::fx::quote::bps_to_fraction;
 use crate::input::{DelaySection, FeeSection};
 use crate::ledger::{AccountId, Ledger};
-use crate::money::CurrencyId;
+use crate::money::{CurrencyId, Usd};
 use crate::terms::{Delay, FeeSchedule};
 use crate::world::World;
 use crate::{Error, Result};
@@ -426,13 +426,14 @@ impl CommonCurrency {
         };
         let leg = LegUsd0 {
             given: p.usd0(world, from, given),
-            at_mid: given / (m_from * unit_usd) * unit_usd0,
-            at_rate: given * to_unit * unit_usd0,
-            received: unit * unit_usd0,
+            at_mid: Usd::product(given / (m_from * unit_usd), unit_usd0),
+            at_rate: Usd::product(given * to_unit, unit_usd0),
+            received: Usd::product(unit, unit_usd0),
             // The unit amount is rounded to its cent, or the payer's amount to its minor unit.
-            rounding: (Decimal::new(5, UNIT_MINOR_UNITS + 1)
-                + crate::fx::half_unit(c, from) * to_unit)
-                * unit_usd0,
+            rounding: Usd::product(
+                Decimal::new(5, UNIT_MINOR_UNITS + 1) + crate::fx::half_unit(c, from) * to_unit,
+                unit_usd0,
+            ),
         };
         (given, unit, leg)
     }
@@ -456,7 +457,7 @@ impl CommonCurrency {
         let at_rate = at_mid * keep;
         let received = world.currencies.round(to, at_rate);
         let leg = LegUsd0 {
-            given: unit * unit_usd0,
+            given: Usd::product(unit, unit_usd0),
             at_mid: p.usd0(world, to, at_mid),
             at_rate: p.usd0(world, to, at_rate),
             received: p.usd0(world, to, received),
@@ -542,7 +543,7 @@ impl CommonCurrency {
                 p.usd_bought += received;
             }
             p.unit_amount = Decimal::ZERO;
-            p.unit_usd0 = Decimal::ZERO;
+            p.unit_usd0 = Usd::ZERO;
             received
         };
         p.amount = Decimal::ZERO;

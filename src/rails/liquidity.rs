@@ -180,7 +180,7 @@ impl Pool {
     /// balance and on the payment, valued at the payment's t0 mid, so that the payment can be
     /// charged the balance's carry per dollar once the run has ended.
     pub fn used_by(&mut self, world: &World, p: &mut Payment, k: usize, amount: Decimal) {
-        let usd = crate::money::to_f64(p.usd0(world, self.accounts[k].ccy, amount));
+        let usd = p.usd0(world, self.accounts[k].ccy, amount).to_f64();
         self.used_usd(p, k, usd);
     }
 

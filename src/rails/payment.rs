@@ -12,7 +12,7 @@ use crate::Result;
 use crate::engine::{HOUR_S, Time, YEAR_S};
 use crate::fx::Conversion;
 use crate::ledger::AccountId;
-use crate::money::{Cents, CurrencyId};
+use crate::money::{Cents, CurrencyId, Usd};
 use crate::rng::Stream;
 use crate::terms::{Bearer, FeeSchedule, Status};
 use crate::world::World;
@@ -22,11 +22,11 @@ use crate::world::World;
 /// how far rounding may move the received amount.
 #[derive(Debug, Clone, Copy)]
 pub struct LegUsd0 {
-    pub given: Decimal,
-    pub at_mid: Decimal,
-    pub at_rate: Decimal,
-    pub received: Decimal,
-    pub rounding: Decimal,
+    pub given: Usd,
+    pub at_mid: Usd,
+    pub at_rate: Usd,
+    pub received: Usd,
+    pub rounding: Usd,
 }
 
 /// `value × secs / 3 600` in cents, rounded to nearest, from the value's mantissa: None where
@@ -77,10 +77,10 @@ pub struct Payment {
     /// common unit): the amount of the unit, and what it was worth at t0 (USD). Zero when the
     /// principal is not in such a unit.
     pub unit_amount: Decimal,
-    pub unit_usd0: Decimal,
-    pub fees_usd: Decimal,
-    pub spread_usd: Decimal,
-    pub drift_usd: Decimal,
+    pub unit_usd0: Usd,
+    pub fees_usd: Usd,
+    pub spread_usd: Usd,
+    pub drift_usd: Usd,
     pub usd_bought: Decimal,
     pub usd_sold: Decimal,
     pub status: Status,
@@ -101,24 +101,24 @@ pub struct Payment {
     /// What the ledger shows left the clients' accounts and reached them in this payment's
     /// steps, at t0 mids (USD): the simulator tallies it from the postings themselves, so the
     /// cost identity checks the rails' counters against the books.
-    pub ledger_debited_usd: Decimal,
-    pub ledger_credited_usd: Decimal,
+    pub ledger_debited_usd: Usd,
+    pub ledger_credited_usd: Usd,
     /// How far rounding to minor units may move its conversions from their quotes, USD at t0:
     /// the cost identity's allowance.
-    pub rounding_allowance_usd: Decimal,
+    pub rounding_allowance_usd: Usd,
     /// The spread measured from each conversion's quote (the rate applied) against the mid,
     /// without rounding: what the run-time identity checks the books against.
-    pub spread_quote_usd: Decimal,
+    pub spread_quote_usd: Usd,
     /// Prefunded balances it drew from: (rail, balance in the rail's pool, USD at t0), charged
     /// each balance's carry per dollar once the run has ended.
     pub uses: Vec<(u16, u16, f64)>,
 }
 
 impl Payment {
-    /// Value at the payment's t0 mids.
+    /// Value at the payment's t0 mids, at the fixed scale of its cost accounting ([`Usd`]).
     #[inline]
-    pub fn usd0(&self, world: &World, ccy: CurrencyId, amount: Decimal) -> Decimal {
-        world.fx.to_usd(ccy, amount, self.t0)
+    pub fn usd0(&self, world: &World, ccy: CurrencyId, amount: Decimal) -> Usd {
+        world.fx.to_usd_fixed(ccy, amount, self.t0)
     }
 
     /// Books a fee of `amount` (in the currency of both accounts) from `from` to `to` and adds
@@ -364,7 +364,7 @@ impl Payment {
     /// Value debited from the clients minus value credited to them, at t0 mids, as the ledger
     /// shows it (principal still in flight counts as not yet lost, valued at the t0 mid of its
     /// currency).
-    pub fn total_cost_usd(&self, world: &World) -> Decimal {
+    pub fn total_cost_usd(&self, world: &World) -> Usd {
         let mut total = self.ledger_debited_usd - self.ledger_credited_usd;
         if matches!(self.status, Status::Unsettled | Status::Pending) {
             total -= self.usd0(world, self.ccy, self.amount) + self.unit_usd0;
