@@ -97,6 +97,45 @@ pub const POW10: [u128; 39] = {
     t
 };
 
+/// `floor(2^128 / 10^k)` for k ≥ 1 (10^k is never a power of two, so this is `u128::MAX / 10^k`):
+/// the reciprocals [`div_pow10`] multiplies by.
+const RECIP_POW10: [u128; 39] = {
+    let mut t = [0u128; 39];
+    let mut i = 1;
+    while i < 39 {
+        t[i] = u128::MAX / POW10[i];
+        i += 1;
+    }
+    t
+};
+
+/// The high 128 bits of the 256-bit product `a × b`.
+#[inline]
+fn mul_high(a: u128, b: u128) -> u128 {
+    const LOW: u128 = u64::MAX as u128;
+    let (a1, a0, b1, b0) = (a >> 64, a & LOW, b >> 64, b & LOW);
+    let (p00, p01, p10, p11) = (a0 * b0, a0 * b1, a1 * b0, a1 * b1);
+    // Each term is below 2^64, so the sum of three fits in 128 bits.
+    let middle = (p00 >> 64) + (p01 & LOW) + (p10 & LOW);
+    p11 + (p01 >> 64) + (p10 >> 64) + (middle >> 64)
+}
+
+/// `(a / 10^k, a % 10^k)` for 1 ≤ k ≤ 38, by a multiplication instead of the 128-bit division
+/// library call. With m = floor(2^128 / 10^k), q' = floor(a·m / 2^128) is at most a / 10^k and
+/// more than a / 10^k − 1 (as a < 2^128), so it is the quotient or one below it: one
+/// comparison corrects it, exactly.
+#[inline]
+fn div_pow10(a: u128, k: u32) -> (u128, u128) {
+    let d = POW10[k as usize];
+    let mut q = mul_high(a, RECIP_POW10[k as usize]);
+    let mut r = a - q * d;
+    if r >= d {
+        q += 1;
+        r -= d;
+    }
+    (q, r)
+}
+
 /// Rounds to `minor_units` decimal places, half to even (banker's rounding).
 ///
 /// The same as `round_dp_with_strategy(.., MidpointNearestEven)`, done with one integer
@@ -117,9 +156,8 @@ pub fn round_minor(amount: Decimal, minor_units: u32) -> Decimal {
 }
 
 /// `a / 10^drop` rounded half to even (`drop` ≤ 38). Most mantissas fit in 64 bits, where the
-/// division is one machine instruction; wider ones up to 18 dropped digits are divided by
-/// 32-bit limbs in 64-bit instructions ([`div_rem_small`]) rather than by the 128-bit library
-/// call.
+/// division is one machine instruction; wider ones are divided by a multiplication
+/// ([`div_pow10`]) rather than the 128-bit library call.
 #[inline]
 fn round_half_even(a: u128, drop: u32) -> u128 {
     let p = POW10[drop as usize];
@@ -133,58 +171,16 @@ fn round_half_even(a: u128, drop: u32) -> u128 {
         };
         return u128::from(q + u64::from(up));
     }
-    if drop <= 18 {
-        // 10^drop = 10^low · 10^high with both factors below 2^32: two limb divisions. The
-        // whole remainder is r_high · 10^low + r_low, and half of 10^drop is (10^high / 2) ·
-        // 10^low, so it is compared with the half through r_high first (10^high is even when
-        // high > 0; when high = 0 the remainder is r_low alone).
-        let (low, high) = (drop.min(9), drop.saturating_sub(9));
-        let (q_low, r_low) = div_rem_small(a, POW10[low as usize] as u64);
-        let (q, cmp) = if high == 0 {
-            let p = POW10[low as usize] as u64;
-            (q_low, r_low.cmp(&(p - r_low)))
-        } else {
-            let (q, r_high) = div_rem_small(q_low, POW10[high as usize] as u64);
-            let half = POW10[high as usize] as u64 / 2;
-            (
-                q,
-                r_high.cmp(&half).then(if r_low > 0 {
-                    std::cmp::Ordering::Greater
-                } else {
-                    std::cmp::Ordering::Equal
-                }),
-            )
-        };
-        let up = match cmp {
-            std::cmp::Ordering::Greater => true,
-            std::cmp::Ordering::Equal => q % 2 == 1,
-            std::cmp::Ordering::Less => false,
-        };
-        return q + u128::from(up);
+    if drop == 0 {
+        return a;
     }
-    let (q, r) = (a / p, a % p);
+    let (q, r) = div_pow10(a, drop);
     let up = match r.cmp(&(p - r)) {
         std::cmp::Ordering::Greater => true,
         std::cmp::Ordering::Equal => q % 2 == 1,
         std::cmp::Ordering::Less => false,
     };
     q + u128::from(up)
-}
-
-/// `a / d` and `a % d` for `0 < d < 2^32`: schoolbook division by 32-bit limbs, each step a
-/// 64-bit division whose dividend (remainder · 2^32 + next limb) fits in 64 bits.
-#[inline]
-fn div_rem_small(a: u128, d: u64) -> (u128, u64) {
-    debug_assert!(d > 0 && d < 1 << 32);
-    let mut q: u128 = 0;
-    let mut r: u64 = 0;
-    for shift in [96u32, 64, 32, 0] {
-        let limb = ((a >> shift) as u64) & 0xffff_ffff;
-        let n = (r << 32) | limb;
-        q |= u128::from(n / d) << shift;
-        r = n % d;
-    }
-    (q, r)
 }
 
 /// `n / d` rounded to the nearest integer, for a figure that rust_decimal works out in
@@ -601,7 +597,29 @@ mod tests {
     }
 
     #[test]
-    fn limb_division_rounds_like_one_wide_division() {
+    fn division_by_a_power_of_ten_through_its_reciprocal_is_exact() {
+        use rand::RngExt;
+        let mut rng = <rand_pcg::Pcg64 as rand::SeedableRng>::seed_from_u64(41);
+        for k in 1..=38u32 {
+            let d = POW10[k as usize];
+            // The edges: 0, d - 1, d, multiples of d and their neighbours, and the top.
+            let mut xs = vec![0, d - 1, d, d + 1, u128::MAX, u128::MAX - 1];
+            for _ in 0..20_000 {
+                let bits = rng.random_range(1..=128u32);
+                let a = rng.random::<u128>() >> (128 - bits);
+                xs.push(a);
+                if let Some(m) = (a / d).checked_mul(d) {
+                    xs.extend([m, m.saturating_sub(1), m.saturating_add(1)]);
+                }
+            }
+            for a in xs {
+                assert_eq!(div_pow10(a, k), (a / d, a % d), "{a} / 10^{k}");
+            }
+        }
+    }
+
+    #[test]
+    fn rounding_in_64_bits_matches_one_wide_division() {
         use rand::RngExt;
         let mut rng = <rand_pcg::Pcg64 as rand::SeedableRng>::seed_from_u64(29);
         for i in 0..2_000_000u32 {
@@ -622,11 +640,6 @@ mod tests {
                 "{a} / 10^{drop}"
             );
         }
-        let (q, r) = div_rem_small(u128::MAX, 999_999_937);
-        assert_eq!(
-            (q, u128::from(r)),
-            (u128::MAX / 999_999_937, u128::MAX % 999_999_937)
-        );
     }
 
     #[test]
