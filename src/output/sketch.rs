@@ -42,11 +42,22 @@ impl Store {
         self.counts[k] = self.counts[k].saturating_add(n);
     }
 
+    /// Adds `o`'s counts: the same store as adding its non-empty buckets one by one, with the
+    /// range grown once instead of per bucket (a run merges thousands of buckets per group).
     fn merge(&mut self, o: &Store) {
-        for (k, &n) in o.counts.iter().enumerate() {
-            if n > 0 {
-                self.add(o.offset + k as i32, n);
-            }
+        let (Some(first), Some(last)) = (
+            o.counts.iter().position(|&n| n > 0),
+            o.counts.iter().rposition(|&n| n > 0),
+        ) else {
+            return;
+        };
+        let (lo, hi) = (o.offset + first as i32, o.offset + last as i32);
+        // Grow to cover [lo, hi] (`add` at both ends does exactly that), then add the counts.
+        self.add(lo, 0);
+        self.add(hi, 0);
+        let start = (lo - self.offset) as usize;
+        for (c, &n) in self.counts[start..].iter_mut().zip(&o.counts[first..=last]) {
+            *c = c.saturating_add(n);
         }
     }
 
@@ -182,6 +193,27 @@ mod tests {
                 (got - want).abs() <= ALPHA * want.abs() * (1.0 + 1e-9) + 1e-12,
                 "q {q}: {got} vs exact {want}"
             );
+        }
+    }
+
+    #[test]
+    fn a_store_merges_like_adding_its_buckets_one_by_one() {
+        let mut rng = from_seed(7);
+        for _ in 0..2_000 {
+            let mut stores = [Store::default(), Store::default()];
+            for s in &mut stores {
+                for _ in 0..rng.random_range(0..40) {
+                    s.add(rng.random_range(-300..300), rng.random_range(1..5));
+                }
+            }
+            let [a, b] = stores;
+            let mut merged = a.clone();
+            merged.merge(&b);
+            let mut one_by_one = a.clone();
+            for (i, n) in b.buckets() {
+                one_by_one.add(i, n);
+            }
+            assert_eq!(merged, one_by_one);
         }
     }
 
