@@ -127,6 +127,34 @@ mod tests {
     }
 
     #[test]
+    fn random_integers_and_decimals_print_like_display() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(43);
+        let mut edges = vec![0u64, 9, 10, 99, 100, u64::MAX];
+        for k in 1..20 {
+            edges.extend([10u64.pow(k) - 1, 10u64.pow(k), 10u64.pow(k) + 1]);
+        }
+        for n in edges {
+            assert_eq!(s(|v| push_u64(v, n)), n.to_string());
+        }
+        for _ in 0..300_000 {
+            let bits = rng.random_range(1..=64u32);
+            let n = rng.random::<u64>() >> (64 - bits);
+            assert_eq!(s(|v| push_u64(v, n)), n.to_string());
+            let bits = rng.random_range(1..=96u32);
+            let m = (rng.random::<u128>() >> (128 - bits)) as i128;
+            let m = if rng.random::<bool>() { -m } else { m };
+            let d = Decimal::from_i128_with_scale(m, rng.random_range(0..=28u32));
+            // After other text, as in a row.
+            let got = s(|v| {
+                v.extend_from_slice(b"x,");
+                push_decimal(v, d)
+            });
+            assert_eq!(got, format!("x,{d}"), "{d:?}");
+        }
+    }
+
+    #[test]
     fn decimals_print_like_display() {
         for text in [
             "0",
