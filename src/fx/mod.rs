@@ -307,7 +307,10 @@ impl Fx {
         factor: f64,
     ) -> Conversion {
         let (mid, rate, half_spread_bps) = self.client_rate(from, to, t, ticket_usd, factor);
-        let given = currencies.round(from, received / rate);
+        // The division's rounded result from the mantissas where provably the same, else the
+        // division itself (money::quotient_minor).
+        let given = crate::money::quotient_minor(received, rate, currencies.minor_units(from))
+            .unwrap_or_else(|| currencies.round(from, received / rate));
         Conversion {
             from,
             to,
