@@ -913,6 +913,8 @@ impl RunState<'_> {
             p.drift_usd,
             p.spread_quote_usd,
             p.rounding_allowance_usd,
+            p.ledger_debited_usd,
+            p.ledger_credited_usd,
         ];
         if parts.iter().any(|v| v.is_saturated()) {
             return Err(Error::Invariant(format!(
