@@ -246,6 +246,35 @@ pub fn shock_sections(v: &Checker, raw: &[ShockSection], n: &Names) -> Result<Ve
             }
             Ok(())
         };
+        // The corridors a trade_growth or route_share shock applies to (one corridor, one
+        // member's, or all), and the name it is shown by.
+        let corridors_or_member = || -> Result<(Corridors, String)> {
+            one_of(&["corridor", "member"])?;
+            Ok(if let Some(c) = &s.corridor {
+                let (e, i) = corridor(c)?;
+                (Corridors::Corridor(e, i), c.clone())
+            } else if let Some(m) = &s.member {
+                (Corridors::Member(member(m)?), m.clone())
+            } else {
+                (Corridors::All, "*".to_string())
+            })
+        };
+        // A constant `factor`, or a ramp from `factor_from` to `factor_to`, each checked by
+        // `value`; `hint` says what to give when neither is given whole.
+        let constant_or_ramp =
+            |value: &dyn Fn(&str, Option<f64>) -> Result<f64>, hint: &str| -> Result<(f64, f64)> {
+                match (s.factor, s.factor_from, s.factor_to) {
+                    (Some(_), None, None) => {
+                        let k = value("factor", s.factor)?;
+                        Ok((k, k))
+                    }
+                    (None, Some(_), Some(_)) => Ok((
+                        value("factor_from", s.factor_from)?,
+                        value("factor_to", s.factor_to)?,
+                    )),
+                    _ => Err(v.err(path("factor"), hint)),
+                }
+            };
         let (kind, target) = match s.kind.as_str() {
             "devaluation" => {
                 let c = currency("currency", &s.currency)?;
@@ -401,31 +430,11 @@ pub fn shock_sections(v: &Checker, raw: &[ShockSection], n: &Names) -> Result<Ve
                 )
             }
             "trade_growth" => {
-                one_of(&["corridor", "member"])?;
-                let (corridors, target) = if let Some(c) = &s.corridor {
-                    let (e, i) = corridor(c)?;
-                    (Corridors::Corridor(e, i), c.clone())
-                } else if let Some(m) = &s.member {
-                    (Corridors::Member(member(m)?), m.clone())
-                } else {
-                    (Corridors::All, "*".to_string())
-                };
-                let (a, b) = match (s.factor, s.factor_from, s.factor_to) {
-                    (Some(_), None, None) => {
-                        let k = factor("factor", s.factor)?;
-                        (k, k)
-                    }
-                    (None, Some(_), Some(_)) => (
-                        factor("factor_from", s.factor_from)?,
-                        factor("factor_to", s.factor_to)?,
-                    ),
-                    _ => {
-                        return Err(v.err(
-                            path("factor"),
-                            "give `factor` (a constant multiplier), or `factor_from` and `factor_to` (a ramp)",
-                        ));
-                    }
-                };
+                let (corridors, target) = corridors_or_member()?;
+                let (a, b) = constant_or_ramp(
+                    &factor,
+                    "give `factor` (a constant multiplier), or `factor_from` and `factor_to` (a ramp)",
+                )?;
                 (
                     Kind::TradeGrowth {
                         corridors,
@@ -437,32 +446,12 @@ pub fn shock_sections(v: &Checker, raw: &[ShockSection], n: &Names) -> Result<Ve
             }
             "route_share" => {
                 let r = rail()?;
-                one_of(&["corridor", "member"])?;
-                let (corridors, target) = if let Some(c) = &s.corridor {
-                    let (e, i) = corridor(c)?;
-                    (Corridors::Corridor(e, i), c.clone())
-                } else if let Some(m) = &s.member {
-                    (Corridors::Member(member(m)?), m.clone())
-                } else {
-                    (Corridors::All, "*".to_string())
-                };
+                let (corridors, target) = corridors_or_member()?;
                 let share = |key: &str, x: Option<f64>| v.probability(path(key), x.unwrap_or(0.0));
-                let (a, b) = match (s.factor, s.factor_from, s.factor_to) {
-                    (Some(x), None, None) => {
-                        let x = share("factor", Some(x))?;
-                        (x, x)
-                    }
-                    (None, Some(_), Some(_)) => (
-                        share("factor_from", s.factor_from)?,
-                        share("factor_to", s.factor_to)?,
-                    ),
-                    _ => {
-                        return Err(v.err(
-                            path("factor"),
-                            "give the share sent to the rail: `factor`, or `factor_from` and `factor_to` (a ramp), each between 0 and 1",
-                        ));
-                    }
-                };
+                let (a, b) = constant_or_ramp(
+                    &share,
+                    "give the share sent to the rail: `factor`, or `factor_from` and `factor_to` (a ramp), each between 0 and 1",
+                )?;
                 (
                     Kind::RouteShare {
                         rail: r,
