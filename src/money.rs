@@ -155,14 +155,26 @@ pub fn round_minor(amount: Decimal, minor_units: u32) -> Decimal {
     Decimal::from_i128_with_scale(if m < 0 { -q } else { q }, minor_units)
 }
 
-/// `a / 10^drop` rounded half to even (`drop` ≤ 38). Most mantissas fit in 64 bits, where the
-/// division is one machine instruction; wider ones are divided by a multiplication
+/// `a / 10^drop` rounded half to even (`drop` ≤ 38), by a multiplication with the power's
+/// reciprocal rather than a division: 64 by 64 bits where both fit, else 128 by 128
 /// ([`div_pow10`]) rather than the 128-bit library call.
 #[inline]
 fn round_half_even(a: u128, drop: u32) -> u128 {
     let p = POW10[drop as usize];
     if let (Ok(a), Ok(p)) = (u64::try_from(a), u64::try_from(p)) {
-        let (q, r) = (a / p, a % p);
+        if drop == 0 {
+            return u128::from(a);
+        }
+        // a / p by a multiplication, as in [`div_pow10`]: with m = floor(2^64 / p) (the high
+        // half of the 128-bit reciprocal), a·m / 2^64 lies in (a/p − 1, a/p], so one comparison
+        // corrects it. A 64-bit division is several times the latency of a multiplication.
+        let m = (RECIP_POW10[drop as usize] >> 64) as u64;
+        let mut q = ((u128::from(a) * u128::from(m)) >> 64) as u64;
+        let mut r = a - q * p;
+        if r >= p {
+            q += 1;
+            r -= p;
+        }
         // 2r against p without overflow: r against p − r.
         let up = match r.cmp(&(p - r)) {
             std::cmp::Ordering::Greater => true,
@@ -748,6 +760,23 @@ mod tests {
                 round_half_even_by_u128(a, drop),
                 "{a} / 10^{drop}"
             );
+        }
+        // The top of the 64-bit path, where its reciprocal's error is largest.
+        for drop in 0..=19u32 {
+            let p = POW10[drop as usize];
+            let top = u128::from(u64::MAX);
+            for a in [
+                top,
+                top - 1,
+                top / p * p,
+                (top / p * p).saturating_sub(p / 2),
+            ] {
+                assert_eq!(
+                    round_half_even(a, drop),
+                    round_half_even_by_u128(a, drop),
+                    "{a} / 10^{drop}"
+                );
+            }
         }
     }
 

@@ -3,6 +3,8 @@
 //! payments is hundreds of thousands of rows of 28 fields: `write!` and `Display` cost more
 //! than the simulation itself.
 
+use std::mem::MaybeUninit;
+
 use rust_decimal::Decimal;
 
 /// "00" to "99": integers are printed two digits per division.
@@ -12,25 +14,46 @@ const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
 6061626364656667686970717273747576777879\
 8081828384858687888990919293949596979899";
 
-/// Appends an unsigned integer.
-pub fn push_u64(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    while n >= 100 {
+/// Decimal digits of `n` (1 for 0).
+#[inline]
+fn digit_count(n: u64) -> usize {
+    n.checked_ilog10().map_or(1, |l| l as usize + 1)
+}
+
+/// Writes `n` into all of `dst`, two digits at a time from the right, with leading zeros if
+/// `dst` is longer than `n` has digits (the caller sizes it: a number's own digits, or a
+/// fraction's fixed width).
+#[inline]
+fn write_digits(dst: &mut [MaybeUninit<u8>], mut n: u64) {
+    let mut i = dst.len();
+    while i >= 2 {
         let k = (n % 100) as usize * 2;
         n /= 100;
         i -= 2;
-        digits[i..i + 2].copy_from_slice(&PAIRS[k..k + 2]);
+        dst[i].write(PAIRS[k]);
+        dst[i + 1].write(PAIRS[k + 1]);
     }
-    if n >= 10 {
-        let k = n as usize * 2;
-        i -= 2;
-        digits[i..i + 2].copy_from_slice(&PAIRS[k..k + 2]);
-    } else {
-        i -= 1;
-        digits[i] = b'0' + n as u8;
+    if i == 1 {
+        dst[0].write(b'0' + (n % 10) as u8);
     }
-    out.extend_from_slice(&digits[i..]);
+}
+
+/// Appends `len` bytes that `fill` writes, every one of them, straight into the row's spare
+/// capacity: numbers are written where they end up, not into a scratch buffer and copied
+/// (each copy of a few bytes was a call to `memmove`; a row has thirty of them).
+#[inline]
+fn append(out: &mut Vec<u8>, len: usize, fill: impl FnOnce(&mut [MaybeUninit<u8>])) {
+    out.reserve(len);
+    fill(&mut out.spare_capacity_mut()[..len]);
+    // SAFETY: `reserve` made room for `len` more bytes and `fill` initialised all of them
+    // (every writer here writes each position of the slice it is given: see the tests).
+    unsafe { out.set_len(out.len() + len) }
+}
+
+/// Appends an unsigned integer.
+#[inline]
+pub fn push_u64(out: &mut Vec<u8>, n: u64) {
+    append(out, digit_count(n), |dst| write_digits(dst, n));
 }
 
 /// Appends a decimal exactly as `Display` would: sign, integer part, and `scale` fractional
@@ -38,30 +61,62 @@ pub fn push_u64(out: &mut Vec<u8>, mut n: u64) {
 pub fn push_decimal(out: &mut Vec<u8>, d: Decimal) {
     let scale = d.scale() as usize;
     let m = d.mantissa();
-    if m < 0 {
+    let negative = m < 0;
+    let n = m.unsigned_abs();
+    // Almost every amount fits in 64 bits: integer and fraction are then written in place.
+    if let Ok(n) = u64::try_from(n) {
+        // The scales a row prints most (cents, bps to 6 decimals) divide by a constant, which
+        // compiles to a multiplication.
+        let (int, frac) = match scale {
+            0 => (n, 0),
+            2 => (n / 100, n % 100),
+            4 => (n / 10_000, n % 10_000),
+            6 => (n / 1_000_000, n % 1_000_000),
+            _ => match crate::money::POW10.get(scale).map(|&p| u64::try_from(p)) {
+                Some(Ok(p)) => (n / p, n % p),
+                // 10^scale past 64 bits: the whole mantissa is fraction.
+                _ => (0, n),
+            },
+        };
+        let int_len = digit_count(int);
+        let len = usize::from(negative) + int_len + if scale > 0 { scale + 1 } else { 0 };
+        append(out, len, |dst| {
+            let mut at = 0;
+            if negative {
+                dst[0].write(b'-');
+                at = 1;
+            }
+            write_digits(&mut dst[at..at + int_len], int);
+            if scale > 0 {
+                dst[at + int_len].write(b'.');
+                let frac_dst = &mut dst[at + int_len + 1..];
+                if scale <= 19 {
+                    write_digits(frac_dst, frac);
+                } else {
+                    // A fraction of 20-28 digits is the mantissa itself with leading zeros:
+                    // the zeros, then its last 19 digits (a u64 has at most 20).
+                    let (head, tail) = frac_dst.split_at_mut(scale - 19);
+                    let p = 10u64.pow(19);
+                    write_digits(head, frac / p);
+                    write_digits(tail, frac % p);
+                }
+            }
+        });
+        return;
+    }
+    if negative {
         out.push(b'-');
     }
-    let n = m.unsigned_abs();
     let mut digits = [0u8; 40];
     let mut i = digits.len();
     let mut written = 0;
-    // At least scale + 1 digits, so 0.05 prints its leading zero. Amounts almost always fit in
-    // 64 bits, where division by 10 is a multiplication; 128-bit division is a library call.
-    if let Ok(mut n) = u64::try_from(n) {
-        while n > 0 || written <= scale {
-            i -= 1;
-            digits[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            written += 1;
-        }
-    } else {
-        let mut n = n;
-        while n > 0 || written <= scale {
-            i -= 1;
-            digits[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            written += 1;
-        }
+    // At least scale + 1 digits, so 0.05 prints its leading zero.
+    let mut n = n;
+    while n > 0 || written <= scale {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        written += 1;
     }
     let all = &digits[i..];
     let int_len = all.len() - scale;
@@ -74,21 +129,30 @@ pub fn push_decimal(out: &mut Vec<u8>, d: Decimal) {
 
 /// Appends whole cents as `-1234.05`.
 pub fn push_cents(out: &mut Vec<u8>, c: crate::money::Cents) {
-    if c.0 < 0 {
-        out.push(b'-');
-    }
+    let negative = c.0 < 0;
     let a = c.0.unsigned_abs();
     // Cents of one payment fit in 64 bits, where dividing by 100 is a multiplication (128-bit
     // division is a library call).
-    let (units, cents) = match u64::try_from(a) {
-        Ok(a) => (u128::from(a / 100), (a % 100) as usize),
-        Err(_) => (a / 100, (a % 100) as usize),
-    };
-    match u64::try_from(units) {
-        Ok(units) => push_u64(out, units),
-        Err(_) => out.extend_from_slice(units.to_string().as_bytes()),
+    if let Ok(a) = u64::try_from(a) {
+        let (units, cents) = (a / 100, a % 100);
+        let units_len = digit_count(units);
+        append(out, usize::from(negative) + units_len + 3, |dst| {
+            let at = usize::from(negative);
+            if negative {
+                dst[0].write(b'-');
+            }
+            write_digits(&mut dst[at..at + units_len], units);
+            dst[at + units_len].write(b'.');
+            write_digits(&mut dst[at + units_len + 1..], cents);
+        });
+        return;
     }
+    if negative {
+        out.push(b'-');
+    }
+    out.extend_from_slice((a / 100).to_string().as_bytes());
     out.push(b'.');
+    let cents = (a % 100) as usize;
     out.extend_from_slice(&PAIRS[cents * 2..cents * 2 + 2]);
 }
 
