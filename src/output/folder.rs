@@ -7,10 +7,16 @@
 //! - `.kervan-partial/`: where this run's files are written; they move up into `OUT/` (renames
 //!   within one folder, so each is atomic) only when the whole run succeeded;
 //! - `.kervan-output`: the marker, written last, naming the tool and listing every file of the
-//!   last run with its size and SHA-256. It is the only proof kervan accepts that a file is its
-//!   own: a later run replaces (or, if it no longer writes it, removes) a listed file only if its
-//!   bytes still hash to the listed value. Anything else in the folder — a user's notes, a file
-//!   the user edited — is never touched.
+//!   last run with its size and XXH3-128 hash (SHA-256 in markers of earlier versions, still
+//!   honoured). It is the only proof kervan accepts that a file is its own: a later run replaces
+//!   (or, if it no longer writes it, removes) a listed file only if its bytes still hash to the
+//!   listed value. Anything else in the folder — a user's notes, a file the user edited — is
+//!   never touched.
+//!
+//! The hash tells an edited file from the one kervan wrote; it is no seal against a deliberate
+//! forgery, which the marker, a plain file beside them, could never be. So a 128-bit hash made
+//! for detecting change does the job, at memory speed: SHA-256 of a year of payments was 4 % of
+//! a run (docs/performance.md).
 //!
 //! A folder without a marker is used only if it is empty, or with `--force`; even then no file
 //! of the same name as one kervan writes may exist there. `/`, the home folder, the current
@@ -22,6 +28,7 @@ use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use xxhash_rust::xxh3::Xxh3Default;
 
 use crate::{Error, Result};
 
@@ -86,13 +93,35 @@ fn is_output_file(name: &str) -> bool {
             .is_some_and(|f| f == super::assemble::METRICS_PART || output_files().any(|o| o == f))
 }
 
-/// One file of a run, as the marker lists it.
+/// One file of a run, as the marker lists it: its size and its hash, XXH3-128 (as
+/// `xxhsum -H2` prints it), or SHA-256 in a marker written by an earlier version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileEntry {
     pub name: String,
     pub bytes: u64,
-    pub sha256: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub xxh3_128: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+}
+
+impl FileEntry {
+    /// Whether the file at `path` still has the size and hash listed (by whichever hash the
+    /// entry has; an entry with neither matches nothing).
+    fn still_matches(&self, path: &Path) -> bool {
+        if !path.is_file() {
+            return false;
+        }
+        match (&self.xxh3_128, &self.sha256) {
+            (Some(h), _) => hash_file(path)
+                .is_ok_and(|e| e.bytes == self.bytes && e.xxh3_128.as_deref() == Some(h.as_str())),
+            (None, Some(h)) => {
+                sha256_file(path).is_ok_and(|(bytes, sha)| bytes == self.bytes && sha == *h)
+            }
+            (None, None) => false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -104,7 +133,7 @@ struct Marker {
     file: Vec<FileEntry>,
 }
 
-const MARKER_HEADER: &str = "# Written by kervan. The files listed here are the output of its last run into this folder;\n# a later run replaces them only while their SHA-256 still matches. Nothing else here is touched.\n";
+const MARKER_HEADER: &str = "# Written by kervan. The files listed here are the output of its last run into this folder;\n# a later run replaces them only while their size and hash (XXH3-128) still match. Nothing else\n# here is touched.\n";
 
 /// A run's output folder, locked, with a partial folder to write into.
 #[derive(Debug)]
@@ -116,7 +145,7 @@ pub struct OutputDir {
     previous: Vec<FileEntry>,
     /// Files this run has created in the partial folder, in order.
     written: Vec<String>,
-    /// Size and SHA-256 of the written files that were hashed as they were written
+    /// Size and hash of the written files that were hashed as they were written
     /// ([`OutputDir::create_hashed`]): the commit need not read them again.
     hashed: Vec<FileEntry>,
     /// Whether this run created `OUT/` itself (then a failed run removes it again).
@@ -299,13 +328,7 @@ impl OutputDir {
                 .and_then(|m| m.file.iter().find(|f| f.name == name));
             let path = out.join(&name);
             match listed {
-                Some(entry)
-                    if path.is_file()
-                        && hash_file(&path)
-                            .is_ok_and(|h| h.bytes == entry.bytes && h.sha256 == entry.sha256) =>
-                {
-                    ours.push(entry.clone());
-                }
+                Some(entry) if entry.still_matches(&path) => ours.push(entry.clone()),
                 _ => foreign.push(name),
             }
         }
@@ -425,11 +448,11 @@ impl Drop for OutputDir {
     }
 }
 
-/// A writer that hashes (SHA-256) and counts every byte it passes on, in order: the hash of
+/// A writer that hashes (XXH3-128) and counts every byte it passes on, in order: the hash of
 /// the file it writes, without reading the file again.
 pub struct Hashing<W> {
     inner: W,
-    hash: Sha256,
+    hash: Box<Xxh3Default>,
     bytes: u64,
 }
 
@@ -437,7 +460,7 @@ impl<W: std::io::Write> Hashing<W> {
     pub fn new(inner: W) -> Self {
         Self {
             inner,
-            hash: Sha256::new(),
+            hash: Box::default(),
             bytes: 0,
         }
     }
@@ -447,7 +470,8 @@ impl<W: std::io::Write> Hashing<W> {
         FileEntry {
             name: String::new(),
             bytes: self.bytes,
-            sha256: crate::scenario::load::hex(&self.hash.finalize()),
+            xxh3_128: Some(format!("{:032x}", self.hash.digest128())),
+            sha256: None,
         }
     }
 }
@@ -465,8 +489,15 @@ impl<W: std::io::Write> std::io::Write for Hashing<W> {
     }
 }
 
-/// SHA-256 and size of a file (the name is left empty).
+/// Size and XXH3-128 of a file, as the marker lists it (the name is left empty).
 pub fn hash_file(path: &Path) -> std::io::Result<FileEntry> {
+    let mut w = Hashing::new(std::io::sink());
+    std::io::copy(&mut File::open(path)?, &mut w)?;
+    Ok(w.entry())
+}
+
+/// Size and SHA-256 of a file: what a marker of an earlier version lists.
+fn sha256_file(path: &Path) -> std::io::Result<(u64, String)> {
     let mut f = File::open(path)?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
@@ -479,11 +510,7 @@ pub fn hash_file(path: &Path) -> std::io::Result<FileEntry> {
         h.update(&buf[..n]);
         bytes += n as u64;
     }
-    Ok(FileEntry {
-        name: String::new(),
-        bytes,
-        sha256: crate::scenario::load::hex(&h.finalize()),
-    })
+    Ok((bytes, crate::scenario::load::hex(&h.finalize())))
 }
 
 /// Removes what an interrupted run of kervan left in `.kervan-partial/`: only file names kervan
@@ -676,4 +703,61 @@ fn same_file(file: &File, path: &Path) -> bool {
 #[cfg(not(unix))]
 fn same_file(_: &File, path: &Path) -> bool {
     path.exists()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_hash_to_xxh3_128_as_the_reference_implementation_prints_it() {
+        // Digests from the reference C implementation (python-xxhash 3.6,
+        // `xxh3_128_hexdigest`): the empty file, a word, and 256 000 bytes, which cross the
+        // streaming hasher's internal blocks.
+        let long: Vec<u8> = (0..1000).flat_map(|_| 0..=255u8).collect();
+        let cases: [(&[u8], &str); 3] = [
+            (b"", "99aa06d3014798d86001c324468d497f"),
+            (b"kervan", "11f12d597a3a9610670fe0b2b56f1adc"),
+            (&long, "548512d98989de2d776474c39d20f9aa"),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        for (i, (bytes, want)) in cases.iter().enumerate() {
+            let path = dir.path().join(format!("f{i}"));
+            std::fs::write(&path, bytes).unwrap();
+            let e = hash_file(&path).unwrap();
+            assert_eq!(e.bytes, bytes.len() as u64);
+            assert_eq!(e.xxh3_128.as_deref(), Some(*want), "case {i}");
+            assert_eq!(e.sha256, None);
+            // Written through the hashing writer in uneven pieces: the same entry.
+            let mut w = Hashing::new(Vec::new());
+            for piece in bytes.chunks(7_919) {
+                w.write_all(piece).unwrap();
+            }
+            assert_eq!(w.inner, *bytes);
+            assert_eq!(w.entry(), e);
+        }
+    }
+
+    #[test]
+    fn an_entry_matches_only_the_bytes_it_lists_by_either_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rails.csv");
+        std::fs::write(&path, "rail,cost\nswift,41.9\n").unwrap();
+        let mut entry = hash_file(&path).unwrap();
+        assert!(entry.still_matches(&path));
+        // A marker of an earlier version lists SHA-256 (`sha256sum` of these bytes).
+        let legacy = FileEntry {
+            name: String::new(),
+            bytes: entry.bytes,
+            xxh3_128: None,
+            sha256: Some("e2d0cf6bfc16b6dbe07530aa15cdd115c9284a07a892d9ca3900cb5b9d2df7c9".into()),
+        };
+        assert!(legacy.still_matches(&path));
+        // The same size, one byte changed: neither matches. Nor does an entry with no hash.
+        std::fs::write(&path, "rail,cost\nswift,41.8\n").unwrap();
+        assert!(!entry.still_matches(&path));
+        assert!(!legacy.still_matches(&path));
+        entry.xxh3_128 = None;
+        assert!(!entry.still_matches(&path));
+    }
 }

@@ -146,6 +146,60 @@ fn a_rerun_replaces_only_its_own_files_and_keeps_the_users_notes() {
 }
 
 #[test]
+fn a_folder_written_by_an_earlier_version_whose_marker_lists_sha256_is_still_kervans() {
+    use sha2::Digest as _;
+    let dir = scratch(&[]);
+    short_run_into(dir.path(), "o");
+    let o = dir.path().join("o");
+    // The marker as versions before XXH3-128 wrote it: each file's SHA-256 instead.
+    let marker = std::fs::read_to_string(o.join(".kervan-output")).unwrap();
+    let mut legacy = String::new();
+    let mut name = String::new();
+    for line in marker.lines() {
+        if let Some(n) = line.strip_prefix("name = ") {
+            name = n.trim_matches('"').to_string();
+        }
+        if line.starts_with("xxh3_128 = ") {
+            let sha = sha2::Sha256::digest(std::fs::read(o.join(&name)).unwrap());
+            let hex: String = sha.iter().map(|b| format!("{b:02x}")).collect();
+            legacy.push_str(&format!("sha256 = \"{hex}\"\n"));
+        } else {
+            legacy.push_str(line);
+            legacy.push('\n');
+        }
+    }
+    assert_eq!(
+        legacy.matches("sha256 = ").count(),
+        marker.matches("xxh3_128 = ").count()
+    );
+    std::fs::write(o.join(".kervan-output"), &legacy).unwrap();
+    // A file edited since is still refused under the old marker...
+    let rails = std::fs::read(o.join("rails.csv")).unwrap();
+    std::fs::write(o.join("rails.csv"), b"edited\n").unwrap();
+    let before = snapshot(&o);
+    let out = kervan(dir.path(), &["run", "--days", "3", "--out", "o", "-q"]);
+    assert_refused(&out, 2, "o/rails.csv is not kervan's (or was changed after");
+    assert_eq!(snapshot(&o), before);
+    // ...and with it restored, the rerun replaces every file and lists them by XXH3-128.
+    std::fs::write(o.join("rails.csv"), rails).unwrap();
+    let out = kervan(dir.path(), &["run", "--days", "3", "--out", "o", "-q"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = kervan(dir.path(), &["run", "--days", "3", "--out", "fresh", "-q"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let csvs = |d: &Path| {
+        let mut s = snapshot(d);
+        s.retain(|name, _| name.ends_with(".csv"));
+        s
+    };
+    assert_eq!(csvs(&o), csvs(&dir.path().join("fresh")));
+    let marker = std::fs::read_to_string(o.join(".kervan-output")).unwrap();
+    assert!(
+        !marker.contains("sha256") && marker.contains("xxh3_128 = "),
+        "{marker}"
+    );
+}
+
+#[test]
 fn the_current_folder_its_ancestors_home_and_root_are_refused() {
     let dir = scratch(&[]);
     let child = dir.path().join("a/b");
