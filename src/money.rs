@@ -252,6 +252,30 @@ pub fn quotient_minor(num: Decimal, den: Decimal, minor_units: u32) -> Option<De
     Decimal::try_from_i128_with_scale(i128::try_from(q).ok()?, minor_units).ok()
 }
 
+/// `x.round()` (half away from zero), bit for bit, without the libm call `f64::round` is on
+/// x86-64's baseline (it has no rounding instruction before SSE4.1): a payment rounds several
+/// delays and figures.
+#[inline]
+pub fn round_f64(x: f64) -> f64 {
+    // Below 2^52 truncation through i64 is exact, and so is the fraction; from there up every
+    // float is a whole number, and NaN and the infinities round to themselves.
+    if x.abs() < 4_503_599_627_370_496.0 {
+        let t = (x as i64) as f64;
+        let frac = x - t;
+        let r = if frac >= 0.5 {
+            t + 1.0
+        } else if frac <= -0.5 {
+            t - 1.0
+        } else {
+            t
+        };
+        // The sign of x, as round keeps it (-0.3 rounds to -0).
+        r.copysign(x)
+    } else {
+        x
+    }
+}
+
 /// A booked amount as a float, for carry, sampled balances and other statistics (never for
 /// booking). Every Decimal fits an f64's range, so the fallback of 0 is never taken.
 ///
@@ -275,7 +299,7 @@ pub fn to_f64(d: Decimal) -> f64 {
     }
     let value = integral + frac_f64;
     let round_to = 10f64.powi(scale as i32);
-    let rounded = (value * round_to).round() / round_to;
+    let rounded = round_f64(value * round_to) / round_to;
     if neg { -rounded } else { rounded }
 }
 
@@ -437,6 +461,10 @@ impl Usd {
     pub fn to_decimal(self) -> Decimal {
         const LIMIT: u128 = 1 << 96;
         let magnitude = self.0.unsigned_abs();
+        if magnitude < LIMIT {
+            // Every value below $7.9·10¹¹: exact, at 17 decimals.
+            return Decimal::from_i128_with_scale(self.0, Usd::SCALE);
+        }
         // The fewest decimals dropped (one rounding) that bring the mantissa under 96 bits:
         // at most a dozen, as i128 has 39 digits and a Decimal mantissa 28.
         let mut drop = 0;
@@ -884,5 +912,46 @@ mod tests {
         assert!((out - out).is_saturated());
         assert!((out + Usd::ZERO - (big + big)).is_saturated());
         assert!(out.abs().is_saturated());
+    }
+
+    #[test]
+    fn rounding_floats_inline_is_the_standard_rounding_bit_for_bit() {
+        use rand::RngExt;
+        let mut rng = <rand_pcg::Pcg64 as rand::SeedableRng>::seed_from_u64(53);
+        let two52 = 4_503_599_627_370_496.0f64;
+        let mut xs = vec![
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.5,
+            -2.5,
+            0.49999999999999994,
+            -0.49999999999999994,
+            two52,
+            two52 - 0.5,
+            -(two52 - 0.5),
+            two52 + 1.0,
+            f64::MAX,
+            f64::MIN,
+            f64::MIN_POSITIVE,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            9.3e18,
+            -9.3e18,
+        ];
+        for _ in 0..1_000_000 {
+            // Every magnitude, and halves and their neighbours.
+            let x = f64::from_bits(rng.random::<u64>());
+            let half = rng.random_range(-1e7..1e7f64).trunc() + 0.5;
+            xs.extend([x, half, half.next_up(), half.next_down()]);
+        }
+        for x in xs {
+            let (got, want) = (round_f64(x), x.round());
+            assert!(
+                got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
+                "{x:e}: {got:e} against {want:e}"
+            );
+        }
     }
 }

@@ -147,7 +147,7 @@ impl Delay {
 
     /// A draw in minutes, as whole seconds.
     pub fn draw_min_s(&self, rng: &mut impl rand::Rng) -> Time {
-        (self.draw(rng) * 60.0).round() as Time
+        crate::money::round_f64(self.draw(rng) * 60.0) as Time
     }
 }
 

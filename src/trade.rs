@@ -179,6 +179,9 @@ struct Lane {
     until: Time,
     /// Per trade shock that can thin this corridor (factor below 1): (shock, its stream).
     thin: Vec<(usize, Stream)>,
+    /// The thinning bound's growth factor, max(growth^year, growth^(year + 1)), for the year
+    /// it was last worked out: two `powf` per candidate arrival otherwise.
+    growth_bound: (Time, f64),
 }
 
 /// Invoice arrivals for every corridor.
@@ -318,6 +321,7 @@ impl Generator {
                 extra: None,
                 until: Time::MAX,
                 thin,
+                growth_bound: (Time::MIN, 0.0),
             });
             for (k, s) in shocks.iter().enumerate() {
                 if covers(s) && factors(s).1 > 1.0 {
@@ -334,6 +338,7 @@ impl Generator {
                         extra: Some(k),
                         until: s.to,
                         thin: Vec::new(),
+                        growth_bound: (Time::MIN, 0.0),
                     });
                 }
             }
@@ -391,7 +396,10 @@ impl Generator {
             }
             let year = lane.cursor.max(0) / YEAR_S;
             let year_end = (year + 1) * YEAR_S;
-            let bound = lane.rate0 * factor(year).max(factor(year + 1)) * extra_max;
+            if lane.growth_bound.0 != year {
+                lane.growth_bound = (year, factor(year).max(factor(year + 1)));
+            }
+            let bound = lane.rate0 * lane.growth_bound.1 * extra_max;
             let u: f64 = lane.rng.random();
             let mut gap = -(1.0 - u).ln() / bound;
             let mut crossed = false;
@@ -409,7 +417,9 @@ impl Generator {
                 }
                 let room = (b.min(year_end) - from) as f64;
                 if gap < room {
-                    lane.cursor = from + gap.floor() as Time;
+                    // gap ≥ 0 (an exponential draw less whole rooms), so truncation is its
+                    // floor, without the libm call `floor` is on x86-64's baseline.
+                    lane.cursor = from + gap as Time;
                     break;
                 }
                 gap -= room;
@@ -489,7 +499,7 @@ impl Generator {
         Invoice {
             corridor: self.lanes[c].corridor,
             t0,
-            invoiced_at: t0 - (terms * DAY_S as f64).round() as Time,
+            invoiced_at: t0 - crate::money::round_f64(terms * DAY_S as f64) as Time,
             currency,
             amount,
             ticket_usd: size_usd,

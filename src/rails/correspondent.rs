@@ -314,7 +314,7 @@ impl Correspondent {
         let mut work = self.work(p);
         let hold = self.p.hold_probability + derisking(ctx.world, self.index, ctx.now).2;
         if hold > 0.0 && p.rng.random::<f64>() < hold {
-            work += (self.p.hold_h.draw(&mut p.rng) * HOUR_S as f64).round() as Time;
+            work += crate::money::round_f64(self.p.hold_h.draw(&mut p.rng) * HOUR_S as f64) as Time;
         }
         let calendar = self.beneficiary_calendar[p.exporter]
             .as_ref()
