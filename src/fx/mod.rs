@@ -66,26 +66,39 @@ impl Fx {
 /// recomputation, and what is returned is always what the computation gives.
 #[derive(Debug, Clone)]
 pub struct Quotes {
-    slots: Vec<Option<QuoteKey>>,
-    rates: Vec<(Decimal, Decimal)>,
+    quotes: Vec<QuoteSlot>,
     /// The cross mids themselves, by pair and tick (a quote of another size band needs the
     /// same mid, and a cross against the dollar is a 28-digit division).
-    mid_slots: Vec<Option<(CurrencyId, CurrencyId, usize)>>,
-    mids: Vec<Decimal>,
+    mids: Vec<MidSlot>,
 }
 
 /// (from, to, tick, half-spread in bps as f64 bits).
 type QuoteKey = (CurrencyId, CurrencyId, usize, u64);
+
+/// A quote's key and (mid, rate) on one cache line: a look-up is one line, not one in a table
+/// of keys and another in a table of rates (the look-up was a cache miss in most conversions).
+#[derive(Debug, Clone, Copy, Default)]
+#[repr(align(64))]
+struct QuoteSlot {
+    key: Option<QuoteKey>,
+    mid: Decimal,
+    rate: Decimal,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+#[repr(align(64))]
+struct MidSlot {
+    key: Option<(CurrencyId, CurrencyId, usize)>,
+    mid: Decimal,
+}
 
 const QUOTE_SLOTS: usize = 1 << 9;
 
 impl Default for Quotes {
     fn default() -> Self {
         Self {
-            slots: vec![None; QUOTE_SLOTS],
-            rates: vec![(Decimal::ZERO, Decimal::ZERO); QUOTE_SLOTS],
-            mid_slots: vec![None; QUOTE_SLOTS],
-            mids: vec![Decimal::ZERO; QUOTE_SLOTS],
+            quotes: vec![QuoteSlot::default(); QUOTE_SLOTS],
+            mids: vec![MidSlot::default(); QUOTE_SLOTS],
         }
     }
 }
@@ -105,27 +118,31 @@ impl Quotes {
         key: (CurrencyId, CurrencyId, usize),
         compute: impl FnOnce() -> Decimal,
     ) -> Decimal {
-        let i = Self::slot(&(key.0, key.1, key.2, 0));
-        if self.mid_slots[i] == Some(key) {
-            return self.mids[i];
+        let slot = &mut self.mids[Self::slot(&(key.0, key.1, key.2, 0))];
+        if slot.key == Some(key) {
+            return slot.mid;
         }
         let mid = compute();
-        self.mid_slots[i] = Some(key);
-        self.mids[i] = mid;
+        *slot = MidSlot {
+            key: Some(key),
+            mid,
+        };
         mid
     }
 
     /// The memoised (mid, rate) of `key`, if any.
     fn get(&self, key: &QuoteKey) -> Option<(Decimal, Decimal)> {
-        let i = Self::slot(key);
-        (self.slots[i] == Some(*key)).then(|| self.rates[i])
+        let slot = &self.quotes[Self::slot(key)];
+        (slot.key == Some(*key)).then_some((slot.mid, slot.rate))
     }
 
     /// Remembers (mid, rate) of `key`.
-    fn put(&mut self, key: QuoteKey, rates: (Decimal, Decimal)) {
-        let i = Self::slot(&key);
-        self.slots[i] = Some(key);
-        self.rates[i] = rates;
+    fn put(&mut self, key: QuoteKey, (mid, rate): (Decimal, Decimal)) {
+        self.quotes[Self::slot(&key)] = QuoteSlot {
+            key: Some(key),
+            mid,
+            rate,
+        };
     }
 }
 
