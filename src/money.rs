@@ -109,6 +109,34 @@ const RECIP_POW10: [u128; 39] = {
     t
 };
 
+/// `(a / 10^k, a % 10^k)` for 1 ≤ k ≤ 19 in 64 bits, by a multiplication: with m = floor(2^64 /
+/// 10^k) (the high half of the 128-bit reciprocal), a·m / 2^64 lies in (a/10^k − 1, a/10^k], so
+/// one comparison corrects it. A 64-bit division is several times the latency.
+#[inline]
+fn div_rem_pow10_u64(a: u64, k: u32) -> (u64, u64) {
+    let p = POW10[k as usize] as u64;
+    let m = (RECIP_POW10[k as usize] >> 64) as u64;
+    let mut q = ((u128::from(a) * u128::from(m)) >> 64) as u64;
+    let mut r = a - q * p;
+    if r >= p {
+        q += 1;
+        r -= p;
+    }
+    (q, r)
+}
+
+/// 10^k as an f64 for k ≤ 22: exact (5^22 < 2^53), so the same bits as `10f64.powi(k)`, which
+/// multiplies exact powers, but looked up rather than a call to `__powidf2`.
+const POW10_F64: [f64; 23] = {
+    let mut t = [1.0f64; 23];
+    let mut i = 1;
+    while i < 23 {
+        t[i] = t[i - 1] * 10.0;
+        i += 1;
+    }
+    t
+};
+
 /// The high 128 bits of the 256-bit product `a × b`.
 #[inline]
 fn mul_high(a: u128, b: u128) -> u128 {
@@ -165,16 +193,7 @@ fn round_half_even(a: u128, drop: u32) -> u128 {
         if drop == 0 {
             return u128::from(a);
         }
-        // a / p by a multiplication, as in [`div_pow10`]: with m = floor(2^64 / p) (the high
-        // half of the 128-bit reciprocal), a·m / 2^64 lies in (a/p − 1, a/p], so one comparison
-        // corrects it. A 64-bit division is several times the latency of a multiplication.
-        let m = (RECIP_POW10[drop as usize] >> 64) as u64;
-        let mut q = ((u128::from(a) * u128::from(m)) >> 64) as u64;
-        let mut r = a - q * p;
-        if r >= p {
-            q += 1;
-            r -= p;
-        }
+        let (q, r) = div_rem_pow10_u64(a, drop);
         // 2r against p without overflow: r against p − r.
         let up = match r.cmp(&(p - r)) {
             std::cmp::Ordering::Greater => true,
@@ -289,17 +308,16 @@ pub fn to_f64(d: Decimal) -> f64 {
     let (Ok(m), true) = (u64::try_from(m), (1..=19).contains(&scale)) else {
         return rust_decimal::prelude::ToPrimitive::to_f64(&d).unwrap_or(0.0);
     };
-    let precision = POW10[scale as usize] as u64;
-    let (integral, frac) = (m / precision, m % precision);
-    let frac_f64 = frac as f64 / precision as f64;
+    let precision = POW10_F64[scale as usize];
+    let (integral, frac) = div_rem_pow10_u64(m, scale);
+    let frac_f64 = frac as f64 / precision;
     let integral = integral as f64;
     let neg = d.is_sign_negative();
     if frac_f64 == 0.0 {
         return if neg { -integral } else { integral };
     }
     let value = integral + frac_f64;
-    let round_to = 10f64.powi(scale as i32);
-    let rounded = round_f64(value * round_to) / round_to;
+    let rounded = round_f64(value * precision) / precision;
     if neg { -rounded } else { rounded }
 }
 
@@ -307,7 +325,11 @@ pub fn to_f64(d: Decimal) -> f64 {
 /// even) and builds the Decimal from the integer, never through `Decimal::try_from(f64)`.
 /// Values beyond ±9.2e18 minor units saturate.
 pub fn minor_from_f64(amount: f64, minor_units: u32) -> Decimal {
-    let scaled = amount * 10f64.powi(minor_units as i32);
+    let scale = POW10_F64
+        .get(minor_units as usize)
+        .copied()
+        .unwrap_or_else(|| 10f64.powi(minor_units as i32));
+    let scaled = amount * scale;
     let minor = scaled.round_ties_even();
     let minor = if minor.is_finite() {
         minor.clamp(i64::MIN as f64, i64::MAX as f64) as i64
@@ -952,6 +974,17 @@ mod tests {
                 got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
                 "{x:e}: {got:e} against {want:e}"
             );
+        }
+    }
+
+    #[test]
+    fn powers_of_ten_as_floats_are_the_exact_ones_powi_gives() {
+        for k in 0..=22u32 {
+            assert_eq!(
+                POW10_F64[k as usize].to_bits(),
+                10f64.powi(k as i32).to_bits()
+            );
+            assert_eq!(POW10_F64[k as usize], POW10[k as usize] as f64);
         }
     }
 }

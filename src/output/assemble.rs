@@ -101,7 +101,7 @@ pub fn unit_metrics(
     let liquidity: &[LiquidityStats] = &report.liquidity;
     let mut all = Agg::default();
     let mut by_corridor: BTreeMap<u16, Agg> = BTreeMap::new();
-    for ((_, corridor, _), a) in &metrics.groups {
+    for ((_, corridor, _), a) in metrics.groups() {
         all.merge(a);
         by_corridor.entry(*corridor).or_default().merge(a);
     }
@@ -119,7 +119,7 @@ pub fn unit_metrics(
     for (corridor, a) in &by_corridor {
         group(&s.trade.corridors[*corridor as usize].code, "*", a, None);
     }
-    for ((_, corridor, rail), a) in &metrics.groups {
+    for ((_, corridor, rail), a) in metrics.groups() {
         group(
             &s.trade.corridors[*corridor as usize].code,
             &s.rails[*rail as usize].name,

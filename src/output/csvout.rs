@@ -487,7 +487,7 @@ impl<'a> RunWriter<'a> {
             &mut Vec::new(),
         )?;
         let mut n_corr = 0;
-        for ((rep, corridor, rail), agg) in &self.metrics.groups {
+        for ((rep, corridor, rail), agg) in self.metrics.groups() {
             let spec = &s.rails[*rail as usize];
             let c = &s.trade.corridors[*corridor as usize];
             let mut row: Vec<String> = vec![

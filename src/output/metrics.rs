@@ -182,21 +182,63 @@ pub type Key = (u32, u16, u16);
 /// and pooled views are merged from those when asked for.
 #[derive(Debug, Clone, Default)]
 pub struct Metrics {
-    pub groups: BTreeMap<Key, Agg>,
+    /// Each group's aggregate, in the order groups first had a payment.
+    aggs: Vec<Agg>,
+    /// Group key → its place in `aggs`, in key order (the order output lists groups in).
+    index: BTreeMap<Key, usize>,
+    /// The groups of the latest replication by corridor, then rail: a payment finds its group
+    /// by two indexings instead of a search of the tree (once per payment, it showed in
+    /// profiles). `usize::MAX`: not looked up yet.
+    recent: Vec<Vec<usize>>,
+    recent_replication: u32,
 }
 
 impl Metrics {
     pub fn add(&mut self, r: &PaymentRecord) {
-        self.groups
-            .entry((r.replication, r.corridor, r.rail))
-            .or_default()
-            .add(r);
+        let i = self.group(r.replication, r.corridor, r.rail);
+        self.aggs[i].add(r);
+    }
+
+    /// The place of group (replication, corridor, rail) in `aggs`, made if new.
+    #[inline]
+    fn group(&mut self, replication: u32, corridor: u16, rail: u16) -> usize {
+        if replication != self.recent_replication {
+            self.recent.clear();
+            self.recent_replication = replication;
+        }
+        let (c, k) = (usize::from(corridor), usize::from(rail));
+        if let Some(&i) = self.recent.get(c).and_then(|rails| rails.get(k))
+            && i != usize::MAX
+        {
+            return i;
+        }
+        let i = *self
+            .index
+            .entry((replication, corridor, rail))
+            .or_insert_with(|| {
+                self.aggs.push(Agg::default());
+                self.aggs.len() - 1
+            });
+        if self.recent.len() <= c {
+            self.recent.resize(c + 1, Vec::new());
+        }
+        let rails = &mut self.recent[c];
+        if rails.len() <= k {
+            rails.resize(k + 1, usize::MAX);
+        }
+        rails[k] = i;
+        i
+    }
+
+    /// Every group with its aggregate, in key order (replication, corridor, rail).
+    pub fn groups(&self) -> impl Iterator<Item = (&Key, &Agg)> {
+        self.index.iter().map(|(key, &i)| (key, &self.aggs[i]))
     }
 
     /// Per replication × rail.
     pub fn by_rail(&self) -> BTreeMap<(u32, u16), Agg> {
         let mut out: BTreeMap<(u32, u16), Agg> = BTreeMap::new();
-        for ((rep, _, rail), a) in &self.groups {
+        for ((rep, _, rail), a) in self.groups() {
             out.entry((*rep, *rail)).or_default().merge(a);
         }
         out
@@ -205,7 +247,7 @@ impl Metrics {
     /// Per rail over every replication.
     pub fn pooled(&self) -> BTreeMap<u16, Agg> {
         let mut out: BTreeMap<u16, Agg> = BTreeMap::new();
-        for ((_, _, rail), a) in &self.groups {
+        for ((_, _, rail), a) in self.groups() {
             out.entry(*rail).or_default().merge(a);
         }
         out
@@ -224,5 +266,34 @@ mod tests {
         assert_eq!(quantile(&[7.0], 0.95), 7.0);
         assert!(quantile(&[], 0.5).is_nan());
         assert_eq!(mean(&xs), 2.5);
+    }
+
+    #[test]
+    fn each_group_has_one_place_whatever_order_payments_come_in() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(59);
+        let mut m = Metrics::default();
+        let mut model: BTreeMap<Key, usize> = BTreeMap::new();
+        for _ in 0..20_000 {
+            // Replications mostly in runs (as a unit writes them), now and then back to one
+            // seen before; corridors and rails sparse and out of order.
+            let key = (
+                rng.random_range(0..4u32),
+                rng.random_range(0..40u16) * 3,
+                rng.random_range(0..6u16) * 7,
+            );
+            let i = m.group(key.0, key.1, key.2);
+            let want = *model.entry(key).or_insert(i);
+            assert_eq!(i, want, "{key:?}");
+            m.aggs[i].payments += 1;
+        }
+        // Distinct groups have distinct places, listed in key order with their counts.
+        let places: std::collections::BTreeSet<usize> = model.values().copied().collect();
+        assert_eq!(places.len(), model.len());
+        let listed: Vec<(Key, u64)> = m.groups().map(|(k, a)| (*k, a.payments)).collect();
+        assert_eq!(listed.len(), m.aggs.len());
+        let keys: Vec<Key> = model.keys().copied().collect();
+        assert_eq!(listed.iter().map(|(k, _)| *k).collect::<Vec<_>>(), keys);
+        assert_eq!(listed.iter().map(|(_, n)| n).sum::<u64>(), 20_000);
     }
 }
