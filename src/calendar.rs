@@ -283,6 +283,9 @@ struct FixedOffsetDays {
     last_day: i64,
     /// Day numbers of the business days (`Calendar::business`), ascending.
     business: Vec<i64>,
+    /// Per day from `first_day` to `last_day`: how many of `business` fall on or before it (a
+    /// look-up where a binary search, a chain of dependent loads, showed in profiles).
+    business_through: Vec<u32>,
 }
 
 impl Calendar {
@@ -609,7 +612,8 @@ impl Calendar {
         if n == 0 {
             return Some(t);
         }
-        let after = f.business.partition_point(|&d| d <= day);
+        // Business days on or before `day` (`day` is in range, checked above).
+        let after = f.business_through[(day - f.first_day) as usize] as usize;
         let target = *f.business.get(after.checked_add(n as usize - 1)?)?;
         Some(t + (target - day) * DAY_S)
     }
@@ -694,6 +698,16 @@ impl FixedOffsetDays {
                 return None;
             }
         }
+        let business: Vec<i64> = business.iter().map(|&d| day_number(d)).collect();
+        let mut through = 0;
+        let business_through = (first_day..=last_day)
+            .map(|day| {
+                while business.get(through).is_some_and(|&d| d <= day) {
+                    through += 1;
+                }
+                through as u32
+            })
+            .collect();
         Some(FixedOffsetDays {
             offset_s,
             from: from_s - epoch_s,
@@ -701,7 +715,8 @@ impl FixedOffsetDays {
             wall_shift_s: epoch_s + offset_s,
             first_day,
             last_day,
-            business: business.iter().map(|&d| day_number(d)).collect(),
+            business,
+            business_through,
         })
     }
 
