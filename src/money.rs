@@ -432,7 +432,14 @@ impl Usd {
     pub fn product(a: Decimal, b: Decimal) -> Usd {
         let (ma, mb) = (a.mantissa(), b.mantissa());
         let negative = (ma < 0) != (mb < 0);
-        match ma.unsigned_abs().checked_mul(mb.unsigned_abs()) {
+        let (ua, ub) = (ma.unsigned_abs(), mb.unsigned_abs());
+        // An amount times a 16-digit rate: both fit 64 bits, and their product is one widening
+        // multiplication, not a 128 × 128-bit one with an overflow check.
+        if let (Ok(a64), Ok(b64)) = (u64::try_from(ua), u64::try_from(ub)) {
+            let p = u128::from(a64) * u128::from(b64);
+            return Usd::from_magnitude(p, a.scale() + b.scale(), negative);
+        }
+        match ua.checked_mul(ub) {
             Some(p) => Usd::from_magnitude(p, a.scale() + b.scale(), negative),
             None => match a.checked_mul(b) {
                 Some(d) => Usd::from_decimal(d),

@@ -10,28 +10,33 @@ use super::Time;
 ///
 /// Events at equal times come out first-in first-out, so a run never depends on how the
 /// queue happens to break ties. A radix heap (Ahuja, Mehlhorn, Orlin and Tarjan, 1990) rather
-/// than a binary heap: an event goes into the bucket of the highest bit in which its time
-/// differs from the last time popped, and is moved down at most once per bit, so a pop costs
-/// no comparisons along a tree (the binary heap's sift was the kernel's largest cost in
-/// profiles). Within a bucket events stay in insertion order, and all events of one time are
-/// always in one bucket, so equal times pop in insertion order as with a (time, sequence)
-/// heap: the same order, event for event.
+/// than a binary heap, so a pop costs no comparisons along a tree (the binary heap's sift was
+/// the kernel's largest cost in profiles), with base-16 digits: an event goes into the bucket
+/// of the highest hexadecimal digit in which its time differs from the last time popped, and
+/// of its own value of that digit. The lowest non-empty bucket then holds the least time;
+/// emptying it moves its events to lower digits only, so an event moves at most once per
+/// digit (with one bucket per bit, as before, events moved four times on average; per digit,
+/// about half as often). Within a bucket events stay in insertion order, and all events of
+/// one time are always in one bucket, so equal times pop in insertion order as with a (time,
+/// sequence) heap: the same order, event for event.
 #[derive(Debug)]
 pub struct EventQueue<E> {
     /// Events at `last`, in insertion order.
     now: VecDeque<(u64, E)>,
-    /// Bucket b (b ≥ 1): events whose time first differs from `last` at bit b − 1 (times as
-    /// order-preserving u64), in insertion order; index 0 unused.
+    /// Bucket 16·d + v: events whose time first differs from `last` in hexadecimal digit d
+    /// (0 the lowest; times as order-preserving u64) and has value v there, in insertion order.
     buckets: Vec<Vec<(u64, E)>>,
-    /// Bit b set: bucket b is not empty.
-    occupied: u128,
+    /// Bit d set: some bucket of digit d is not empty.
+    digits: u16,
+    /// Per digit d, bit v set: bucket 16·d + v is not empty.
+    values: [u16; DIGITS],
     /// The time of the last event popped (as an order-preserving u64), or the least.
     last: u64,
     len: usize,
 }
 
-/// Buckets: one for `last` and one per bit of a time.
-const BUCKETS: usize = 65;
+/// Hexadecimal digits of a u64 time.
+const DIGITS: usize = 16;
 
 /// Time as a u64 in the same order (the sign bit flipped).
 #[inline]
@@ -54,16 +59,35 @@ impl<E> EventQueue<E> {
     pub fn new() -> Self {
         Self {
             now: VecDeque::new(),
-            buckets: (0..BUCKETS).map(|_| Vec::new()).collect(),
-            occupied: 0,
+            buckets: (0..DIGITS * 16).map(|_| Vec::new()).collect(),
+            digits: 0,
+            values: [0; DIGITS],
             last: 0,
             len: 0,
         }
     }
 
+    /// Where `k` (≥ `last`) goes: None for `last` itself, else (digit, value).
     #[inline]
-    fn bucket(&self, k: u64) -> usize {
-        (64 - (k ^ self.last).leading_zeros()) as usize
+    fn place(&self, k: u64) -> Option<(usize, usize)> {
+        let differ = k ^ self.last;
+        if differ == 0 {
+            return None;
+        }
+        let d = (63 - differ.leading_zeros() as usize) / 4;
+        Some((d, ((k >> (4 * d)) & 15) as usize))
+    }
+
+    #[inline]
+    fn put(&mut self, k: u64, event: E) {
+        match self.place(k) {
+            None => self.now.push_back((k, event)),
+            Some((d, v)) => {
+                self.buckets[16 * d + v].push((k, event));
+                self.digits |= 1 << d;
+                self.values[d] |= 1 << v;
+            }
+        }
     }
 
     /// Queues `event` at `t`, which must not be before the last event popped (it is queued
@@ -71,32 +95,32 @@ impl<E> EventQueue<E> {
     pub fn push(&mut self, t: Time, event: E) {
         let k = key(t).max(self.last);
         self.len += 1;
-        let b = self.bucket(k);
-        if b == 0 {
-            self.now.push_back((k, event));
-        } else {
-            self.buckets[b].push((k, event));
-            self.occupied |= 1 << b;
-        }
+        self.put(k, event);
     }
 
     /// Brings the earliest events to the front once those at `last` are gone: the lowest
-    /// occupied bucket is emptied into lower ones around its least time, keeping its order.
+    /// non-empty bucket is emptied into lower digits around its least time, keeping its order.
     fn settle(&mut self) {
-        if !self.now.is_empty() || self.occupied == 0 {
+        if !self.now.is_empty() || self.digits == 0 {
             return;
         }
-        let b = self.occupied.trailing_zeros() as usize;
-        self.occupied &= !(1 << b);
+        let d = self.digits.trailing_zeros() as usize;
+        let v = self.values[d].trailing_zeros() as usize;
+        self.values[d] &= !(1 << v);
+        if self.values[d] == 0 {
+            self.digits &= !(1 << d);
+        }
+        let b = 16 * d + v;
         let mut from = std::mem::take(&mut self.buckets[b]);
-        self.last = from.iter().map(|(k, _)| *k).min().unwrap_or(self.last);
-        for (k, event) in from.drain(..) {
-            let to = self.bucket(k);
-            if to == 0 {
-                self.now.push_back((k, event));
-            } else {
-                self.buckets[to].push((k, event));
-                self.occupied |= 1 << to;
+        if d == 0 {
+            // The lowest digit: every event here has the one time that differs from `last`
+            // only there, so they all come next, in their order.
+            self.last = (self.last & !15) | v as u64;
+            self.now.extend(from.drain(..));
+        } else {
+            self.last = from.iter().map(|(k, _)| *k).min().unwrap_or(self.last);
+            for (k, event) in from.drain(..) {
+                self.put(k, event);
             }
         }
         // Keep the emptied bucket's allocation for the next time it fills, unless it is large:
