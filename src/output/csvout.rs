@@ -293,6 +293,54 @@ struct Names {
     members: Vec<String>,
     rails: Vec<String>,
     currencies: Vec<String>,
+    /// `replication,variant,` for the replication it was made for: the same in every row of
+    /// a unit, so copied as one piece rather than printed field by field.
+    lead: (u32, Vec<u8>),
+    /// `corridor,exporter,importer,rail,` by corridor × rail (with the exporter and importer
+    /// it was made for), made on first use: one copy per row instead of four.
+    route: Vec<Option<(u16, u16, Vec<u8>)>>,
+}
+
+impl Names {
+    /// Appends `replication,variant,`.
+    fn push_lead(&mut self, b: &mut Vec<u8>, replication: u32) {
+        if self.lead.1.is_empty() || self.lead.0 != replication {
+            let mut lead = Vec::new();
+            push_u64(&mut lead, u64::from(replication));
+            lead.push(b',');
+            lead.extend_from_slice(self.variant.as_bytes());
+            lead.push(b',');
+            self.lead = (replication, lead);
+        }
+        b.extend_from_slice(&self.lead.1);
+    }
+
+    /// Appends `corridor,exporter,importer,rail,`.
+    fn push_route(&mut self, b: &mut Vec<u8>, r: &PaymentRecord) {
+        let i = usize::from(r.corridor) * self.rails.len() + usize::from(r.rail);
+        if self.route.len() <= i {
+            self.route.resize(i + 1, None);
+        }
+        match &self.route[i] {
+            Some((e, m, text)) if (*e, *m) == (r.exporter, r.importer) => {
+                b.extend_from_slice(text);
+            }
+            _ => {
+                let mut text = Vec::new();
+                for name in [
+                    &self.corridors[usize::from(r.corridor)],
+                    &self.members[usize::from(r.exporter)],
+                    &self.members[usize::from(r.importer)],
+                    &self.rails[usize::from(r.rail)],
+                ] {
+                    text.extend_from_slice(name.as_bytes());
+                    text.push(b',');
+                }
+                b.extend_from_slice(&text);
+                self.route[i] = Some((r.exporter, r.importer, text));
+            }
+        }
+    }
 }
 
 /// What a unit wrote: rows per file (manifest order), its aggregates for the summaries, and
@@ -349,6 +397,8 @@ impl<'a> RunWriter<'a> {
                 .ids()
                 .map(|c| csv_field(s.currencies.code(c)))
                 .collect(),
+            lead: (0, Vec::new()),
+            route: Vec::new(),
         };
         Ok(Self {
             s,
@@ -594,7 +644,12 @@ impl Sink for RunWriter<'_> {
             return Ok(());
         };
         self.rows_payments += 1;
-        let (n, epoch, b, times) = (&self.names, self.epoch_unix, &mut self.row, &mut self.times);
+        let (n, epoch, b, times) = (
+            &mut self.names,
+            self.epoch_unix,
+            &mut self.row,
+            &mut self.times,
+        );
         let text = |b: &mut Vec<u8>, s: &str| {
             b.extend_from_slice(s.as_bytes());
             b.push(b',');
@@ -606,15 +661,10 @@ impl Sink for RunWriter<'_> {
             b.push(b',');
         };
         b.clear();
-        push_u64(b, u64::from(r.replication));
-        b.push(b',');
-        text(b, &n.variant);
+        n.push_lead(b, r.replication);
         push_u64(b, r.payment_id);
         b.push(b',');
-        text(b, &n.corridors[r.corridor as usize]);
-        text(b, &n.members[r.exporter as usize]);
-        text(b, &n.members[r.importer as usize]);
-        text(b, &n.rails[r.rail as usize]);
+        n.push_route(b, r);
         boolean(b, r.fallback);
         boolean(b, r.rerouted);
         push_hours_4dp(b, r.queued_s);
