@@ -25,7 +25,7 @@ pub struct EventQueue<E> {
     now: VecDeque<(u64, E)>,
     /// Bucket 16·d + v: events whose time first differs from `last` in hexadecimal digit d
     /// (0 the lowest; times as order-preserving u64) and has value v there, in insertion order.
-    buckets: Vec<Vec<(u64, E)>>,
+    buckets: Box<[Vec<(u64, E)>; DIGITS * 16]>,
     /// Bit d set: some bucket of digit d is not empty.
     digits: u16,
     /// Per digit d, bit v set: bucket 16·d + v is not empty.
@@ -59,7 +59,7 @@ impl<E> EventQueue<E> {
     pub fn new() -> Self {
         Self {
             now: VecDeque::new(),
-            buckets: (0..DIGITS * 16).map(|_| Vec::new()).collect(),
+            buckets: Box::new(std::array::from_fn(|_| Vec::new())),
             digits: 0,
             values: [0; DIGITS],
             last: 0,
@@ -78,7 +78,7 @@ impl<E> EventQueue<E> {
         Some((d, ((k >> (4 * d)) & 15) as usize))
     }
 
-    #[inline]
+    #[inline(always)]
     fn put(&mut self, k: u64, event: E) {
         match self.place(k) {
             None => self.now.push_back((k, event)),
