@@ -4,7 +4,7 @@
 //! persistence, so every run, here and in CI, draws exactly the same cases: a failure is a
 //! change in the code, never a lucky draw. To explore beyond the committed cases, change
 //! `SEED` locally (or raise the case counts) and run
-//! `cargo test --release --test integration properties`.
+//! `cargo test --profile ci --test integration properties`.
 
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
