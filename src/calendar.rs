@@ -1191,28 +1191,21 @@ mod tests {
     #[test]
     fn only_zones_with_one_offset_over_the_range_take_the_fast_paths() {
         let year = |tz: Tz| Calendar::new(&spec("X", tz, 480, 1050, None), utc(2025, 1, 1), 395);
-        assert_eq!(
-            year(Europe::Istanbul).unwrap().fixed_offset_s(),
-            Some(3 * 3_600)
-        );
-        assert_eq!(year(Asia::Baku).unwrap().fixed_offset_s(), Some(4 * 3_600));
-        assert_eq!(
-            year(Asia::Almaty).unwrap().fixed_offset_s(),
-            Some(5 * 3_600)
-        );
-        assert_eq!(
-            year(Asia::Bishkek).unwrap().fixed_offset_s(),
-            Some(6 * 3_600)
-        );
-        assert_eq!(
-            year(Asia::Tashkent).unwrap().fixed_offset_s(),
-            Some(5 * 3_600)
-        );
-        assert_eq!(
-            year(Asia::Ashgabat).unwrap().fixed_offset_s(),
-            Some(5 * 3_600)
-        );
-        assert_eq!(year(Tz::UTC).unwrap().fixed_offset_s(), Some(0));
+        for (tz, hours) in [
+            (Europe::Istanbul, 3),
+            (Asia::Baku, 4),
+            (Asia::Almaty, 5),
+            (Asia::Bishkek, 6),
+            (Asia::Tashkent, 5),
+            (Asia::Ashgabat, 5),
+            (Tz::UTC, 0),
+        ] {
+            assert_eq!(
+                year(tz).unwrap().fixed_offset_s(),
+                Some(hours * 3_600),
+                "{tz}"
+            );
+        }
         // Daylight saving time.
         assert_eq!(year(America::New_York).unwrap().fixed_offset_s(), None);
         assert_eq!(year(Europe::Budapest).unwrap().fixed_offset_s(), None);

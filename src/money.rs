@@ -295,6 +295,20 @@ pub fn round_f64(x: f64) -> f64 {
     }
 }
 
+/// `x.ceil()`, bit for bit, inline for the same reason as [`round_f64`]; by the same argument,
+/// below 2^52 the ceiling is the truncation or one more.
+#[inline]
+pub fn ceil_f64(x: f64) -> f64 {
+    if x.abs() < 4_503_599_627_370_496.0 {
+        let t = (x as i64) as f64;
+        let c = if t < x { t + 1.0 } else { t };
+        // The sign of x, as ceil keeps it (-0.3 rounds up to -0).
+        c.copysign(x)
+    } else {
+        x
+    }
+}
+
 /// A booked amount as a float, for carry, sampled balances and other statistics (never for
 /// booking). Every Decimal fits an f64's range, so the fallback of 0 is never taken.
 ///
@@ -944,7 +958,7 @@ mod tests {
     }
 
     #[test]
-    fn rounding_floats_inline_is_the_standard_rounding_bit_for_bit() {
+    fn rounding_and_ceiling_floats_inline_are_the_standard_ones_bit_for_bit() {
         use rand::RngExt;
         let mut rng = <rand_pcg::Pcg64 as rand::SeedableRng>::seed_from_u64(53);
         let two52 = 4_503_599_627_370_496.0f64;
@@ -970,17 +984,20 @@ mod tests {
             -9.3e18,
         ];
         for _ in 0..1_000_000 {
-            // Every magnitude, and halves and their neighbours.
+            // Every magnitude, halves and whole numbers, and their neighbours.
             let x = f64::from_bits(rng.random::<u64>());
-            let half = rng.random_range(-1e7..1e7f64).trunc() + 0.5;
+            let whole = rng.random_range(-1e7..1e7f64).trunc();
+            let half = whole + 0.5;
             xs.extend([x, half, half.next_up(), half.next_down()]);
+            xs.extend([whole, whole.next_up(), whole.next_down()]);
         }
         for x in xs {
-            let (got, want) = (round_f64(x), x.round());
-            assert!(
-                got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
-                "{x:e}: {got:e} against {want:e}"
-            );
+            for (got, want) in [(round_f64(x), x.round()), (ceil_f64(x), x.ceil())] {
+                assert!(
+                    got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
+                    "{x:e}: {got:e} against {want:e}"
+                );
+            }
         }
     }
 

@@ -302,15 +302,20 @@ struct Names {
 }
 
 impl Names {
+    /// `replication,variant,`.
+    fn lead(variant: &str, replication: u32) -> (u32, Vec<u8>) {
+        let mut lead = Vec::new();
+        push_u64(&mut lead, u64::from(replication));
+        lead.push(b',');
+        lead.extend_from_slice(variant.as_bytes());
+        lead.push(b',');
+        (replication, lead)
+    }
+
     /// Appends `replication,variant,`.
     fn push_lead(&mut self, b: &mut Vec<u8>, replication: u32) {
-        if self.lead.1.is_empty() || self.lead.0 != replication {
-            let mut lead = Vec::new();
-            push_u64(&mut lead, u64::from(replication));
-            lead.push(b',');
-            lead.extend_from_slice(self.variant.as_bytes());
-            lead.push(b',');
-            self.lead = (replication, lead);
+        if self.lead.0 != replication {
+            self.lead = Names::lead(&self.variant, replication);
         }
         b.extend_from_slice(&self.lead.1);
     }
@@ -382,8 +387,10 @@ impl<'a> RunWriter<'a> {
             ));
         }
         let depth = csv_part(parts, prefix, shown, "depth.csv", direct)?;
+        let variant = csv_field(&s.variant);
         let names = Names {
-            variant: csv_field(&s.variant),
+            lead: Names::lead(&variant, replication),
+            variant,
             corridors: s
                 .trade
                 .corridors
@@ -397,7 +404,6 @@ impl<'a> RunWriter<'a> {
                 .ids()
                 .map(|c| csv_field(s.currencies.code(c)))
                 .collect(),
-            lead: (0, Vec::new()),
             route: Vec::new(),
         };
         Ok(Self {
