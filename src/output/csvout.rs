@@ -436,7 +436,8 @@ impl<'a> RunWriter<'a> {
 
     /// Flushes the streamed parts, writes the unit's corridors and rails rows, and returns the
     /// rows written per file in manifest order.
-    pub fn finish(self, report: &crate::sim::RunReport) -> Result<UnitRows> {
+    pub fn finish(mut self, report: &crate::sim::RunReport) -> Result<UnitRows> {
+        self.metrics.settle();
         let liquidity: &[LiquidityStats] = &report.liquidity;
         let (n_corr, n_rails) = self.write_aggregates(liquidity)?;
         let n_shocks = self.write_shocks(report)?;

@@ -230,6 +230,15 @@ impl Metrics {
         i
     }
 
+    /// Puts every group's pending sketch values in their buckets ([`Sketch::add`]), so that
+    /// reading quantiles later works on the sketches themselves rather than settled copies.
+    pub fn settle(&mut self) {
+        for a in &mut self.aggs {
+            a.cost_bps.settle();
+            a.latency_h.settle();
+        }
+    }
+
     /// Every group with its aggregate, in key order (replication, corridor, rail).
     pub fn groups(&self) -> impl Iterator<Item = (&Key, &Agg)> {
         self.index.iter().map(|(key, &i)| (key, &self.aggs[i]))
