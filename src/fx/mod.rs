@@ -163,6 +163,10 @@ pub struct Conversion {
     /// half-spread, or a rail's own rate). The spread is measured from it, so a booking at any
     /// other rate shows in the cost identity.
     pub rate: Decimal,
+    /// `given × rate`, unrounded (what a conversion that sells `given` rounds into
+    /// `received`): worked out once, where the conversion is made, and valued by the cost
+    /// accounting.
+    pub at_rate: Decimal,
     /// The most that rounding to minor units may move `received` away from `given × rate`
     /// (in `to`): the cost identity's allowance for this conversion.
     pub rounding_to: Decimal,
@@ -284,16 +288,18 @@ impl Fx {
         factor: f64,
     ) -> Conversion {
         let (mid, rate, half_spread_bps) = self.client_rate(from, to, t, ticket_usd, factor);
+        let at_rate = given * rate;
         Conversion {
             from,
             to,
             at: t,
             given,
-            received: currencies.round(to, given * rate),
+            received: currencies.round(to, at_rate),
             received_at_mid: given * mid,
             mid,
             half_spread_bps,
             rate,
+            at_rate,
             rounding_to: half_unit(currencies, to),
         }
     }
@@ -338,6 +344,7 @@ impl Fx {
             mid,
             half_spread_bps,
             rate,
+            at_rate: given * rate,
             rounding_to: half_unit(currencies, from) * rate,
         }
     }

@@ -1267,6 +1267,7 @@ impl Netting {
                 .round(ce, at_mid * (Decimal::ONE - fraction - g))
         };
         let lost = fraction + g;
+        let rate = mid * (Decimal::ONE - lost);
         p.account_conversion(
             w,
             &Conversion {
@@ -1278,7 +1279,8 @@ impl Netting {
                 received_at_mid: at_mid,
                 mid,
                 half_spread_bps: crate::money::to_f64(lost * Decimal::from(10_000)),
-                rate: mid * (Decimal::ONE - lost),
+                rate,
+                at_rate: p.amount * rate,
                 rounding_to: crate::fx::half_unit(&w.currencies, ce),
             },
         );

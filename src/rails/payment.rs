@@ -265,7 +265,7 @@ impl Payment {
         self.account_leg(&LegUsd0 {
             given: self.usd0(world, c.from, c.given),
             at_mid: self.usd0(world, c.to, c.received_at_mid),
-            at_rate: self.usd0(world, c.to, c.given * c.rate),
+            at_rate: self.usd0(world, c.to, c.at_rate),
             received: self.usd0(world, c.to, c.received),
             rounding: self.usd0(world, c.to, c.rounding_to),
         });

@@ -364,6 +364,7 @@ pub fn platform_conversion(
         mid,
         half_spread_bps,
         rate,
+        at_rate: given * rate,
         rounding_to,
     }
 }

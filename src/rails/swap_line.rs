@@ -514,6 +514,8 @@ impl RailKind for SwapLine {
                         });
                     }
                     let mid = w.fx.cross_mid(ci, ce, ctx.now);
+                    // The line's rate less the bank's margin (not the market's).
+                    let rate = num * client / den;
                     p.account_conversion(
                         w,
                         &Conversion {
@@ -525,8 +527,8 @@ impl RailKind for SwapLine {
                             received_at_mid: given * mid,
                             mid,
                             half_spread_bps: margin_bps,
-                            // The line's rate less the bank's margin (not the market's).
-                            rate: num * client / den,
+                            rate,
+                            at_rate: given * rate,
                             rounding_to: match target {
                                 None => crate::fx::half_unit(&w.currencies, ce),
                                 Some(_) => {
