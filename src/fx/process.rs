@@ -153,10 +153,47 @@ pub fn cholesky(corr: &[Vec<f64>]) -> Result<Vec<Vec<f64>>, FxError> {
     Ok(l)
 }
 
+/// Which tick a time falls in: `t.max(0) / tick_s`, by a multiplication with the tick's
+/// reciprocal. A run looks up rates by time tens of times per payment (every USD valuation,
+/// every quote, every fee), and the hardware division was on the way to each of them.
+#[derive(Debug, Clone, Copy)]
+struct TickOf {
+    tick_s: u64,
+    /// ⌊(2⁶⁴ − 1) / tick_s⌋.
+    recip: u64,
+}
+
+impl TickOf {
+    fn new(tick_s: Time) -> TickOf {
+        // Validation keeps the tick at one second or more.
+        let tick_s = tick_s.max(1) as u64;
+        TickOf {
+            tick_s,
+            recip: u64::MAX / tick_s,
+        }
+    }
+
+    /// ⌊max(t, 0) / tick_s⌋. With r = ⌊(2⁶⁴ − 1)/d⌋ > (2⁶⁴ − 1)/d − 1, a·r/2⁶⁴ lies within 2
+    /// below a/d (as a < 2⁶⁴) and never above it, so the estimate is the quotient or up to two
+    /// less, and the loop corrects it.
+    #[inline]
+    fn of(self, t: Time) -> usize {
+        let a = t.max(0) as u64;
+        let mut q = ((u128::from(a) * u128::from(self.recip)) >> 64) as u64;
+        let mut r = a - q * self.tick_s;
+        while r >= self.tick_s {
+            q += 1;
+            r -= self.tick_s;
+        }
+        q as usize
+    }
+}
+
 /// The simulated mids: one row per tick, one column per currency (USD = 1 in column 0).
 #[derive(Debug, Clone)]
 pub struct FxPath {
     tick_s: Time,
+    tick_of: TickOf,
     n_ccy: usize,
     n_ticks: usize,
     mids: Vec<Decimal>,
@@ -403,6 +440,7 @@ impl FxPath {
         let inv = mids.iter().map(|m| reciprocal(*m)).collect();
         Ok(FxPath {
             tick_s,
+            tick_of: TickOf::new(tick_s),
             n_ccy,
             n_ticks,
             mids,
@@ -417,6 +455,7 @@ impl FxPath {
         mids.extend_from_slice(mids_per_usd);
         FxPath {
             tick_s,
+            tick_of: TickOf::new(tick_s),
             n_ccy: mids.len(),
             n_ticks: 1,
             inv: mids.iter().map(|m| reciprocal(*m)).collect(),
@@ -432,7 +471,7 @@ impl FxPath {
         if self.spread_factor.is_empty() {
             return 1.0;
         }
-        let tick = ((t.max(0) / self.tick_s) as usize).min(self.n_ticks - 1);
+        let tick = self.tick(t);
         let row = &self.spread_factor[tick * self.n_ccy..(tick + 1) * self.n_ccy];
         f64::from(row[a.index()].max(row[b.index()]))
     }
@@ -440,7 +479,7 @@ impl FxPath {
     /// The tick whose rates hold at `t` (the last at or before `t`; clamped to the path).
     #[inline]
     pub fn tick(&self, t: Time) -> usize {
-        ((t.max(0) / self.tick_s) as usize).min(self.n_ticks - 1)
+        self.tick_of.of(t).min(self.n_ticks - 1)
     }
 
     /// Mid rate of `ccy` per USD at `t` (the last tick at or before `t`; clamped to the path).
@@ -452,9 +491,7 @@ impl FxPath {
     /// USD per unit of `ccy` at `t`: the reciprocal of [`FxPath::mid`] to 16 significant digits.
     #[inline]
     pub fn usd_per_unit(&self, ccy: CurrencyId, t: Time) -> Decimal {
-        let tick = (t.max(0) / self.tick_s) as usize;
-        let tick = tick.min(self.n_ticks - 1);
-        self.inv[tick * self.n_ccy + ccy.index()]
+        self.inv[self.tick(t) * self.n_ccy + ccy.index()]
     }
 
     pub fn tick_s(&self) -> Time {
@@ -494,6 +531,26 @@ fn to_decimal_rate(x: f64) -> Decimal {
 mod tests {
     use super::*;
     use rust_decimal::prelude::FromPrimitive;
+
+    #[test]
+    fn the_tick_of_a_time_is_its_quotient() {
+        use rand::RngExt;
+        let mut rng = crate::rng::from_seed(23);
+        for tick_s in [1, 2, 3, 7, 60, 3_600, 7_200, 86_400, 1 << 40, i64::MAX] {
+            let by = TickOf::new(tick_s);
+            // Edges: zero, negatives (tick 0), multiples and their neighbours, the largest.
+            let mut ts = vec![0, -1, i64::MIN, i64::MAX, i64::MAX - 1, tick_s, tick_s - 1];
+            ts.extend((1..50).flat_map(|k| {
+                let m = tick_s.saturating_mul(k);
+                [m - 1, m, m.saturating_add(1)]
+            }));
+            ts.extend((0..20_000).map(|_| rng.random_range(-1_000..i64::MAX)));
+            ts.extend((0..20_000).map(|_| rng.random_range(0..400 * 86_400)));
+            for t in ts {
+                assert_eq!(by.of(t) as i64, t.max(0) / tick_s, "{t} / {tick_s}");
+            }
+        }
+    }
 
     /// One stream per currency for the tests (at most eight currencies).
     fn streams(seed: u64) -> Vec<Stream> {
