@@ -50,99 +50,84 @@ impl SpreadShock {
 
 impl Fx {
     pub fn new(path: FxPath, spreads: SpreadTable, shocks: Vec<SpreadShock>) -> Self {
+        let quotes = std::cell::RefCell::new(Quotes::new(path.n_currencies()));
         Self {
             path,
             spreads,
             shocks,
-            quotes: Default::default(),
+            quotes,
         }
     }
 }
 
 /// A memo of client rates: (mid, rate) is a function of the pair, the tick (which fixes the
-/// mids) and the half-spread, and working it out costs two 28-digit divisions and a
-/// multiplication. Payments in the same hour on the same pair and size band share it, so most
-/// conversions find their rate here. A direct-mapped table: a clash only costs the
-/// recomputation, and what is returned is always what the computation gives.
+/// mids) and the half-spread, and working it out costs a 28-digit division (the cross mid)
+/// and a multiplication. Conversions on one pair within the hour share the mid, and those of
+/// one size band the rate too. Each ordered pair has its own entry with the mid of its latest
+/// tick and its last few quotes, side by side: a run quotes a few dozen pairs, so the memo is
+/// a few kilobytes that stay in cache (a table hashed over thousands of slots missed the
+/// cache on most look-ups, and most quotes are new). What is returned is always what the
+/// computation gives.
 #[derive(Debug, Clone)]
 pub struct Quotes {
-    quotes: Vec<QuoteSlot>,
-    /// The cross mids themselves, by pair and tick (a quote of another size band needs the
-    /// same mid, and a cross against the dollar is a 28-digit division).
-    mids: Vec<MidSlot>,
+    n_ccy: usize,
+    /// Entry of the pair (from, to): `from × n_ccy + to`.
+    pairs: Vec<PairQuotes>,
 }
 
-/// (from, to, tick, half-spread in bps as f64 bits).
-type QuoteKey = (CurrencyId, CurrencyId, usize, u64);
-
-/// A quote's key and (mid, rate) on one cache line: a look-up is one line, not one in a table
-/// of keys and another in a table of rates (the look-up was a cache miss in most conversions).
-#[derive(Debug, Clone, Copy, Default)]
-#[repr(align(64))]
-struct QuoteSlot {
-    key: Option<QuoteKey>,
-    mid: Decimal,
-    rate: Decimal,
-}
+/// Quotes a pair remembers.
+const PAIR_QUOTES: usize = 4;
 
 #[derive(Debug, Clone, Copy, Default)]
 #[repr(align(64))]
-struct MidSlot {
-    key: Option<(CurrencyId, CurrencyId, usize)>,
+struct PairQuotes {
+    /// The cross mid at tick `mid_tick` (None: none yet).
+    mid_tick: Option<usize>,
     mid: Decimal,
-}
-
-const QUOTE_SLOTS: usize = 1 << 9;
-
-impl Default for Quotes {
-    fn default() -> Self {
-        Self {
-            quotes: vec![QuoteSlot::default(); QUOTE_SLOTS],
-            mids: vec![MidSlot::default(); QUOTE_SLOTS],
-        }
-    }
+    /// (tick, half-spread in bps as f64 bits, rate): the latest quotes, `next` the oldest.
+    quotes: [Option<(usize, u64, Decimal)>; PAIR_QUOTES],
+    next: usize,
 }
 
 impl Quotes {
-    fn slot(key: &QuoteKey) -> usize {
-        let h = (key.2 as u64)
-            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-            .wrapping_add(u64::from(key.0.0) << 8 | u64::from(key.1.0))
-            .wrapping_add(key.3.wrapping_mul(0xC2B2_AE3D_27D4_EB4F));
-        (h ^ (h >> 29)) as usize % QUOTE_SLOTS
-    }
-
-    /// The memoised cross mid of (from, to, tick), or `compute()`'s, remembered.
-    fn mid_or(
-        &mut self,
-        key: (CurrencyId, CurrencyId, usize),
-        compute: impl FnOnce() -> Decimal,
-    ) -> Decimal {
-        let slot = &mut self.mids[Self::slot(&(key.0, key.1, key.2, 0))];
-        if slot.key == Some(key) {
-            return slot.mid;
+    fn new(n_ccy: usize) -> Quotes {
+        Quotes {
+            n_ccy,
+            pairs: vec![PairQuotes::default(); n_ccy * n_ccy],
         }
-        let mid = compute();
-        *slot = MidSlot {
-            key: Some(key),
-            mid,
-        };
-        mid
     }
 
-    /// The memoised (mid, rate) of `key`, if any.
-    fn get(&self, key: &QuoteKey) -> Option<(Decimal, Decimal)> {
-        let slot = &self.quotes[Self::slot(key)];
-        (slot.key == Some(*key)).then_some((slot.mid, slot.rate))
-    }
-
-    /// Remembers (mid, rate) of `key`.
-    fn put(&mut self, key: QuoteKey, (mid, rate): (Decimal, Decimal)) {
-        self.quotes[Self::slot(&key)] = QuoteSlot {
-            key: Some(key),
-            mid,
-            rate,
+    /// The memoised (mid, rate) of `pair` at `tick` and half-spread bits `bps`, or the ones
+    /// `mid()` and `rate(mid)` work out, remembered.
+    fn get_or(
+        &mut self,
+        (from, to): (CurrencyId, CurrencyId),
+        tick: usize,
+        bps: u64,
+        mid: impl FnOnce() -> Decimal,
+        rate: impl FnOnce(Decimal) -> Decimal,
+    ) -> (Decimal, Decimal) {
+        let n = self.n_ccy;
+        let Some(q) = self.pairs.get_mut(from.index() * n + to.index()) else {
+            // A currency the path does not know: nothing to remember it by.
+            let mid = mid();
+            return (mid, rate(mid));
         };
+        if q.mid_tick != Some(tick) {
+            q.mid = mid();
+            q.mid_tick = Some(tick);
+        } else if let Some(&(_, _, r)) = q
+            .quotes
+            .iter()
+            .flatten()
+            .find(|(t, b, _)| *t == tick && *b == bps)
+        {
+            return (q.mid, r);
+        }
+        let r = rate(q.mid);
+        q.quotes[q.next] = Some((tick, bps, r));
+        q.next = (q.next + 1) % PAIR_QUOTES;
+        (q.mid, r)
     }
 }
 
@@ -249,16 +234,13 @@ impl Fx {
                 * self.spread_shock(from, to, t),
         );
         let tick = self.path.tick(t);
-        let mut quotes = self.quotes.borrow_mut();
-        let (mid, rate) = match quotes.get(&(from, to, tick, half_bps.to_bits())) {
-            Some(r) => r,
-            None => {
-                let mid = quotes.mid_or((from, to, tick), || self.cross_mid(from, to, t));
-                let rate = mid * (Decimal::ONE - quote::bps_to_fraction(half_bps));
-                quotes.put((from, to, tick, half_bps.to_bits()), (mid, rate));
-                (mid, rate)
-            }
-        };
+        let (mid, rate) = self.quotes.borrow_mut().get_or(
+            (from, to),
+            tick,
+            half_bps.to_bits(),
+            || self.cross_mid(from, to, t),
+            |mid| mid * (Decimal::ONE - quote::bps_to_fraction(half_bps)),
+        );
         (mid, rate, half_bps)
     }
 
@@ -354,6 +336,61 @@ impl Fx {
 mod tests {
     use super::*;
     use crate::fx::process::ScheduledJump;
+
+    #[test]
+    fn the_quote_memo_returns_what_the_computation_gives_and_spares_repeats() {
+        use rand::RngExt;
+        let mut rng = crate::rng::from_seed(29);
+        // Stand-ins for the cross mid and the rate, distinct for every input.
+        let mid_of = |from: usize, to: usize, tick: usize| {
+            Decimal::from((from * 10 + to) as u64) + Decimal::new(tick as i64, 6)
+        };
+        let rate_of = |mid: Decimal, bps: u64| mid - Decimal::new(bps as i64, 9);
+        let mut q = Quotes::new(4);
+        let (mut mids, mut rates) = (0, 0);
+        let mut tick = 0;
+        for _ in 0..50_000 {
+            // Time moves on now and then; quotes come in three sizes per pair (fewer than a
+            // pair remembers).
+            tick += usize::from(rng.random::<f64>() < 0.002);
+            let (from, to) = (rng.random_range(0..4usize), rng.random_range(0..4usize));
+            let bps = rng.random_range(0..3u64);
+            let (mid, rate) = q.get_or(
+                (CurrencyId(from as u16), CurrencyId(to as u16)),
+                tick,
+                bps,
+                || {
+                    mids += 1;
+                    mid_of(from, to, tick)
+                },
+                |m| {
+                    rates += 1;
+                    rate_of(m, bps)
+                },
+            );
+            assert_eq!(mid, mid_of(from, to, tick));
+            assert_eq!(rate, rate_of(mid, bps));
+            // Asked again at once: remembered, nothing worked out.
+            let again = q.get_or(
+                (CurrencyId(from as u16), CurrencyId(to as u16)),
+                tick,
+                bps,
+                || panic!("mid worked out again"),
+                |_| panic!("rate worked out again"),
+            );
+            assert_eq!(again, (mid, rate));
+        }
+        // Each pair's mid once per tick it is asked at, each quote once per tick.
+        assert!(
+            mids <= 16 * (tick + 1),
+            "{mids} mids over {} ticks",
+            tick + 1
+        );
+        assert!(rates <= 3 * mids, "{rates} rates for {mids} mids");
+        // A currency beyond the table is worked out every time, and still right.
+        let far = q.get_or((CurrencyId(9), CurrencyId(1)), 0, 1, || Decimal::TEN, |m| m);
+        assert_eq!(far, (Decimal::TEN, Decimal::TEN));
+    }
 
     #[test]
     fn a_quote_widens_by_the_pair_factor_of_its_moment() {
