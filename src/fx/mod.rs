@@ -108,11 +108,12 @@ impl Quotes {
         rate: impl FnOnce(Decimal) -> Decimal,
     ) -> (Decimal, Decimal) {
         let n = self.n_ccy;
-        let Some(q) = self.pairs.get_mut(from.index() * n + to.index()) else {
+        if from.index() >= n || to.index() >= n {
             // A currency the path does not know: nothing to remember it by.
             let mid = mid();
             return (mid, rate(mid));
-        };
+        }
+        let q = &mut self.pairs[from.index() * n + to.index()];
         if q.mid_tick != Some(tick) {
             q.mid = mid();
             q.mid_tick = Some(tick);
@@ -387,9 +388,13 @@ mod tests {
             tick + 1
         );
         assert!(rates <= 3 * mids, "{rates} rates for {mids} mids");
-        // A currency beyond the table is worked out every time, and still right.
-        let far = q.get_or((CurrencyId(9), CurrencyId(1)), 0, 1, || Decimal::TEN, |m| m);
-        assert_eq!(far, (Decimal::TEN, Decimal::TEN));
+        // A currency beyond the table is worked out every time, and still right (on either
+        // side: (0, 5) is no pair's entry, though 0 × 4 + 5 is (1, 1)'s place).
+        for pair in [(9, 1), (0, 5), (1, 4)] {
+            let pair = (CurrencyId(pair.0), CurrencyId(pair.1));
+            let far = q.get_or(pair, tick, 1, || Decimal::TEN, |m| m);
+            assert_eq!(far, (Decimal::TEN, Decimal::TEN));
+        }
     }
 
     #[test]

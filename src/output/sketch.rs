@@ -35,6 +35,7 @@ impl Store {
         }
     }
 
+    /// The rare case, kept out of line: the store's first bucket, or one outside its range.
     #[inline(never)]
     fn grow_and_add(&mut self, i: i32, n: u32) {
         if self.counts.is_empty() {
