@@ -1,9 +1,14 @@
 //! The bundled scenarios end to end, in payments per second.
 //!
-//! Workload: `ots-baseline` (a year of intra-OTS trade, every payment through a chain of US-dollar
-//! correspondents — the default of `kervan run`) and `ots-local-bilateral` (the same trade and
-//! rate path through bilateral local-currency accounts), shortened to 60 days of trade (+ their
+//! Workload: the default scenario's trade through every bundled design — `ots-baseline` (a year
+//! of intra-OTS trade, every payment through a chain of US-dollar correspondents, the default of
+//! `kervan run`), `ots-local-bilateral` (bilateral local-currency accounts), `ots-swap-tr-kz`
+//! (a central-bank swap line on two corridors), `ots-regional-netting` (a clearing house),
+//! `ots-pvp-bridge` (a CBDC payment-versus-payment platform), `ots-common-unit` (a common unit
+//! of account) and `ots-union` (a common currency) — each shortened to 60 days of trade (+ their
 //! 30 drain days) so one sample takes a fraction of a second: about 27 500 payments each.
+//! `scripts/speed-designs.sh` measures the same designs over the whole default year, as
+//! processes.
 //!
 //! Four measurements per scenario, each one layer more than the one before:
 //! - `world`: building one replication's world alone (calendars, the simulated FX path over the
@@ -15,10 +20,11 @@
 //! - `run_payments_csv`: `experiment::run` as `kervan run` does by default — adds one CSV row per
 //!   payment.
 //!
-//! - `threads`: `experiment::run` of several replications (`REPLICATIONS`, payments.csv
-//!   included) on 1 and on 2 worker threads — the ratio of the two is the speed-up of
-//!   independent work units, joined into one folder as they finish (issue 9 asks for 1.8 on 2
-//!   cores). It is only meaningful on an otherwise idle machine with at least 2 cores.
+//! - `threads_one` and `threads_all`: `experiment::run` of several replications
+//!   (`REPLICATIONS`, payments.csv included) on 1 worker thread and on one per core — the ratio
+//!   of the two is the speed-up of independent work units, joined into one folder as they
+//!   finish (issue 9 asks for 1.8 on 2 cores). It is only meaningful on an otherwise idle
+//!   machine with at least 2 cores.
 //!
 //! Why: the guideline is that a minimal five-event payment pipeline with exact money and one CSV
 //! row per payment runs at about 0.8 M payments/s on one core, and the full model should keep at
@@ -40,7 +46,16 @@ use rust_decimal::Decimal;
 /// Days of trade simulated per sample.
 const DAYS: u32 = 60;
 
-const SCENARIOS: &[&str] = &["ots-baseline", "ots-local-bilateral"];
+/// One scenario per bundled design, on the default scenario's trade.
+const SCENARIOS: &[&str] = &[
+    "ots-baseline",
+    "ots-local-bilateral",
+    "ots-swap-tr-kz",
+    "ots-regional-netting",
+    "ots-pvp-bridge",
+    "ots-common-unit",
+    "ots-union",
+];
 
 fn main() {
     divan::main();
@@ -159,12 +174,10 @@ fn run_payments_csv(bencher: Bencher, name: &str) {
     full_run(bencher, name, true);
 }
 
-/// `kervan run --replications 8 --threads N` of ots-baseline (60 days each): the 2-thread
-/// sample against the 1-thread one is the speed-up of independent replications.
-#[divan::bench(args = [1, 2], sample_count = 10)]
-fn threads(bencher: Bencher, threads: usize) {
+/// `kervan run NAME --replications 8 --threads N` (60 days each), N given (0: one per core).
+fn replications_on(bencher: Bencher, name: &str, threads: usize) {
     let s = scenario::load_with(
-        "ots-baseline",
+        name,
         &Overrides {
             days: Some(DAYS),
             replications: Some(REPLICATIONS),
@@ -173,4 +186,17 @@ fn threads(bencher: Bencher, threads: usize) {
     )
     .expect("bundled scenario loads");
     full_run_on(bencher, s, true, threads);
+}
+
+/// `kervan run NAME --replications 8 --threads 1`: the reference for the speed-up.
+#[divan::bench(args = SCENARIOS, sample_count = 10)]
+fn threads_one(bencher: Bencher, name: &str) {
+    replications_on(bencher, name, 1);
+}
+
+/// `kervan run NAME --replications 8` on one thread per core: against `threads_one`, the
+/// speed-up of independent replications.
+#[divan::bench(args = SCENARIOS, sample_count = 10)]
+fn threads_all(bencher: Bencher, name: &str) {
+    replications_on(bencher, name, 0);
 }

@@ -476,6 +476,16 @@ impl FxPath {
         f64::from(row[a.index()].max(row[b.index()]))
     }
 
+    /// `f` at the start of every tick, in tick order: a table of a figure that depends on the
+    /// time only through the mids (and spread factors) of its tick, to be looked up at
+    /// `[self.tick(t)]` for any `t` instead of working the figure out again.
+    pub fn per_tick<T>(&self, f: impl FnMut(Time) -> T) -> Vec<T> {
+        (0..self.n_ticks)
+            .map(|k| k as Time * self.tick_s)
+            .map(f)
+            .collect()
+    }
+
     /// The tick whose rates hold at `t` (the last at or before `t`; clamped to the path).
     #[inline]
     pub fn tick(&self, t: Time) -> usize {
@@ -531,6 +541,39 @@ fn to_decimal_rate(x: f64) -> Decimal {
 mod tests {
     use super::*;
     use rust_decimal::prelude::FromPrimitive;
+
+    #[test]
+    fn a_per_tick_table_is_its_figure_at_every_time() {
+        use rand::RngExt;
+        let ps = [float(10.0, 0.0, 0.3), float(2_000.0, 0.05, 0.6)];
+        let corr = vec![vec![1.0, 0.2], vec![0.2, 1.0]];
+        let path = FxPath::simulate(
+            &ps,
+            &corr,
+            &[],
+            &[],
+            7_200,
+            400,
+            &VolWidening::OFF,
+            &mut streams(31),
+        )
+        .unwrap();
+        // A figure of two mids, as a rail's basket value is.
+        let figure = |t: Time| path.mid(CurrencyId(1), t) / path.mid(CurrencyId(2), t);
+        let table = path.per_tick(figure);
+        assert_eq!(table.len(), 400);
+        let mut rng = crate::rng::from_seed(37);
+        // Every tick's first and last second, times before the path and after its end, and
+        // times anywhere.
+        let mut ts: Vec<Time> = (0..400)
+            .flat_map(|k| [k * 7_200, k * 7_200 + 7_199])
+            .collect();
+        ts.extend([-5, 400 * 7_200, 10_000 * 7_200]);
+        ts.extend((0..2_000).map(|_| rng.random_range(0..420 * 7_200)));
+        for t in ts {
+            assert_eq!(table[path.tick(t)], figure(t), "t = {t}");
+        }
+    }
 
     #[test]
     fn the_tick_of_a_time_is_its_quotient() {

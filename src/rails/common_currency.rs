@@ -252,6 +252,11 @@ pub struct CommonCurrency {
     pool: Pool,
     /// Each basket currency's amount in one unit: weight × its mid per USD at the start.
     amounts: Vec<(CurrencyId, Decimal)>,
+    /// The unit's value in USD and its carry rate a year, per tick of the rate path: each is
+    /// a function of the tick's mids, and working them out took five 28-digit divisions per
+    /// basket currency each time, several times per payment (most of this rail's run time).
+    unit_usd_by_tick: Vec<Decimal>,
+    unit_carry_pa_by_tick: Vec<f64>,
 }
 
 /// The unit's minor units: amounts in the unit are held to the cent.
@@ -312,7 +317,7 @@ impl CommonCurrency {
             .iter()
             .map(|&(c, w)| (c, w * world.fx.mid(c, 0)))
             .collect();
-        Ok(Self {
+        let mut rail = Self {
             p,
             rtgs,
             desk,
@@ -320,7 +325,13 @@ impl CommonCurrency {
             treasury,
             pool,
             amounts,
-        })
+            unit_usd_by_tick: Vec::new(),
+            unit_carry_pa_by_tick: Vec::new(),
+        };
+        let path = &world.fx.path;
+        rail.unit_usd_by_tick = path.per_tick(|t| rail.work_out_unit_usd(world, t));
+        rail.unit_carry_pa_by_tick = path.per_tick(|t| rail.work_out_unit_carry_pa(world, t));
+        Ok(rail)
     }
 
     /// The unit's conversion spread for currency `c` at `t`: the scenario's, widened by a spread
@@ -337,6 +348,18 @@ impl CommonCurrency {
     /// The unit's value in USD at `t`: the sum of its fixed currency amounts at the mids of
     /// `t` (1 USD at the start, by construction).
     pub fn unit_usd(&self, world: &World, t: Time) -> Decimal {
+        self.unit_usd_by_tick[world.fx.path.tick(t)]
+    }
+
+    /// The unit's carry rate a year at `t`: its currencies' rates (`liquidity_cost_pa`, the
+    /// dollar's included) weighted by their shares of the unit's value at `t` — the time value
+    /// of holding fixed amounts of each.
+    pub fn unit_carry_pa(&self, world: &World, t: Time) -> f64 {
+        self.unit_carry_pa_by_tick[world.fx.path.tick(t)]
+    }
+
+    /// [`Self::unit_usd`] worked out from the mids of `t`.
+    fn work_out_unit_usd(&self, world: &World, t: Time) -> Decimal {
         self.amounts
             .iter()
             .map(|&(c, a)| {
@@ -349,11 +372,9 @@ impl CommonCurrency {
             .sum()
     }
 
-    /// The unit's carry rate a year at `t`: its currencies' rates (`liquidity_cost_pa`, the
-    /// dollar's included) weighted by their shares of the unit's value at `t` — the time value
-    /// of holding fixed amounts of each.
-    pub fn unit_carry_pa(&self, world: &World, t: Time) -> f64 {
-        let value = crate::money::to_f64(self.unit_usd(world, t));
+    /// [`Self::unit_carry_pa`] worked out from the mids of `t`.
+    fn work_out_unit_carry_pa(&self, world: &World, t: Time) -> f64 {
+        let value = crate::money::to_f64(self.work_out_unit_usd(world, t));
         if value <= 0.0 {
             return 0.0;
         }
