@@ -328,9 +328,12 @@ impl CommonCurrency {
             unit_usd_by_tick: Vec::new(),
             unit_carry_pa_by_tick: Vec::new(),
         };
-        let path = &world.fx.path;
-        rail.unit_usd_by_tick = path.per_tick(|t| rail.work_out_unit_usd(world, t));
-        rail.unit_carry_pa_by_tick = path.per_tick(|t| rail.work_out_unit_carry_pa(world, t));
+        (rail.unit_usd_by_tick, rail.unit_carry_pa_by_tick) = world
+            .fx
+            .path
+            .per_tick(|t| rail.work_out_unit(world, t))
+            .into_iter()
+            .unzip();
         Ok(rail)
     }
 
@@ -358,39 +361,30 @@ impl CommonCurrency {
         self.unit_carry_pa_by_tick[world.fx.path.tick(t)]
     }
 
-    /// [`Self::unit_usd`] worked out from the mids of `t`.
-    fn work_out_unit_usd(&self, world: &World, t: Time) -> Decimal {
-        self.amounts
-            .iter()
-            .map(|&(c, a)| {
-                if c == CurrencyId::USD {
-                    a
-                } else {
-                    a / world.fx.mid(c, t)
-                }
-            })
-            .sum()
-    }
-
-    /// [`Self::unit_carry_pa`] worked out from the mids of `t`.
-    fn work_out_unit_carry_pa(&self, world: &World, t: Time) -> f64 {
-        let value = crate::money::to_f64(self.work_out_unit_usd(world, t));
-        if value <= 0.0 {
-            return 0.0;
-        }
-        let carried: f64 = self
+    /// [`Self::unit_usd`] and [`Self::unit_carry_pa`] worked out from the mids of `t`, each
+    /// basket currency's amount valued in USD once for both.
+    fn work_out_unit(&self, world: &World, t: Time) -> (Decimal, f64) {
+        let usd: Vec<(CurrencyId, Decimal)> = self
             .amounts
             .iter()
             .map(|&(c, a)| {
-                let usd = if c == CurrencyId::USD {
-                    a
+                if c == CurrencyId::USD {
+                    (c, a)
                 } else {
-                    a / world.fx.mid(c, t)
-                };
-                crate::money::to_f64(usd) * world.liquidity_cost_pa[c.index()]
+                    (c, a / world.fx.mid(c, t))
+                }
             })
+            .collect();
+        let value: Decimal = usd.iter().map(|&(_, u)| u).sum();
+        let value_f64 = crate::money::to_f64(value);
+        if value_f64 <= 0.0 {
+            return (value, 0.0);
+        }
+        let carried: f64 = usd
+            .iter()
+            .map(|&(c, u)| crate::money::to_f64(u) * world.liquidity_cost_pa[c.index()])
             .sum();
-        carried / value
+        (value, carried / value_f64)
     }
 
     /// The instant whose mids price a conversion made at `now`: `now` in a basket; the
